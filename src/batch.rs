@@ -1,0 +1,330 @@
+//! The coalescing window: actions from many events become one batch.
+//!
+//! The window opens at the first action, closes `debounce_ms` after the latest one, and never
+//! later than `max_wait_ms` after it opened, so a steady stream cannot hold updates back. Within a
+//! window:
+//! - identical keys appear once (an invalidation keeps the strongest `refetchType`);
+//! - an invalidation whose key is a proper prefix of another's absorbs it (TanStack matches by
+//!   prefix), unless the longer one refetches more;
+//! - data writes to one key keep the newest `at` (merges overlay older fields with newer ones);
+//! - a write older than the last one applied to its key, in any earlier batch, is dropped;
+//! - a write whose exact key is also invalidated is dropped: the refetch brings the server's
+//!   value, so no key appears twice.
+//!
+//! Pure: the caller passes `now` (milliseconds on any monotonic clock) and arms one timer for
+//! [`Batcher::deadline`].
+
+use crate::cache::{CacheAction, QueryKey, RefetchType};
+use crate::json::{Value, Writer};
+use std::collections::{HashMap, VecDeque};
+
+/// Window timing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchConfig {
+    /// Quiet time after the latest action before the batch goes out.
+    pub debounce_ms: u64,
+    /// Longest a window stays open.
+    pub max_wait_ms: u64,
+    /// Keys whose last applied write time is remembered, to drop late older writes.
+    pub write_memory: usize,
+}
+
+impl Default for BatchConfig {
+    /// 250 ms debounce, 500 ms cap (the catalog's 250-500 ms), 4,096 remembered keys.
+    fn default() -> Self {
+        BatchConfig {
+            debounce_ms: 250,
+            max_wait_ms: 500,
+            write_memory: 4096,
+        }
+    }
+}
+
+/// Why a batch went out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchReason {
+    /// The window closed.
+    Window,
+    /// A gap could not be replayed; the batch invalidates what the channel feeds.
+    Resync,
+    /// The app asked (`flush()`).
+    Flush,
+}
+
+impl BatchReason {
+    /// The JS spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BatchReason::Window => "window",
+            BatchReason::Resync => "resync",
+            BatchReason::Flush => "flush",
+        }
+    }
+}
+
+/// What is handed to `onBatch`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CacheBatch {
+    /// Writes first, then invalidations, each in order of first arrival.
+    pub actions: Vec<CacheAction>,
+    /// Why it went out.
+    pub reason: BatchReason,
+    /// Events whose actions were taken since the last batch.
+    pub events: u32,
+    /// Duplicate deliveries dropped since the last batch.
+    pub duplicates: u32,
+    /// When the window opened.
+    pub opened_at: u64,
+    /// When it was flushed.
+    pub flushed_at: u64,
+}
+
+impl CacheBatch {
+    /// The JS `CacheBatch` object, as JSON.
+    pub fn to_json(&self) -> String {
+        let mut out = String::new();
+        let mut w = Writer::new(&mut out);
+        w.open('{').key("actions").open('[');
+        for action in &self.actions {
+            action.write(&mut w);
+        }
+        w.close(']').key("reason").string(self.reason.as_str());
+        w.key("events").number(f64::from(self.events));
+        w.key("duplicates").number(f64::from(self.duplicates));
+        w.key("openedAt").number(self.opened_at as f64);
+        w.key("flushedAt").number(self.flushed_at as f64).close('}');
+        out
+    }
+}
+
+/// The last write time applied per key, forgetting the oldest keys past a capacity.
+struct AppliedWrites {
+    at: HashMap<QueryKey, i64>,
+    order: VecDeque<QueryKey>,
+    capacity: usize,
+}
+
+impl AppliedWrites {
+    fn newer_than(&self, key: &QueryKey, at: i64) -> bool {
+        self.at.get(key).is_some_and(|&applied| applied > at)
+    }
+
+    fn record(&mut self, key: &QueryKey, at: i64) {
+        if let Some(applied) = self.at.get_mut(key) {
+            *applied = (*applied).max(at);
+            return;
+        }
+        if self.order.len() >= self.capacity {
+            if let Some(old) = self.order.pop_front() {
+                self.at.remove(&old);
+            }
+        }
+        self.at.insert(key.clone(), at);
+        self.order.push_back(key.clone());
+    }
+}
+
+/// The event time of a data write.
+fn write_at(action: &CacheAction) -> i64 {
+    match action {
+        CacheAction::SetQueryData { at, .. } | CacheAction::MergeQueryData { at, .. } => *at,
+        CacheAction::Invalidate { .. } => i64::MIN,
+    }
+}
+
+/// Two writes to one key as one: the newer wins, and a merge keeps the older's other fields.
+fn combine(a: CacheAction, b: CacheAction) -> CacheAction {
+    let (older, newer) = if write_at(&b) >= write_at(&a) {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    match (older, newer) {
+        (
+            CacheAction::SetQueryData {
+                data: Value::Object(mut base),
+                ..
+            }
+            | CacheAction::MergeQueryData { data: mut base, .. },
+            CacheAction::MergeQueryData { key, data, at },
+        ) => {
+            for (name, value) in data {
+                match base.iter_mut().find(|(n, _)| *n == name) {
+                    Some(slot) => slot.1 = value,
+                    None => base.push((name, value)),
+                }
+            }
+            CacheAction::MergeQueryData {
+                key,
+                data: base,
+                at,
+            }
+        }
+        (_, newer) => newer,
+    }
+}
+
+struct Window {
+    opened_at: u64,
+    last_push: u64,
+}
+
+/// The coalescing window.
+pub struct Batcher {
+    config: BatchConfig,
+    window: Option<Window>,
+    writes: Vec<CacheAction>,
+    write_index: HashMap<QueryKey, usize>,
+    invalidations: Vec<(QueryKey, RefetchType)>,
+    invalidation_index: HashMap<QueryKey, usize>,
+    events: u32,
+    duplicates: u32,
+    stale_writes: u64,
+    applied: AppliedWrites,
+}
+
+impl Batcher {
+    /// An empty batcher. `max_wait_ms` below `debounce_ms` is raised to it.
+    pub fn new(config: BatchConfig) -> Self {
+        let config = BatchConfig {
+            max_wait_ms: config.max_wait_ms.max(config.debounce_ms),
+            ..config
+        };
+        Batcher {
+            config,
+            window: None,
+            writes: Vec::new(),
+            write_index: HashMap::new(),
+            invalidations: Vec::new(),
+            invalidation_index: HashMap::new(),
+            events: 0,
+            duplicates: 0,
+            stale_writes: 0,
+            applied: AppliedWrites {
+                at: HashMap::new(),
+                order: VecDeque::new(),
+                capacity: config.write_memory.max(1),
+            },
+        }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> BatchConfig {
+        self.config
+    }
+
+    /// Adds one event's actions at `now`.
+    pub fn push(&mut self, actions: Vec<CacheAction>, now: u64) {
+        self.events += 1;
+        let mut added = false;
+        for action in actions {
+            added |= self.add(action);
+        }
+        if added {
+            let window = self.window.get_or_insert(Window {
+                opened_at: now,
+                last_push: now,
+            });
+            window.last_push = window.last_push.max(now);
+        }
+    }
+
+    fn add(&mut self, action: CacheAction) -> bool {
+        match action {
+            CacheAction::Invalidate { key, refetch } => {
+                match self.invalidation_index.get(&key) {
+                    Some(&i) => self.invalidations[i].1 = self.invalidations[i].1.max(refetch),
+                    None => {
+                        self.invalidation_index
+                            .insert(key.clone(), self.invalidations.len());
+                        self.invalidations.push((key, refetch));
+                    }
+                }
+                true
+            }
+            write => {
+                if self.applied.newer_than(write.key(), write_at(&write)) {
+                    self.stale_writes += 1;
+                    return false;
+                }
+                match self.write_index.get(write.key()) {
+                    Some(&i) => {
+                        let old = std::mem::replace(&mut self.writes[i], write.clone());
+                        self.writes[i] = combine(old, write);
+                    }
+                    None => {
+                        self.write_index
+                            .insert(write.key().clone(), self.writes.len());
+                        self.writes.push(write);
+                    }
+                }
+                true
+            }
+        }
+    }
+
+    /// Counts a duplicate dropped before it reached the rules.
+    pub fn note_duplicate(&mut self) {
+        self.duplicates += 1;
+    }
+
+    /// Writes dropped because a newer write to their key was already applied.
+    pub fn stale_writes(&self) -> u64 {
+        self.stale_writes
+    }
+
+    /// When the open window must be flushed; `None` when nothing is pending.
+    pub fn deadline(&self) -> Option<u64> {
+        self.window.as_ref().map(|w| {
+            (w.last_push + self.config.debounce_ms).min(w.opened_at + self.config.max_wait_ms)
+        })
+    }
+
+    /// The batch, if the window's deadline has come.
+    pub fn poll(&mut self, now: u64) -> Option<CacheBatch> {
+        match self.deadline() {
+            Some(deadline) if deadline <= now => self.flush(now, BatchReason::Window),
+            _ => None,
+        }
+    }
+
+    /// Everything pending, now; `None` when there is nothing to do.
+    pub fn flush(&mut self, now: u64, reason: BatchReason) -> Option<CacheBatch> {
+        let window = self.window.take()?;
+        self.write_index.clear();
+        let invalidations = std::mem::take(&mut self.invalidations);
+        let mut actions: Vec<CacheAction> =
+            Vec::with_capacity(self.writes.len() + invalidations.len());
+        for write in self.writes.drain(..) {
+            if self.invalidation_index.contains_key(write.key()) {
+                continue;
+            }
+            self.applied.record(write.key(), write_at(&write));
+            actions.push(write);
+        }
+        let absorbed: Vec<bool> = invalidations
+            .iter()
+            .map(|(key, refetch)| {
+                (1..key.0.len()).any(|len| {
+                    let prefix = self.invalidation_index.get(&key.0[..len]);
+                    prefix.is_some_and(|&i| invalidations[i].1 >= *refetch)
+                })
+            })
+            .collect();
+        for ((key, refetch), absorbed) in invalidations.into_iter().zip(absorbed) {
+            if !absorbed {
+                actions.push(CacheAction::Invalidate { key, refetch });
+            }
+        }
+        self.invalidation_index.clear();
+        let batch = CacheBatch {
+            actions,
+            reason,
+            events: std::mem::take(&mut self.events),
+            duplicates: std::mem::take(&mut self.duplicates),
+            opened_at: window.opened_at,
+            flushed_at: now,
+        };
+        Some(batch)
+    }
+}

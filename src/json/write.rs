@@ -1,0 +1,175 @@
+//! JSON writer: appends to a `String`, for one `JSON.parse` on the JS side.
+
+use super::Value;
+use std::fmt::Write as _;
+
+/// Largest integer JavaScript represents exactly (`Number.MAX_SAFE_INTEGER`).
+pub const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+
+/// Appends JSON to a string. Callers write objects member by member; the writer handles commas.
+pub struct Writer<'a> {
+    out: &'a mut String,
+    first: bool,
+}
+
+impl<'a> Writer<'a> {
+    /// A writer appending to `out`.
+    pub fn new(out: &'a mut String) -> Self {
+        Writer { out, first: true }
+    }
+
+    fn separate(&mut self) {
+        if !self.first {
+            self.out.push(',');
+        }
+        self.first = false;
+    }
+
+    /// Opens an object or array (`{` or `[`).
+    pub fn open(&mut self, bracket: char) -> &mut Self {
+        self.out.push(bracket);
+        self.first = true;
+        self
+    }
+
+    /// Closes an object or array (`}` or `]`).
+    pub fn close(&mut self, bracket: char) -> &mut Self {
+        self.out.push(bracket);
+        self.first = false;
+        self
+    }
+
+    /// Writes `"name":` inside an object; the member's value follows.
+    pub fn key(&mut self, name: &str) -> &mut Self {
+        self.separate();
+        write_string(self.out, name);
+        self.out.push(':');
+        self.first = true;
+        self
+    }
+
+    /// Writes a number.
+    pub fn number(&mut self, n: f64) -> &mut Self {
+        self.separate();
+        if n.fract() == 0.0 && n.abs() <= MAX_SAFE_INTEGER {
+            let _ = write!(self.out, "{}", n as i64);
+        } else if n.is_finite() {
+            let _ = write!(self.out, "{n}");
+        } else {
+            self.out.push_str("null");
+        }
+        self
+    }
+
+    /// Writes a string.
+    pub fn string(&mut self, s: &str) -> &mut Self {
+        self.separate();
+        write_string(self.out, s);
+        self
+    }
+
+    /// Writes any value.
+    pub fn value(&mut self, value: &Value) -> &mut Self {
+        match value {
+            Value::Null => {
+                self.separate();
+                self.out.push_str("null");
+            }
+            Value::Bool(b) => {
+                self.separate();
+                self.out.push_str(if *b { "true" } else { "false" });
+            }
+            Value::Number(n) => {
+                self.number(*n);
+            }
+            Value::String(s) => {
+                self.string(s);
+            }
+            Value::Array(items) => {
+                self.separate();
+                self.open('[');
+                for item in items {
+                    self.value(item);
+                }
+                self.close(']');
+            }
+            Value::Object(members) => {
+                self.separate();
+                self.open('{');
+                for (k, v) in members {
+                    self.key(k).value(v);
+                }
+                self.close('}');
+            }
+        }
+        self
+    }
+}
+
+/// Appends `s` as a JSON string literal.
+pub fn write_string(out: &mut String, s: &str) {
+    out.push('"');
+    let mut run = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escaped = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&s[run..i]);
+        if escaped.is_empty() {
+            let _ = write!(out, "\\u{b:04x}");
+        } else {
+            out.push_str(escaped);
+        }
+        run = i + 1;
+    }
+    out.push_str(&s[run..]);
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_numbers_as_javascript_reads_them() {
+        let mut out = String::new();
+        Writer::new(&mut out)
+            .open('[')
+            .number(1.0)
+            .number(-0.0)
+            .number(2.5)
+            .number(1e21)
+            .number(f64::NAN)
+            .close(']');
+        assert_eq!(out, "[1,0,2.5,1000000000000000000000,null]");
+    }
+
+    #[test]
+    fn escapes_strings() {
+        let mut out = String::new();
+        write_string(&mut out, "a\"b\\c\nd\u{1}é");
+        assert_eq!(out, r#""a\"b\\c\nd\u0001é""#);
+    }
+
+    #[test]
+    fn writes_objects_with_commas_in_the_right_places() {
+        let mut out = String::new();
+        let mut w = Writer::new(&mut out);
+        w.open('{')
+            .key("a")
+            .number(1.0)
+            .key("b")
+            .open('[')
+            .string("x")
+            .string("y")
+            .close(']');
+        w.key("c").open('{').close('}').close('}');
+        assert_eq!(out, r#"{"a":1,"b":["x","y"],"c":{}}"#);
+    }
+}

@@ -1,0 +1,13 @@
+//! casino-realtime: Supabase Realtime events in, TanStack Query cache actions out.
+//!
+//! Everything outside `browser` is sans-IO (DESIGN.md): it takes inputs and a clock and returns
+//! outputs, and is tested natively. `browser` (wasm32 only) moves bytes, timers and callbacks.
+
+pub mod batch;
+pub mod cache;
+pub mod catalog;
+pub mod dedup;
+pub mod json;
+
+#[cfg(target_arch = "wasm32")]
+mod browser;

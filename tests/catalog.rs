@@ -1,0 +1,264 @@
+//! The catalog: every event's valid sample parses, invalid ones are refused with a message that
+//! names the event and the field, and nothing panics.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use casino_realtime::catalog::{parse_event, typescript_declarations, EventKind, Uuid};
+use casino_realtime::json::{self, Value};
+use common::{fixture, fixtures, j, with};
+use proptest::prelude::*;
+
+#[test]
+fn fixtures_cover_the_whole_catalog() {
+    let names: Vec<String> = fixtures().into_iter().map(|(name, _)| name).collect();
+    let catalog: Vec<String> = EventKind::ALL.iter().map(|k| k.name().to_owned()).collect();
+    assert_eq!(EventKind::ALL.len(), 24);
+    let mut sorted = names.clone();
+    sorted.sort();
+    let mut expected = catalog.clone();
+    expected.sort();
+    assert_eq!(sorted, expected);
+}
+
+#[test]
+fn every_valid_sample_parses_and_round_trips() {
+    let casino = Uuid::parse("11111111-1111-4111-8111-111111111111").unwrap();
+    for (name, payload) in fixtures() {
+        let event = parse_event(&name, &payload).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(event.kind().name(), name);
+        assert_eq!(event.casino_id(), casino, "{name}");
+        assert_eq!(event.at().text, "2025-12-20T10:15:00.000Z", "{name}");
+        assert_eq!(event.at().micros, 1_766_225_700_000_000, "{name}");
+        // Written back and read again, the event is the same.
+        let again = parse_event(&name, &event.to_json()).unwrap();
+        assert_eq!(again, event, "{name}");
+        // Every field the catalog lists is in the written payload.
+        for field in event.kind().fields() {
+            assert!(
+                event.to_json().get(field.name).is_some(),
+                "{name}.{}",
+                field.name
+            );
+        }
+    }
+}
+
+#[test]
+fn invalid_samples_name_the_event_and_the_field() {
+    let cases: Vec<(&str, &str, Option<Value>, &str)> = vec![
+        ("visit.created", "visit_kind", Some(j(r#""vip""#)), r#"visit.created: field 'visit_kind' must be one of "reward_identified", "gaming_identified_rated", "gaming_ghost_unrated", got "vip""#),
+        ("visit.closed", "ended_at", None, "visit.closed: field 'ended_at' is required"),
+        ("visit.converted", "player_id", Some(Value::Null), "visit.converted: field 'player_id' must be a uuid string, got null"),
+        ("visit.converted", "to_kind", Some(j(r#""reward_identified""#)), r#"visit.converted: field 'to_kind' must be one of "gaming_identified_rated", got "reward_identified""#),
+        ("rating_slip.created", "status", Some(j(r#""closed""#)), r#"rating_slip.created: field 'status' must be one of "open", got "closed""#),
+        ("rating_slip.updated", "minutes_played", Some(j(r#""ten""#)), r#"rating_slip.updated: field 'minutes_played' must be a number, got "ten""#),
+        ("rating_slip.updated", "game_type", Some(j(r#""craps""#)), r#"rating_slip.updated: field 'game_type' must be one of "blackjack", "poker", "roulette", "baccarat", got "craps""#),
+        ("rating_slip.closed", "end_time", Some(j(r#""2025-12-20""#)), r#"rating_slip.closed: field 'end_time' must be an ISO 8601 timestamp with a UTC offset, got "2025-12-20""#),
+        ("loyalty.ledger_appended", "points_earned", Some(j("1.5")), "loyalty.ledger_appended: field 'points_earned' must be an integer, got 1.5"),
+        ("loyalty.ledger_appended", "reason", Some(j(r#""bonus""#)), r#"loyalty.ledger_appended: field 'reason' must be one of "mid_session", "session_end", "manual_adjustment", "promotion", "correction", got "bonus""#),
+        ("loyalty.balance_updated", "tier", Some(j("7")), "loyalty.balance_updated: field 'tier' must be a string or null, got 7"),
+        ("table.inventory_open", "chipset", Some(j(r#"{"25":"ten"}"#)), r#"table.inventory_open: field 'chipset["25"]' must be an integer, got "ten""#),
+        ("table.inventory_close", "discrepancy_cents", Some(j(r#""5""#)), r#"table.inventory_close: field 'discrepancy_cents' must be an integer, got "5""#),
+        ("table.inventory_rundown_recorded", "chipset", Some(j("[1]")), "table.inventory_rundown_recorded: field 'chipset' must be an object of integer counts, got [1]"),
+        ("table.fill_requested", "request_id", Some(j("12")), "table.fill_requested: field 'request_id' must be a string, got 12"),
+        ("table.fill_completed", "table_id", Some(j(r#""T-5""#)), r#"table.fill_completed: field 'table_id' must be a uuid string, got "T-5""#),
+        ("table.credit_requested", "authorized_by", Some(j(r#""bob""#)), r#"table.credit_requested: field 'authorized_by' must be a uuid string or null, got "bob""#),
+        ("table.credit_completed", "amount_cents", None, "table.credit_completed: field 'amount_cents' is required"),
+        ("table.drop_removed", "gaming_day", Some(j(r#""2025-02-30""#)), r#"table.drop_removed: field 'gaming_day' must be a date (YYYY-MM-DD), got "2025-02-30""#),
+        ("table.drop_delivered", "delivered_scan_at", Some(j(r#""soon""#)), r#"table.drop_delivered: field 'delivered_scan_at' must be an ISO 8601 timestamp with a UTC offset or null, got "soon""#),
+        ("table.activated", "type", Some(j(r#""craps""#)), r#"table.activated: field 'type' must be one of "blackjack", "poker", "roulette", "baccarat", got "craps""#),
+        ("table.deactivated", "casino_id", None, "table.deactivated: field 'casino_id' is required"),
+        ("floor_layout.activated", "pits[0].sequence", Some(j(r#""1""#)), r#"floor_layout.activated: field 'pits[0].sequence' must be an integer, got "1""#),
+        ("floor_layout.activated", "table_slots[1]", Some(j("5")), "floor_layout.activated: field 'table_slots[1]' must be an object, got 5"),
+        ("floor_layout.activated", "table_slots[0].preferred_table_id", Some(j(r#""x""#)), r#"floor_layout.activated: field 'table_slots[0].preferred_table_id' must be a uuid string or null, got "x""#),
+        ("finance.transaction_created", "amount", Some(Value::Null), "finance.transaction_created: field 'amount' must be a number, got null"),
+        ("finance.outbox_processed", "casino_id", None, "finance.outbox_processed: field 'casino_id' is required"),
+        ("visit.checked_in", "at", Some(j(r#""2025-12-20T25:00:00Z""#)), r#"visit.checked_in: field 'at' must be an ISO 8601 timestamp with a UTC offset, got "2025-12-20T25:00:00Z""#),
+        ("visit.checked_out", "duration_minutes", Some(j("true")), "visit.checked_out: field 'duration_minutes' must be a number, got true"),
+    ];
+    let mut covered = std::collections::BTreeSet::new();
+    for (event, path, value, expected) in cases {
+        covered.insert(event);
+        let payload = with(fixture(event), path, value);
+        let err = parse_event(event, &payload).expect_err(event);
+        assert_eq!(err.to_string(), expected);
+        assert_eq!(err.event().map(|k| k.name()), Some(event));
+        assert!(
+            err.field().unwrap().starts_with(path),
+            "{:?} within {path}",
+            err.field()
+        );
+    }
+    assert_eq!(covered.len(), 24, "every event has an invalid sample");
+}
+
+#[test]
+fn payload_level_problems_have_their_own_kinds() {
+    let err = parse_event("table.filled", &fixture("table.deactivated")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "unknown event \"table.filled\": not in the event catalog"
+    );
+    assert_eq!(err.reason(), "unknown_event");
+    assert_eq!(err.event(), None);
+
+    let err = parse_event("table.deactivated", &j("[1,2]")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "table.deactivated: payload must be an object, got [1,2]"
+    );
+    assert_eq!(err.reason(), "not_an_object");
+
+    let err = parse_event("table.deactivated", &fixture("table.activated")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "table.deactivated: payload's 'event' member says \"table.activated\""
+    );
+    assert_eq!(err.reason(), "wrong_event");
+
+    let missing = with(fixture("table.deactivated"), "table_id", None);
+    assert_eq!(
+        parse_event("table.deactivated", &missing)
+            .unwrap_err()
+            .reason(),
+        "missing_field"
+    );
+}
+
+#[test]
+fn non_json_payloads_are_refused() {
+    let err = EventKind::FinanceOutboxProcessed
+        .parse_str(r#"{"attempt_count":1e400}"#)
+        .unwrap_err();
+    assert_eq!(err.to_string(), "finance.outbox_processed: payload is not JSON (invalid JSON at byte 17: number out of range)");
+    assert_eq!(err.reason(), "not_json");
+}
+
+#[test]
+fn unknown_members_are_ignored_and_nullable_ones_may_be_left_out() {
+    let extra = with(fixture("visit.created"), "shift", Some(j(r#""night""#)));
+    assert!(parse_event("visit.created", &extra).is_ok());
+    let ghost = with(fixture("visit.created"), "player_id", None);
+    let event = parse_event("visit.created", &ghost).unwrap();
+    assert_eq!(event.field_value("player_id"), Some(Value::Null));
+}
+
+#[test]
+fn identity_ignores_formatting_but_not_substance() {
+    let base = fixture("rating_slip.updated");
+    let id = |payload: &Value| {
+        parse_event("rating_slip.updated", payload)
+            .unwrap()
+            .natural_identity()
+    };
+    let reformatted = with(
+        with(
+            base.clone(),
+            "at",
+            Some(j(r#""2025-12-20T11:15:00+01:00""#)),
+        ),
+        "rating_slip_id",
+        Some(j(
+            r#""44444444-4444-4444-8444-444444444444""#.to_uppercase().as_str(),
+        )),
+    );
+    assert_eq!(id(&base), id(&reformatted));
+    assert_eq!(
+        id(&base),
+        id(&with(base.clone(), "minutes_played", Some(j("50")))),
+        "telemetry is not identity"
+    );
+    assert_ne!(
+        id(&base),
+        id(&with(
+            base.clone(),
+            "at",
+            Some(j(r#""2025-12-20T10:15:01Z""#))
+        ))
+    );
+    assert_ne!(
+        id(&base),
+        id(&with(
+            base.clone(),
+            "casino_id",
+            Some(j(r#""11111111-1111-4111-8111-111111111112""#))
+        ))
+    );
+
+    let outbox = fixture("finance.outbox_processed");
+    let oid = |p: &Value| {
+        parse_event("finance.outbox_processed", p)
+            .unwrap()
+            .natural_identity()
+    };
+    assert_ne!(
+        oid(&outbox),
+        oid(&with(outbox.clone(), "attempt_count", Some(j("3")))),
+        "attempts count"
+    );
+
+    // Different events about the same resource at the same instant are different identities.
+    let created = parse_event("rating_slip.created", &fixture("rating_slip.created")).unwrap();
+    assert_ne!(created.natural_identity(), id(&base));
+    assert_eq!(
+        EventKind::FinanceOutboxProcessed.identity_fields(),
+        ["outbox_id", "attempt_count"]
+    );
+}
+
+#[test]
+fn typescript_declarations_match_the_shipped_file() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/pkg-template/catalog.d.ts");
+    let generated = typescript_declarations();
+    if std::env::var_os("BLESS").is_some() {
+        std::fs::write(path, &generated).unwrap();
+    }
+    let shipped = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        shipped == generated,
+        "pkg-template/catalog.d.ts is out of date: run `BLESS=1 cargo test --test catalog`"
+    );
+    assert!(generated.contains("export interface RatingSlipUpdatedPayload {"));
+    assert!(generated.contains("  type: \"blackjack\" | \"poker\" | \"roulette\" | \"baccarat\";"));
+}
+
+fn arbitrary_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        (-1e6f64..1e6).prop_map(Value::Number),
+        "[a-z0-9:.+-]{0,40}".prop_map(Value::String),
+        Just(Value::from("11111111-1111-4111-8111-111111111111")),
+        Just(Value::from("2025-12-20T10:15:00Z")),
+    ];
+    leaf.prop_recursive(3, 24, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::vec(("[a-z_]{1,12}", inner), 0..6).prop_map(Value::Object),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Any value in any field of any event yields an event or an error, never a panic, and an
+    /// error always names the event.
+    #[test]
+    fn never_panics_on_mutated_payloads(event in 0..24usize, field in 0..12usize, value in arbitrary_json()) {
+        let kind = EventKind::ALL[event];
+        let fields = kind.fields();
+        let name = fields[field % fields.len()].name;
+        let payload = with(fixture(kind.name()), name, Some(value));
+        if let Err(err) = parse_event(kind.name(), &payload) {
+            prop_assert!(err.to_string().starts_with(kind.name()));
+        }
+    }
+
+    #[test]
+    fn never_panics_on_arbitrary_text(text in ".{0,200}") {
+        let _ = EventKind::VisitCreated.parse_str(&text);
+        let _ = json::parse(&text);
+    }
+}

@@ -1,0 +1,70 @@
+//! Shared by the native integration tests: the catalog fixtures and small helpers.
+#![allow(dead_code)]
+
+use casino_realtime::json::{self, Value};
+
+/// One valid payload per catalog event, by event name (`tests/fixtures/events.json`).
+pub fn fixtures() -> Vec<(String, Value)> {
+    match json::parse(include_str!("../fixtures/events.json")).unwrap() {
+        Value::Object(members) => members,
+        _ => panic!("fixtures must be an object"),
+    }
+}
+
+/// The valid payload of `event`.
+pub fn fixture(event: &str) -> Value {
+    fixtures()
+        .into_iter()
+        .find(|(name, _)| name == event)
+        .unwrap()
+        .1
+}
+
+/// `payload` with `field` set to `value`, or removed when `value` is `None`. A dotted path with
+/// `[i]` reaches into arrays: `pits[0].sequence`.
+pub fn with(mut payload: Value, path: &str, value: Option<Value>) -> Value {
+    set(&mut payload, path, value);
+    payload
+}
+
+fn set(target: &mut Value, path: &str, value: Option<Value>) {
+    let (head, rest) = match path.find(['.', '[']) {
+        Some(0) => {
+            let close = path.find(']').unwrap();
+            let index: usize = path[1..close].parse().unwrap();
+            let rest = path[close + 1..].trim_start_matches('.');
+            let Value::Array(items) = target else {
+                panic!("not an array at {path}")
+            };
+            if rest.is_empty() {
+                match value {
+                    Some(v) => items[index] = v,
+                    None => drop(items.remove(index)),
+                }
+            } else {
+                set(&mut items[index], rest, value);
+            }
+            return;
+        }
+        Some(i) => (&path[..i], &path[i..]),
+        None => (path, ""),
+    };
+    let Value::Object(members) = target else {
+        panic!("not an object at {path}")
+    };
+    let rest = rest.trim_start_matches('.');
+    if rest.is_empty() {
+        members.retain(|(k, _)| k != head);
+        if let Some(v) = value {
+            members.push((head.to_owned(), v));
+        }
+    } else {
+        let slot = members.iter_mut().find(|(k, _)| k == head).unwrap();
+        set(&mut slot.1, rest, value);
+    }
+}
+
+/// Parses JSON text in tests.
+pub fn j(text: &str) -> Value {
+    json::parse(text).unwrap()
+}
