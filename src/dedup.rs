@@ -7,8 +7,7 @@
 //! is fixed by the capacity however many events pass.
 
 use crate::catalog::Identity;
-use std::collections::{HashSet, VecDeque};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::VecDeque;
 
 /// How much the filter remembers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,30 +29,114 @@ impl Default for DedupConfig {
     }
 }
 
-/// Keys are already well-mixed 64-bit hashes; hashing them again would only cost time and size.
-#[derive(Default)]
-pub struct KeyHasher(u64);
+/// A set of 64-bit keys in one open-addressed table (linear probing, deletion by backward
+/// shift, so no tombstones accumulate). It doubles while filling and stops at twice `limit` slots:
+/// its memory is fixed by the limit, however many keys come and go. Keys are already well-mixed
+/// hashes, so a key is its own hash.
+struct KeySet {
+    slots: Vec<u64>,
+    len: usize,
+    max_slots: usize,
+}
 
-impl Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
+/// Marks an empty slot; the key 0 is stored as 1 (a false match of one in 2^64).
+const EMPTY: u64 = 0;
 
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+impl KeySet {
+    fn new(limit: usize) -> Self {
+        KeySet {
+            slots: Vec::new(),
+            len: 0,
+            max_slots: (limit * 2).next_power_of_two().max(16),
         }
     }
 
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
+    fn mask(&self) -> usize {
+        self.slots.len() - 1
+    }
+
+    /// The slot holding `key`, or the empty slot where it would go.
+    fn probe(&self, key: u64) -> usize {
+        let mask = self.mask();
+        let mut i = key as usize & mask;
+        while self.slots[i] != EMPTY && self.slots[i] != key {
+            i = (i + 1) & mask;
+        }
+        i
+    }
+
+    fn contains(&self, key: u64) -> bool {
+        let key = key.max(1);
+        !self.slots.is_empty() && self.slots[self.probe(key)] == key
+    }
+
+    /// Adds `key`; false if it was there. Callers keep `len` within the limit.
+    fn insert(&mut self, key: u64) -> bool {
+        let key = key.max(1);
+        if (self.len + 1) * 2 > self.slots.len() && self.slots.len() < self.max_slots {
+            self.grow();
+        }
+        let i = self.probe(key);
+        if self.slots[i] == key {
+            return false;
+        }
+        self.slots[i] = key;
+        self.len += 1;
+        true
+    }
+
+    fn grow(&mut self) {
+        let size = (self.slots.len() * 2).clamp(16, self.max_slots);
+        let old = std::mem::replace(&mut self.slots, vec![EMPTY; size]);
+        for key in old.into_iter().filter(|&k| k != EMPTY) {
+            let i = self.probe(key);
+            self.slots[i] = key;
+        }
+    }
+
+    fn remove(&mut self, key: u64) {
+        let key = key.max(1);
+        if self.slots.is_empty() {
+            return;
+        }
+        let mask = self.mask();
+        let mut hole = self.probe(key);
+        if self.slots[hole] != key {
+            return;
+        }
+        self.len -= 1;
+        // Pull later members of the probe run back over the hole, so lookups never stop early.
+        let mut j = hole;
+        loop {
+            j = (j + 1) & mask;
+            let next = self.slots[j];
+            if next == EMPTY {
+                break;
+            }
+            let home = next as usize & mask;
+            let stays = if hole <= j {
+                hole < home && home <= j
+            } else {
+                hole < home || home <= j
+            };
+            if !stays {
+                self.slots[hole] = next;
+                hole = j;
+            }
+        }
+        self.slots[hole] = EMPTY;
+    }
+
+    fn clear(&mut self) {
+        self.slots.fill(EMPTY);
+        self.len = 0;
     }
 }
 
 /// The replay filter.
 pub struct Dedup {
     config: DedupConfig,
-    seen: HashSet<u64, BuildHasherDefault<KeyHasher>>,
+    seen: KeySet,
     /// `(key, expires_at)` in arrival order: the front is the oldest and the first to expire.
     order: VecDeque<(u64, u64)>,
 }
@@ -67,7 +150,7 @@ impl Dedup {
         };
         Dedup {
             config,
-            seen: HashSet::default(),
+            seen: KeySet::new(config.capacity),
             order: VecDeque::new(),
         }
     }
@@ -87,9 +170,10 @@ impl Dedup {
         self.order.is_empty()
     }
 
-    /// Slots allocated by the two containers: bounded by the capacity, whatever passed through.
-    pub fn allocated(&self) -> usize {
-        self.seen.capacity().max(self.order.capacity())
+    /// Bytes held by the filter's tables: at most about 32 per unit of capacity, whatever passed
+    /// through.
+    pub fn memory_bytes(&self) -> usize {
+        self.seen.slots.len() * 8 + self.order.capacity() * 16
     }
 
     fn expire(&mut self, now: u64) {
@@ -98,7 +182,7 @@ impl Dedup {
                 break;
             }
             self.order.pop_front();
-            self.seen.remove(&key);
+            self.seen.remove(key);
         }
     }
 
@@ -106,7 +190,7 @@ impl Dedup {
     /// does not extend the life of the keys it matched: the TTL counts from first sight.
     pub fn first_sighting(&mut self, identity: &Identity, now: u64) -> bool {
         self.expire(now);
-        if identity.keys().any(|key| self.seen.contains(&key)) {
+        if identity.keys().any(|key| self.seen.contains(key)) {
             // Remember a new meta.id of an event already seen by its natural key, so a replay of
             // this copy is caught even after the natural key is forgotten.
             for key in identity.keys() {
@@ -121,14 +205,15 @@ impl Dedup {
     }
 
     fn insert(&mut self, key: u64, now: u64) {
-        if !self.seen.insert(key) {
+        if self.seen.contains(key) {
             return;
         }
         if self.order.len() == self.config.capacity {
             if let Some((old, _)) = self.order.pop_front() {
-                self.seen.remove(&old);
+                self.seen.remove(old);
             }
         }
+        self.seen.insert(key);
         self.order
             .push_back((key, now.saturating_add(self.config.ttl_ms)));
     }
@@ -188,19 +273,49 @@ mod tests {
     }
 
     #[test]
+    fn the_key_set_survives_churn_in_fixed_memory() {
+        let mut set = KeySet::new(64);
+        let mut live = std::collections::VecDeque::new();
+        let mut x: u64 = 1;
+        for _ in 0..100_000 {
+            // Small keys collide in their home slots, exercising long probe runs and wrap-around.
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let key = x >> 58;
+            if set.contains(key) {
+                continue;
+            }
+            assert!(set.insert(key));
+            live.push_back(key);
+            if live.len() == 64 {
+                set.remove(live.pop_front().unwrap());
+            }
+            for k in &live {
+                assert!(set.contains(*k));
+            }
+            assert_eq!(set.len, live.len());
+        }
+        assert_eq!(set.slots.len(), 128);
+    }
+
+    #[test]
     fn capacity_forgets_the_oldest_first() {
         let mut dedup = Dedup::new(DedupConfig {
             capacity: 3,
             ttl_ms: u64::MAX,
         });
-        for n in 0..5 {
+        for n in 10..15 {
             assert!(dedup.first_sighting(&id(n, None), n));
             assert!(dedup.len() <= 3);
         }
-        assert!(dedup.first_sighting(&id(0, None), 10), "0 fell out");
         assert!(
-            !dedup.first_sighting(&id(4, None), 10),
-            "4 is still remembered"
+            !dedup.first_sighting(&id(14, None), 20),
+            "the newest is remembered"
+        );
+        assert!(
+            dedup.first_sighting(&id(10, None), 20),
+            "the oldest fell out"
         );
     }
 }

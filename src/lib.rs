@@ -8,6 +8,7 @@ pub mod cache;
 pub mod catalog;
 pub mod dedup;
 pub mod json;
+pub mod pipeline;
 
 #[cfg(target_arch = "wasm32")]
 mod browser;

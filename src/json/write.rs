@@ -27,6 +27,7 @@ impl<'a> Writer<'a> {
 
     /// Opens an object or array (`{` or `[`).
     pub fn open(&mut self, bracket: char) -> &mut Self {
+        self.separate();
         self.out.push(bracket);
         self.first = true;
         self
@@ -86,7 +87,6 @@ impl<'a> Writer<'a> {
                 self.string(s);
             }
             Value::Array(items) => {
-                self.separate();
                 self.open('[');
                 for item in items {
                     self.value(item);
@@ -94,7 +94,6 @@ impl<'a> Writer<'a> {
                 self.close(']');
             }
             Value::Object(members) => {
-                self.separate();
                 self.open('{');
                 for (k, v) in members {
                     self.key(k).value(v);
@@ -169,7 +168,16 @@ mod tests {
             .string("x")
             .string("y")
             .close(']');
-        w.key("c").open('{').close('}').close('}');
-        assert_eq!(out, r#"{"a":1,"b":["x","y"],"c":{}}"#);
+        w.key("c")
+            .open('{')
+            .close('}')
+            .key("d")
+            .open('[')
+            .open('[')
+            .close(']')
+            .open('{')
+            .close('}');
+        w.close(']').close('}');
+        assert_eq!(out, r#"{"a":1,"b":["x","y"],"c":{},"d":[[],{}]}"#);
     }
 }

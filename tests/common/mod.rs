@@ -1,5 +1,8 @@
-//! Shared by the native integration tests: the catalog fixtures and small helpers.
+//! Shared by the native integration tests and the benchmark: the catalog fixtures, helpers and
+//! a synthetic workload.
 #![allow(dead_code)]
+
+pub mod workload;
 
 use casino_realtime::json::{self, Value};
 
