@@ -89,10 +89,10 @@ impl CacheBatch {
             action.write(&mut w);
         }
         w.close(']').key("reason").string(self.reason.as_str());
-        w.key("events").number(f64::from(self.events));
-        w.key("duplicates").number(f64::from(self.duplicates));
-        w.key("openedAt").number(self.opened_at as f64);
-        w.key("flushedAt").number(self.flushed_at as f64).close('}');
+        w.key("events").int(i64::from(self.events));
+        w.key("duplicates").int(i64::from(self.duplicates));
+        w.key("openedAt").int(self.opened_at as i64);
+        w.key("flushedAt").int(self.flushed_at as i64).close('}');
         out
     }
 }

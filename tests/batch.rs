@@ -18,18 +18,18 @@ fn inv(parts: &[&str], refetch: RefetchType) -> CacheAction {
     }
 }
 
-fn set(parts: &[&str], data: f64, at: i64) -> CacheAction {
+fn set(parts: &[&str], data: i64, at: i64) -> CacheAction {
     CacheAction::SetQueryData {
         key: key(parts),
-        data: Value::Number(data),
+        data: Value::from(data),
         at,
     }
 }
 
-fn merge(parts: &[&str], fields: &[(&str, f64)], at: i64) -> CacheAction {
+fn merge(parts: &[&str], fields: &[(&str, i64)], at: i64) -> CacheAction {
     let data = fields
         .iter()
-        .map(|(k, v)| ((*k).to_owned(), Value::Number(*v)))
+        .map(|(k, v)| ((*k).to_owned(), Value::from(*v)))
         .collect();
     CacheAction::MergeQueryData {
         key: key(parts),
@@ -109,25 +109,25 @@ fn identical_keys_merge_and_prefixes_absorb() {
 #[test]
 fn writes_keep_the_newest_and_merges_overlay() {
     let mut b = batcher();
-    b.push(vec![set(&["balance"], 10.0, 200)], 0);
-    b.push(vec![set(&["balance"], 5.0, 100)], 1); // older, arrives later
+    b.push(vec![set(&["balance"], 10, 200)], 0);
+    b.push(vec![set(&["balance"], 5, 100)], 1); // older, arrives later
     b.push(
-        vec![merge(&["slip"], &[("minutes", 10.0), ("bet", 25.0)], 100)],
+        vec![merge(&["slip"], &[("minutes", 10), ("bet", 25)], 100)],
         2,
     );
-    b.push(vec![merge(&["slip"], &[("minutes", 12.0)], 200)], 3);
+    b.push(vec![merge(&["slip"], &[("minutes", 12)], 200)], 3);
     b.push(
-        vec![merge(&["slip"], &[("minutes", 11.0), ("status", 1.0)], 150)],
+        vec![merge(&["slip"], &[("minutes", 11), ("status", 1)], 150)],
         4,
     );
     let batch = b.flush(5, BatchReason::Flush).unwrap();
     assert_eq!(
         batch.actions,
         vec![
-            set(&["balance"], 10.0, 200),
+            set(&["balance"], 10, 200),
             merge(
                 &["slip"],
-                &[("minutes", 12.0), ("status", 1.0), ("bet", 25.0)],
+                &[("minutes", 12), ("status", 1), ("bet", 25)],
                 200
             )
         ]
@@ -137,15 +137,15 @@ fn writes_keep_the_newest_and_merges_overlay() {
 #[test]
 fn a_write_older_than_one_applied_is_dropped() {
     let mut b = batcher();
-    b.push(vec![set(&["balance"], 10.0, 200)], 0);
+    b.push(vec![set(&["balance"], 10, 200)], 0);
     b.flush(1, BatchReason::Flush).unwrap();
-    b.push(vec![set(&["balance"], 5.0, 100)], 2);
+    b.push(vec![set(&["balance"], 5, 100)], 2);
     assert_eq!(b.deadline(), None, "nothing left to do");
     assert_eq!(b.stale_writes(), 1);
-    b.push(vec![set(&["balance"], 7.0, 300)], 3);
+    b.push(vec![set(&["balance"], 7, 300)], 3);
     assert_eq!(
         b.flush(4, BatchReason::Flush).unwrap().actions,
-        vec![set(&["balance"], 7.0, 300)]
+        vec![set(&["balance"], 7, 300)]
     );
 }
 
@@ -154,16 +154,16 @@ fn an_invalidated_key_is_not_also_written() {
     let mut b = batcher();
     b.push(
         vec![
-            set(&["k"], 1.0, 1),
+            set(&["k"], 1, 1),
             inv(&["k"], RefetchType::Active),
-            set(&["k", "x"], 2.0, 1),
+            set(&["k", "x"], 2, 1),
         ],
         0,
     );
     let batch = b.flush(1, BatchReason::Flush).unwrap();
     assert_eq!(
         batch.actions,
-        vec![set(&["k", "x"], 2.0, 1), inv(&["k"], RefetchType::Active)]
+        vec![set(&["k", "x"], 2, 1), inv(&["k"], RefetchType::Active)]
     );
 }
 
@@ -193,10 +193,10 @@ fn arb_action() -> impl Strategy<Value = CacheAction> {
     ]);
     prop_oneof![
         (path.clone(), refetch).prop_map(|(p, r)| inv(&p, r)),
-        (path.clone(), 0..50i64).prop_map(|(p, at)| set(&p, at as f64, at)),
+        (path.clone(), 0..50i64).prop_map(|(p, at)| set(&p, at, at)),
         (path, 0..50i64, prop::sample::select(vec!["x", "y"])).prop_map(|(p, at, f)| merge(
             &p,
-            &[(f, at as f64)],
+            &[(f, at)],
             at
         )),
     ]

@@ -1,1 +1,13 @@
-//! placeholder
+//! The wasm32 boundary: converts JS values to and from the core's inputs and outputs, and
+//! nothing else. No decision is made here; everything that decides is in the sans-IO modules and
+//! tested natively.
+//!
+//! Values cross as JSON text: JS `JSON.stringify`s payloads in, and `JSON.parse`s actions out.
+//! That keeps serde out of the `.wasm` (DESIGN.md, size facts) and is fast in every engine.
+//!
+//! Rule for contributors: never call user JS while a `RefCell` borrow is alive; collect what
+//! is to be delivered, release state, then call (see STYLE.md §7).
+
+mod error;
+mod plan;
+mod types;

@@ -3,6 +3,7 @@
 use super::template::{ActionTemplate, DataSource, KeyElem, KeyTemplate};
 use super::{KeyPart, RefetchType, RuleSet};
 use crate::catalog::EventKind;
+use crate::json::Value;
 
 fn key(template: &KeyTemplate) -> String {
     let parts: Vec<String> = template
@@ -11,7 +12,7 @@ fn key(template: &KeyTemplate) -> String {
         .map(|elem| match elem {
             KeyElem::Field(spec) => spec.name.to_owned(),
             KeyElem::Literal(KeyPart::Str(s)) => format!("'{s}'"),
-            KeyElem::Literal(KeyPart::Num(n)) => n.to_string(),
+            KeyElem::Literal(KeyPart::Num(n)) => Value::Number(n.clone()).to_json(),
             KeyElem::Literal(KeyPart::Bool(b)) => b.to_string(),
             KeyElem::Literal(KeyPart::Null) => "null".to_owned(),
         })

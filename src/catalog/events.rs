@@ -10,6 +10,7 @@
 //! catalog's contract policy says every event includes it, and the casino guard depends on it.
 
 use super::fields::{string_enum, Counts, Date, Timestamp, Uuid};
+use crate::json::Number;
 
 string_enum! {
     /// How a visit is classified.
@@ -199,9 +200,9 @@ catalog! {
         /// The visit it is anchored to.
         visit_id: Uuid,
         /// Average bet, when known.
-        average_bet: Option<f64>,
+        average_bet: Option<Number>,
         /// Minutes played so far.
-        minutes_played: f64,
+        minutes_played: Number,
         /// The game.
         game_type: GameType,
         /// The slip's state.
@@ -221,9 +222,9 @@ catalog! {
         /// When play ended.
         end_time: Timestamp,
         /// Total duration, in seconds.
-        total_duration: f64,
+        total_duration: Number,
         /// Average bet, when known.
-        average_bet: Option<f64>,
+        average_bet: Option<Number>,
         /// Always `closed`.
         status: SlipClosed,
         /// When the event happened.
@@ -487,7 +488,7 @@ catalog! {
         /// The casino.
         casino_id: Uuid,
         /// The amount.
-        amount: f64,
+        amount: Number,
         /// The tender type.
         tender_type: Option<String>,
         /// The gaming day.
@@ -544,7 +545,7 @@ catalog! {
         /// When it ended.
         ended_at: Timestamp,
         /// Its length, in minutes.
-        duration_minutes: f64,
+        duration_minutes: Number,
         /// When the event happened.
         at: Timestamp,
     }

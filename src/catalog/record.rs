@@ -35,12 +35,9 @@ macro_rules! record {
             fn read_object(
                 value: &$crate::json::Value,
             ) -> Result<Self, $crate::catalog::FieldError> {
-                if !matches!(value, $crate::json::Value::Object(_)) {
-                    return Err($crate::catalog::FieldError::invalid("an object", value.preview(40)));
-                }
+                $crate::catalog::fields::expect_object(value)?;
                 Ok($name {$(
-                    $field: <$ty as $crate::catalog::Field>::read(value.get(json_name!($field $($json)?)))
-                        .map_err(|e| e.within(json_name!($field $($json)?)))?,
+                    $field: $crate::catalog::fields::member(value, json_name!($field $($json)?))?,
                 )+})
             }
 

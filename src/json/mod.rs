@@ -5,8 +5,11 @@
 //! them with JavaScript's semantics (numbers are `f64`, the last of duplicate keys wins) and writes
 //! JSON that the JS side turns into objects with one `JSON.parse`.
 
+mod number;
 mod read;
 mod write;
+
+pub use number::Number;
 
 pub use read::{parse, ParseError};
 pub use write::{write_string, Writer, MAX_SAFE_INTEGER};
@@ -19,8 +22,8 @@ pub enum Value {
     Null,
     /// `true` or `false`
     Bool(bool),
-    /// Any JSON number, as JavaScript sees it.
-    Number(f64),
+    /// A number.
+    Number(Number),
     /// A string.
     String(String),
     /// An array.
@@ -87,15 +90,9 @@ impl From<String> for Value {
     }
 }
 
-impl From<f64> for Value {
-    fn from(n: f64) -> Self {
-        Value::Number(n)
-    }
-}
-
 impl From<i64> for Value {
     fn from(n: i64) -> Self {
-        Value::Number(n as f64)
+        Value::Number(Number::int(n))
     }
 }
 
@@ -133,13 +130,13 @@ mod tests {
     #[test]
     fn last_duplicate_key_wins_like_json_parse() {
         let value = parse(r#"{"a":1,"a":2}"#).unwrap();
-        assert_eq!(value.get("a"), Some(&Value::Number(2.0)));
+        assert_eq!(value.get("a"), Some(&Value::from(2)));
     }
 
     #[test]
     fn preview_cuts_long_values() {
         let value = Value::String("x".repeat(100));
         assert_eq!(value.preview(10), "\"xxxxxxxxx…");
-        assert_eq!(Value::Number(3.0).preview(10), "3");
+        assert_eq!(Value::from(3).preview(10), "3");
     }
 }

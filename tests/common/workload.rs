@@ -104,7 +104,7 @@ impl Iterator for Workload {
         let mut payload = template.clone();
         for field in identity.iter() {
             let value = match template.get(field) {
-                Some(Value::Number(_)) => Value::Number((n % 1_000_000) as f64),
+                Some(Value::Number(_)) => Value::from((n % 1_000_000) as i64),
                 Some(Value::String(s)) if s.len() == 36 => Value::String(format!(
                     "{:08x}-0000-4000-8000-{n:012x}",
                     self.rng.below(1 << 32)

@@ -1,0 +1,93 @@
+//! `planCacheActions` and `CacheRules`: an event in, the cache actions it calls for out.
+
+use super::error::{event_error, rules_error};
+use crate::cache::{actions_to_json, RuleSet};
+use crate::catalog::{EventError, EventKind};
+use crate::json::{self, Value};
+use js_sys::JSON;
+use wasm_bindgen::prelude::*;
+
+/// A JS value as the core's JSON. `undefined` and functions, which `JSON.stringify` drops, and
+/// values it refuses (BigInt, cycles) come back as the JS error `JSON.stringify` threw or as
+/// `None`.
+fn to_json(value: &JsValue) -> Result<Option<Value>, JsValue> {
+    let text = JSON::stringify(value)?;
+    match text.as_string() {
+        Some(text) => Ok(json::parse(&text).ok()),
+        None => Ok(None),
+    }
+}
+
+fn actions_js(actions: &[crate::cache::CacheAction]) -> Result<JsValue, JsValue> {
+    JSON::parse(&actions_to_json(actions))
+}
+
+fn plan(rules: &RuleSet, event: &str, payload: &JsValue) -> Result<JsValue, JsValue> {
+    let payload = match to_json(payload)? {
+        Some(value) => value,
+        None => {
+            let err = match EventKind::from_name(event) {
+                Some(kind) => EventError::NotAnObject { event: kind, got: payload.js_typeof().as_string().unwrap_or_default() },
+                None => EventError::Unknown { name: event.to_owned() },
+            };
+            return Err(event_error(&err, event));
+        }
+    };
+    let actions = rules.plan(event, &payload).map_err(|err| event_error(&err, event))?;
+    actions_js(&actions)
+}
+
+/// Validates `payload` as catalog event `event` and returns the cache actions the default rules
+/// call for. Throws `UnknownEventError` or `InvalidEventError` (see `CasinoRealtimeError`).
+///
+/// ```ts
+/// const actions = planCacheActions("table.fill_requested", payload);
+/// // [{ type: "invalidate", queryKey: ["table-context", "fills", casinoId], refetchType: "active" }, ...]
+/// ```
+#[wasm_bindgen(js_name = planCacheActions, unchecked_return_type = "CacheAction[]")]
+pub fn plan_cache_actions(
+    event: &str,
+    #[wasm_bindgen(unchecked_param_type = "unknown")] payload: &JsValue,
+) -> Result<JsValue, JsValue> {
+    thread_local! {
+        static DEFAULTS: RuleSet = RuleSet::defaults();
+    }
+    DEFAULTS.with(|rules| plan(rules, event, payload))
+}
+
+/// The default rules with an app's changes, validated once when constructed.
+///
+/// ```ts
+/// const rules = new CacheRules({
+///   "table.fill_requested": { extend: [{ type: "invalidate", queryKey: ["fills", "{casino_id}"] }] },
+/// });
+/// rules.plan("table.fill_requested", payload);
+/// ```
+#[wasm_bindgen]
+pub struct CacheRules {
+    rules: RuleSet,
+}
+
+#[wasm_bindgen]
+impl CacheRules {
+    /// Builds the rules; throws `InvalidRulesError` naming the bad rule.
+    #[wasm_bindgen(constructor)]
+    pub fn new(#[wasm_bindgen(unchecked_param_type = "RuleOverrides")] overrides: &JsValue) -> Result<CacheRules, JsValue> {
+        let Some(overrides) = to_json(overrides)? else {
+            let err = crate::cache::RuleError { path: "rules".into(), message: "must be an object keyed by event name".into() };
+            return Err(rules_error(&err));
+        };
+        let rules = RuleSet::with_overrides(&overrides).map_err(|err| rules_error(&err))?;
+        Ok(CacheRules { rules })
+    }
+
+    /// As `planCacheActions`, with these rules.
+    #[wasm_bindgen(unchecked_return_type = "CacheAction[]")]
+    pub fn plan(
+        &self,
+        event: &str,
+        #[wasm_bindgen(unchecked_param_type = "unknown")] payload: &JsValue,
+    ) -> Result<JsValue, JsValue> {
+        plan(&self.rules, event, payload)
+    }
+}
