@@ -27,7 +27,7 @@ pub use action::{actions_to_json, CacheAction, KeyPart, QueryKey, RefetchType};
 pub use table::markdown_table;
 pub use template::{ActionTemplate, DataSource, KeyElem, KeyTemplate};
 
-use crate::catalog::{parse_event, DomainEvent, EventError, EventKind};
+use crate::catalog::{parse_event, Event, EventError, EventKind};
 use crate::json::{self, Value};
 use std::fmt;
 
@@ -146,7 +146,7 @@ impl RuleSet {
     }
 
     /// The actions for one validated event.
-    pub fn actions(&self, event: &DomainEvent) -> Vec<CacheAction> {
+    pub fn actions(&self, event: &Event) -> Vec<CacheAction> {
         self.templates(event.kind())
             .iter()
             .filter_map(|t| t.expand(event))

@@ -8,7 +8,7 @@
 
 use super::action::{CacheAction, KeyPart, QueryKey, RefetchType};
 use super::RuleError;
-use crate::catalog::{DomainEvent, EventKind, FieldSpec};
+use crate::catalog::{Event, EventKind, FieldSpec};
 use crate::json::Value;
 
 /// One element of a key template.
@@ -60,13 +60,13 @@ pub enum ActionTemplate {
 }
 
 impl KeyTemplate {
-    fn expand(&self, event: &DomainEvent) -> Option<QueryKey> {
+    fn expand(&self, event: &Event) -> Option<QueryKey> {
         let mut parts = Vec::with_capacity(self.0.len());
         for elem in &self.0 {
             parts.push(match elem {
                 KeyElem::Literal(part) => part.clone(),
                 KeyElem::Field(spec) => {
-                    match KeyPart::from_value(&event.field_value(spec.name)?)? {
+                    match KeyPart::from_value(event.field(spec.name)?)? {
                         KeyPart::Null => return None,
                         part => part,
                     }
@@ -96,9 +96,9 @@ impl ActionTemplate {
     }
 
     /// The action for this event, or `None` when a placeholder's field is null.
-    pub fn expand(&self, event: &DomainEvent) -> Option<CacheAction> {
+    pub fn expand(&self, event: &Event) -> Option<CacheAction> {
         let key = self.key().expand(event)?;
-        let at = event.at().micros;
+        let at = event.at_micros();
         Some(match self {
             ActionTemplate::Invalidate { refetch, .. } => CacheAction::Invalidate {
                 key,
@@ -108,7 +108,7 @@ impl ActionTemplate {
                 field: Some(spec), ..
             } => CacheAction::SetQueryData {
                 key,
-                data: event.field_value(spec.name)?,
+                data: event.field(spec.name)?.clone(),
                 at,
             },
             ActionTemplate::Set { field: None, .. } => CacheAction::SetQueryData {
@@ -122,7 +122,7 @@ impl ActionTemplate {
             } => {
                 let data = fields
                     .iter()
-                    .filter_map(|spec| Some((spec.name.to_owned(), event.field_value(spec.name)?)))
+                    .filter_map(|spec| Some((spec.name.to_owned(), event.field(spec.name)?.clone())))
                     .collect();
                 CacheAction::MergeQueryData { key, data, at }
             }

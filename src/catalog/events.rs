@@ -9,7 +9,7 @@
 //! `finance.outbox_processed` requires `casino_id` although its schema block leaves it out: the
 //! catalog's contract policy says every event includes it, and the casino guard depends on it.
 
-use super::fields::{string_enum, Counts, Date, Timestamp, Uuid};
+use super::values::{string_enum, Counts, Date, Timestamp, Uuid};
 use crate::json::Number;
 
 string_enum! {

@@ -9,7 +9,8 @@
 //! let payload = json::parse(r#"{"table_id":"6f9619ff-8b86-d011-b42d-00c04fc964ff",
 //!     "casino_id":"11111111-1111-4111-8111-111111111111","at":"2025-12-20T10:00:00Z"}"#).unwrap();
 //! let event = parse_event("table.deactivated", &payload).unwrap();
-//! assert!(matches!(event, DomainEvent::TableDeactivated(_)));
+//! assert_eq!(event.at_micros(), 1_766_224_800_000_000);
+//! assert!(matches!(event.typed(), DomainEvent::TableDeactivated(_)));
 //!
 //! let bad = json::parse(r#"{"minutes_played":"ten"}"#).unwrap();
 //! let err = parse_event("rating_slip.updated", &bad).unwrap_err();
@@ -21,52 +22,29 @@
 
 #[macro_use]
 mod record;
+mod check;
 mod error;
+mod event;
 mod events;
-pub(crate) mod fields;
 mod identity;
+mod kind;
 mod time;
 mod typescript;
+mod values;
 
 pub use error::{EventError, FieldError, Problem};
+pub use event::Event;
 pub use events::*;
-pub use fields::{Counts, Date, Field, FieldKind, FieldSpec, FieldType, Record, Timestamp, Uuid};
 pub use identity::{Identity, IdentityHasher};
+pub use kind::{FieldKind, FieldSpec, FieldType};
 pub use time::{parse_date, parse_timestamp};
 pub use typescript::typescript_declarations;
+pub use values::{Counts, Date, Field, Record, Timestamp, Uuid};
 
-use crate::json::{self, Value};
+use crate::json::Value;
 use std::fmt;
 
 impl EventKind {
-    /// Validates a payload as this event.
-    pub fn parse(self, payload: &Value) -> Result<DomainEvent, EventError> {
-        if !matches!(payload, Value::Object(_)) {
-            return Err(EventError::NotAnObject {
-                event: self,
-                got: payload.preview(40),
-            });
-        }
-        // The catalog's payloads repeat their name in `event`; when present it must agree.
-        if let Some(named) = payload.get("event") {
-            if named.as_str() != Some(self.name()) {
-                return Err(EventError::WrongEvent {
-                    event: self,
-                    got: named.preview(60),
-                });
-            }
-        }
-        self.read(payload)
-            .map_err(|error| EventError::Field { event: self, error })
-    }
-
-    /// Validates JSON text as this event.
-    pub fn parse_str(self, payload: &str) -> Result<DomainEvent, EventError> {
-        let value =
-            json::parse(payload).map_err(|error| EventError::NotJson { event: self, error })?;
-        self.parse(&value)
-    }
-
     /// The field with this JSON name, if the event has one.
     pub fn field(self, name: &str) -> Option<&'static FieldSpec> {
         self.fields().iter().find(|f| f.name == name)
@@ -80,16 +58,7 @@ impl fmt::Display for EventKind {
 }
 
 /// Looks the event up by name and validates its payload.
-pub fn parse_event(name: &str, payload: &Value) -> Result<DomainEvent, EventError> {
-    let kind = EventKind::from_name(name).ok_or_else(|| EventError::Unknown {
-        name: name.to_owned(),
-    })?;
+pub fn parse_event(name: &str, payload: &Value) -> Result<Event, EventError> {
+    let kind = EventKind::from_name(name).ok_or_else(|| EventError::Unknown { name: name.to_owned() })?;
     kind.parse(payload)
-}
-
-impl DomainEvent {
-    /// The identity of this delivery (see [`Identity`]).
-    pub fn identity(&self, meta_id: Option<&str>) -> Identity {
-        Identity::new(self.natural_identity(), meta_id)
-    }
 }

@@ -1,6 +1,6 @@
 //! The macros that turn the catalog's field lists into typed structs: one list per event gives
-//! the struct, its JSON reader and writer, its field table (for rule templates and TypeScript) and
-//! its identity, so the four cannot drift apart.
+//! the struct and its field table (which drives validation, rule templates and TypeScript), so
+//! they cannot drift apart.
 
 /// The JSON name of a field: its Rust name, or the literal after `as` (for `type`).
 macro_rules! json_name {
@@ -12,7 +12,7 @@ macro_rules! json_name {
     };
 }
 
-/// A struct read from a JSON object: `Name { field: Type, rust_name as "json_name": Type }`.
+/// A struct with a catalog field table: `Name { field: Type, rust_name as "json_name": Type }`.
 macro_rules! record {
     (
         $(#[$meta:meta])*
@@ -32,29 +32,12 @@ macro_rules! record {
                 },
             )+];
 
-            fn read_object(
-                value: &$crate::json::Value,
-            ) -> Result<Self, $crate::catalog::FieldError> {
-                $crate::catalog::fields::expect_object(value)?;
-                Ok($name {$(
-                    $field: $crate::catalog::fields::member(value, json_name!($field $($json)?))?,
-                )+})
-            }
-
-            fn to_json(&self) -> $crate::json::Value {
-                $crate::json::Value::Object(vec![$(
-                    (json_name!($field $($json)?).to_owned(), $crate::catalog::Field::to_json(&self.$field)),
-                )+])
-            }
-        }
-
-        impl $name {
-            /// The value of the field with this JSON name, if the record has one.
-            pub fn field_value(&self, name: &str) -> Option<$crate::json::Value> {
-                $(if name == json_name!($field $($json)?) {
-                    return Some($crate::catalog::Field::to_json(&self.$field));
-                })+
-                None
+            fn from_lookup<'a>(get: &dyn Fn(&str) -> Option<&'a $crate::json::Value>) -> Self {
+                $name {$(
+                    $field: $crate::catalog::Field::from_valid(
+                        get(json_name!($field $($json)?)).unwrap_or(&$crate::json::Value::Null),
+                    ),
+                )+}
             }
         }
     };
@@ -74,14 +57,6 @@ macro_rules! catalog {
             impl $name {
                 /// The event's catalog name.
                 pub const EVENT: &'static str = $event;
-
-                fn natural_identity(&self) -> u64 {
-                    let mut hasher = $crate::catalog::IdentityHasher::new($event);
-                    $crate::catalog::Field::hash_identity(&self.casino_id, &mut hasher);
-                    $($crate::catalog::Field::hash_identity(&self.$id, &mut hasher);)+
-                    $crate::catalog::Field::hash_identity(&self.at, &mut hasher);
-                    hasher.finish()
-                }
             }
         )+
 
@@ -123,19 +98,9 @@ macro_rules! catalog {
                     $(EventKind::$name => &[$(stringify!($id)),+],)+
                 }
             }
-
-            pub(super) fn read(
-                self,
-                payload: &$crate::json::Value,
-            ) -> Result<DomainEvent, $crate::catalog::FieldError> {
-                use $crate::catalog::Record;
-                match self {
-                    $(EventKind::$name => $name::read_object(payload).map(DomainEvent::$name),)+
-                }
-            }
         }
 
-        /// One validated catalog event.
+        /// One catalog event as its typed struct (see [`Event::typed`]).
         #[derive(Debug, Clone, PartialEq)]
         pub enum DomainEvent {
             $($(#[$meta])* $name($name),)+
@@ -163,25 +128,11 @@ macro_rules! catalog {
                 }
             }
 
-            /// The value of a payload field, by JSON name.
-            pub fn field_value(&self, name: &str) -> Option<$crate::json::Value> {
-                match self {
-                    $(DomainEvent::$name(e) => e.field_value(name),)+
-                }
-            }
-
-            /// The payload as JSON (normalised: uuids in lower case).
-            pub fn to_json(&self) -> $crate::json::Value {
+            pub(super) fn from_event(event: &$crate::catalog::Event) -> DomainEvent {
                 use $crate::catalog::Record;
-                match self {
-                    $(DomainEvent::$name(e) => e.to_json(),)+
-                }
-            }
-
-            /// `event + casino_id + primary id + at`, hashed.
-            pub fn natural_identity(&self) -> u64 {
-                match self {
-                    $(DomainEvent::$name(e) => e.natural_identity(),)+
+                let get = |name: &str| event.field(name);
+                match event.kind() {
+                    $(EventKind::$name => DomainEvent::$name($name::from_lookup(&get)),)+
                 }
             }
         }
