@@ -1,0 +1,56 @@
+import type { CacheAction, CacheRules, InitInput, RefetchType } from './casino_realtime_wasm.js';
+import type { EventName, EventPayloads } from './catalog.js';
+
+export type * from './catalog.js';
+export type {
+  CacheAction,
+  CasinoRealtimeError,
+  InitInput,
+  RefetchType,
+  RuleAction,
+  RuleChange,
+  RuleOverrides,
+} from './casino_realtime_wasm.js';
+export { CacheRules } from './casino_realtime_wasm.js';
+
+/** The part of TanStack Query's `QueryClient` this package uses (v5). */
+export interface QueryClientLike {
+  invalidateQueries(filters: { queryKey: readonly unknown[]; exact?: boolean; refetchType?: RefetchType }): Promise<void>;
+  setQueryData(queryKey: readonly unknown[], data: unknown): unknown;
+  getQueryData(queryKey: readonly unknown[]): unknown;
+}
+
+/**
+ * Loads the `.wasm` once. Without an argument it is fetched from `casino_realtime_wasm_bg.wasm`
+ * beside the package's JS (bundlers rewrite that URL); pass a URL, Response, bytes or a
+ * `WebAssembly.Module` to load it from elsewhere.
+ */
+export function initCasinoRealtime(input?: InitInput | Promise<InitInput>): Promise<void>;
+
+/**
+ * Validates `payload` as catalog event `event` and returns its cache actions: the default rules,
+ * or `rules`. Synchronous; throws `NotInitializedError` before `initCasinoRealtime()` resolved,
+ * and a `CasinoRealtimeError` (`UnknownEventError`, `InvalidEventError`) for bad input.
+ */
+export function planCacheActions<E extends EventName>(event: E, payload: EventPayloads[E], rules?: CacheRules): CacheAction[];
+
+/**
+ * Applies cache actions to a QueryClient now; resolves when the refetches it started settle.
+ */
+export function applyCacheActions(queryClient: QueryClientLike, actions: readonly CacheAction[]): Promise<void>;
+
+/**
+ * Validates the payload and applies its cache actions immediately, as realtime would: for
+ * mutation `onSuccess` handlers. Rejects with a `CasinoRealtimeError` for bad input.
+ *
+ * ```ts
+ * useMutation({ mutationFn: closeSlip,
+ *   onSuccess: (slip) => invalidateByDomainEvent(queryClient, "rating_slip.closed", slip) });
+ * ```
+ */
+export function invalidateByDomainEvent<E extends EventName>(
+  queryClient: QueryClientLike,
+  event: E,
+  payload: EventPayloads[E],
+  options?: { rules?: CacheRules },
+): Promise<void>;

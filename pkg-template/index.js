@@ -1,0 +1,77 @@
+// casino-realtime: the JS face of the wasm core. The core validates events against the catalog
+// and plans cache actions; this file loads it and applies those actions to a TanStack QueryClient.
+import init, { planCacheActions as planWithDefaults, CacheRules } from './casino_realtime_wasm.js';
+
+export { CacheRules };
+
+let loading = null;
+let loaded = false;
+
+/**
+ * Loads the .wasm once; later calls return the same promise. Without an argument it is fetched
+ * from `casino_realtime_wasm_bg.wasm` next to this file (bundlers rewrite that URL); pass a URL,
+ * a Response, bytes or a WebAssembly.Module to load it from elsewhere.
+ */
+export function initCasinoRealtime(input) {
+  if (!loading) {
+    loading = init(input === undefined ? undefined : { module_or_path: input }).then(() => {
+      loaded = true;
+    });
+    // A failed load (offline, wrong URL) may be retried.
+    loading.catch(() => {
+      loading = null;
+    });
+  }
+  return loading;
+}
+
+function notLoaded(name) {
+  const error = new Error(`casino-realtime: ${name}() needs the wasm module; await initCasinoRealtime() first`);
+  error.name = 'NotInitializedError';
+  return error;
+}
+
+/** Validates an event and returns its cache actions (default rules, or `rules`). Synchronous. */
+export function planCacheActions(event, payload, rules) {
+  if (!loaded) throw notLoaded('planCacheActions');
+  return rules ? rules.plan(event, payload) : planWithDefaults(event, payload);
+}
+
+function isPlainObject(value) {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * Applies cache actions to a QueryClient now. Invalidations use their `refetchType`; a merge
+ * touches only a cached object (a cached value that is not an object is invalidated instead).
+ * Resolves when the refetches it started have settled.
+ */
+export function applyCacheActions(queryClient, actions) {
+  const refetches = [];
+  for (const action of actions) {
+    if (action.type === 'invalidate') {
+      refetches.push(queryClient.invalidateQueries({ queryKey: action.queryKey, refetchType: action.refetchType }));
+    } else if (action.type === 'setQueryData') {
+      queryClient.setQueryData(action.queryKey, action.data);
+    } else if (action.type === 'mergeQueryData') {
+      const cached = queryClient.getQueryData(action.queryKey);
+      if (isPlainObject(cached)) {
+        queryClient.setQueryData(action.queryKey, { ...cached, ...action.data });
+      } else if (cached !== undefined) {
+        refetches.push(queryClient.invalidateQueries({ queryKey: action.queryKey, exact: true, refetchType: 'active' }));
+      }
+    }
+  }
+  return Promise.all(refetches).then(() => undefined);
+}
+
+/**
+ * The mapping realtime uses, for mutation success handlers: validates the payload, then applies
+ * its actions immediately (no batching window).
+ *
+ *   onSuccess: (slip) => invalidateByDomainEvent(queryClient, 'rating_slip.closed', slip)
+ */
+export async function invalidateByDomainEvent(queryClient, event, payload, options = {}) {
+  await initCasinoRealtime();
+  return applyCacheActions(queryClient, planCacheActions(event, payload, options.rules));
+}

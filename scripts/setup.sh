@@ -3,12 +3,13 @@
 # what is already there. Needs Debian (apt-get as root, or sudo), Rust by rustup, Node 20 and npm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
 
 log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 
 # The wasm-bindgen CLI must match the crate pinned in Cargo.lock to the letter.
 wasm_bindgen_version() {
-  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[" ]|version=/, ""); print; exit }' Cargo.lock
+  sed -n '/^name = "wasm-bindgen"$/{n;s/^version = "\(.*\)"$/\1/p;q}' Cargo.lock
 }
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }

@@ -11,4 +11,4 @@ pub mod json;
 pub mod pipeline;
 
 #[cfg(target_arch = "wasm32")]
-mod browser;
+pub mod browser;

@@ -1,5 +1,6 @@
 //! The coalescing window: timing, merging, absorption, last-writer-wins; with property tests.
 #![cfg(not(target_arch = "wasm32"))]
+#![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
 use casino_realtime::batch::{BatchConfig, BatchReason, Batcher, CacheBatch};
 use casino_realtime::cache::{CacheAction, KeyPart, QueryKey, RefetchType};

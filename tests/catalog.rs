@@ -1,6 +1,7 @@
 //! The catalog: every event's valid sample parses, invalid ones are refused with a message that
 //! names the event and the field, and nothing panics.
 #![cfg(not(target_arch = "wasm32"))]
+#![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
 mod common;
 
@@ -32,7 +33,11 @@ fn every_valid_sample_parses_and_round_trips() {
         assert_eq!(event.at_micros(), 1_766_225_700_000_000, "{name}");
         // The typed struct carries the same facts.
         let typed = event.typed();
-        assert_eq!((typed.kind(), typed.casino_id()), (event.kind(), casino), "{name}");
+        assert_eq!(
+            (typed.kind(), typed.casino_id()),
+            (event.kind(), casino),
+            "{name}"
+        );
         assert_eq!(typed.at().micros, event.at_micros(), "{name}");
         // Written back and read again, the event is the same.
         let again = parse_event(&name, &event.to_json()).unwrap();
@@ -52,36 +57,65 @@ fn every_valid_sample_parses_and_round_trips() {
 fn typed_structs_hold_the_payload_values() {
     use casino_realtime::catalog::{DomainEvent, GameType, LedgerReason, SlipStatus};
     let slip = parse_event("rating_slip.updated", &fixture("rating_slip.updated")).unwrap();
-    let DomainEvent::RatingSlipUpdated(slip) = slip.typed() else { panic!("wrong variant") };
-    assert_eq!(slip.rating_slip_id, Uuid::parse("44444444-4444-4444-8444-444444444444").unwrap());
+    let DomainEvent::RatingSlipUpdated(slip) = slip.typed() else {
+        panic!("wrong variant")
+    };
+    assert_eq!(
+        slip.rating_slip_id,
+        Uuid::parse("44444444-4444-4444-8444-444444444444").unwrap()
+    );
     assert_eq!(slip.average_bet.map(|n| n.value()), Some(25.5));
     assert_eq!(slip.minutes_played.value(), 42.0);
-    assert_eq!((slip.game_type, slip.status), (GameType::Blackjack, SlipStatus::Open));
+    assert_eq!(
+        (slip.game_type, slip.status),
+        (GameType::Blackjack, SlipStatus::Open)
+    );
 
-    let ledger = parse_event("loyalty.ledger_appended", &fixture("loyalty.ledger_appended")).unwrap();
-    let DomainEvent::LoyaltyLedgerAppended(ledger) = ledger.typed() else { panic!("wrong variant") };
-    assert_eq!((ledger.points_earned, ledger.reason, ledger.visit_id), (-15, LedgerReason::Correction, None));
+    let ledger = parse_event(
+        "loyalty.ledger_appended",
+        &fixture("loyalty.ledger_appended"),
+    )
+    .unwrap();
+    let DomainEvent::LoyaltyLedgerAppended(ledger) = ledger.typed() else {
+        panic!("wrong variant")
+    };
+    assert_eq!(
+        (ledger.points_earned, ledger.reason, ledger.visit_id),
+        (-15, LedgerReason::Correction, None)
+    );
 
     let layout = parse_event("floor_layout.activated", &fixture("floor_layout.activated")).unwrap();
-    let DomainEvent::FloorLayoutActivated(layout) = layout.typed() else { panic!("wrong variant") };
+    let DomainEvent::FloorLayoutActivated(layout) = layout.typed() else {
+        panic!("wrong variant")
+    };
     assert_eq!(layout.pits[0].sequence, 1);
     assert_eq!(layout.table_slots[1].game_type, GameType::Roulette);
     assert_eq!(layout.table_slots[1].pit_id, None);
 
     let open = parse_event("table.inventory_open", &fixture("table.inventory_open")).unwrap();
-    let DomainEvent::TableInventoryOpen(open) = open.typed() else { panic!("wrong variant") };
+    let DomainEvent::TableInventoryOpen(open) = open.typed() else {
+        panic!("wrong variant")
+    };
     assert_eq!(open.chipset.0[2], ("25".to_owned(), 40));
 
     let table = parse_event("table.activated", &fixture("table.activated")).unwrap();
-    let DomainEvent::TableActivated(table) = table.typed() else { panic!("wrong variant") };
-    assert_eq!(table.game_type, GameType::Blackjack, "`type` in the payload");
+    let DomainEvent::TableActivated(table) = table.typed() else {
+        panic!("wrong variant")
+    };
+    assert_eq!(
+        table.game_type,
+        GameType::Blackjack,
+        "`type` in the payload"
+    );
 }
 
 #[test]
 fn every_event_carries_casino_id_and_at() {
     for &kind in EventKind::ALL {
         for name in ["casino_id", "at"] {
-            let field = kind.field(name).unwrap_or_else(|| panic!("{kind} lacks {name}"));
+            let field = kind
+                .field(name)
+                .unwrap_or_else(|| panic!("{kind} lacks {name}"));
             assert!(!field.kind.nullable, "{kind}.{name} is required");
         }
         for name in kind.identity_fields() {

@@ -1,6 +1,7 @@
 //! A million events with 20% replays through dedup, rules and batching: every unique event is
 //! applied once, every replay is dropped, and dedup's memory stays within its capacity.
 #![cfg(not(target_arch = "wasm32"))]
+#![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
 mod common;
 

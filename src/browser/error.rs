@@ -40,15 +40,36 @@ fn error(name: &str, message: &str, props: &[(&str, Option<&str>)]) -> JsValue {
 
 /// `UnknownEventError` or `InvalidEventError`.
 pub(crate) fn event_error(err: &EventError, name: &str) -> JsValue {
-    let kind = if err.event().is_some() { "InvalidEventError" } else { "UnknownEventError" };
+    let kind = if err.event().is_some() {
+        "InvalidEventError"
+    } else {
+        "UnknownEventError"
+    };
     error(
         kind,
         &err.to_string(),
-        &[("reason", Some(err.reason())), ("event", Some(name)), ("field", err.field())],
+        &[
+            ("reason", Some(err.reason())),
+            ("event", Some(name)),
+            ("field", err.field()),
+        ],
     )
 }
 
 /// `InvalidRulesError`.
 pub(crate) fn rules_error(err: &RuleError) -> JsValue {
-    error("InvalidRulesError", &err.to_string(), &[("reason", Some("invalid_rule")), ("path", Some(&err.path))])
+    error(
+        "InvalidRulesError",
+        &err.to_string(),
+        &[("reason", Some("invalid_rule")), ("path", Some(&err.path))],
+    )
+}
+
+/// `InvalidEventError` for a payload `JSON.stringify` refused.
+pub(crate) fn not_serializable(message: &str, event: &str) -> JsValue {
+    error(
+        "InvalidEventError",
+        message,
+        &[("reason", Some("not_serializable")), ("event", Some(event))],
+    )
 }

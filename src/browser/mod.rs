@@ -11,3 +11,5 @@
 mod error;
 mod plan;
 mod types;
+
+pub use plan::{plan_cache_actions, CacheRules};

@@ -1,21 +1,21 @@
 //! `planCacheActions` and `CacheRules`: an event in, the cache actions it calls for out.
 
-use super::error::{event_error, rules_error};
+use super::error::{event_error, not_serializable, rules_error};
 use crate::cache::{actions_to_json, RuleSet};
 use crate::catalog::{EventError, EventKind};
 use crate::json::{self, Value};
 use js_sys::JSON;
 use wasm_bindgen::prelude::*;
 
-/// A JS value as the core's JSON. `undefined` and functions, which `JSON.stringify` drops, and
-/// values it refuses (BigInt, cycles) come back as the JS error `JSON.stringify` threw or as
-/// `None`.
-fn to_json(value: &JsValue) -> Result<Option<Value>, JsValue> {
-    let text = JSON::stringify(value)?;
-    match text.as_string() {
-        Some(text) => Ok(json::parse(&text).ok()),
-        None => Ok(None),
-    }
+/// A JS value as the core's JSON; `None` for what JSON cannot hold (`undefined`, functions).
+/// A value `JSON.stringify` refuses (a BigInt, a cycle) is an `InvalidEventError` saying why.
+fn to_json(value: &JsValue, event: &str) -> Result<Option<Value>, JsValue> {
+    let text = JSON::stringify(value).map_err(|thrown| {
+        let why = js_sys::Error::from(thrown).message();
+        let message = format!("{event}: payload cannot be written as JSON ({why})");
+        not_serializable(&message, event)
+    })?;
+    Ok(text.as_string().and_then(|text| json::parse(&text).ok()))
 }
 
 fn actions_js(actions: &[crate::cache::CacheAction]) -> Result<JsValue, JsValue> {
@@ -23,17 +23,24 @@ fn actions_js(actions: &[crate::cache::CacheAction]) -> Result<JsValue, JsValue>
 }
 
 fn plan(rules: &RuleSet, event: &str, payload: &JsValue) -> Result<JsValue, JsValue> {
-    let payload = match to_json(payload)? {
+    let payload = match to_json(payload, event)? {
         Some(value) => value,
         None => {
             let err = match EventKind::from_name(event) {
-                Some(kind) => EventError::NotAnObject { event: kind, got: payload.js_typeof().as_string().unwrap_or_default() },
-                None => EventError::Unknown { name: event.to_owned() },
+                Some(kind) => EventError::NotAnObject {
+                    event: kind,
+                    got: payload.js_typeof().as_string().unwrap_or_default(),
+                },
+                None => EventError::Unknown {
+                    name: event.to_owned(),
+                },
             };
             return Err(event_error(&err, event));
         }
     };
-    let actions = rules.plan(event, &payload).map_err(|err| event_error(&err, event))?;
+    let actions = rules
+        .plan(event, &payload)
+        .map_err(|err| event_error(&err, event))?;
     actions_js(&actions)
 }
 
@@ -72,9 +79,14 @@ pub struct CacheRules {
 impl CacheRules {
     /// Builds the rules; throws `InvalidRulesError` naming the bad rule.
     #[wasm_bindgen(constructor)]
-    pub fn new(#[wasm_bindgen(unchecked_param_type = "RuleOverrides")] overrides: &JsValue) -> Result<CacheRules, JsValue> {
-        let Some(overrides) = to_json(overrides)? else {
-            let err = crate::cache::RuleError { path: "rules".into(), message: "must be an object keyed by event name".into() };
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "RuleOverrides")] overrides: &JsValue,
+    ) -> Result<CacheRules, JsValue> {
+        let Some(overrides) = to_json(overrides, "rules")? else {
+            let err = crate::cache::RuleError {
+                path: "rules".into(),
+                message: "must be an object keyed by event name".into(),
+            };
             return Err(rules_error(&err));
         };
         let rules = RuleSet::with_overrides(&overrides).map_err(|err| rules_error(&err))?;

@@ -235,7 +235,11 @@ mod tests {
                 at: 0,
             },
             CacheAction::MergeQueryData {
-                key: QueryKey(vec![KeyPart::Num(Number::int(1)), KeyPart::Null, KeyPart::Bool(true)]),
+                key: QueryKey(vec![
+                    KeyPart::Num(Number::int(1)),
+                    KeyPart::Null,
+                    KeyPart::Bool(true),
+                ]),
                 data: vec![("x".into(), Value::from("y"))],
                 at: 0,
             },

@@ -72,24 +72,30 @@ impl Default for RuleSet {
 impl RuleSet {
     /// DESIGN.md's table.
     pub fn defaults() -> RuleSet {
+        // A test asserts the table reads without error; a panic path here would only add the
+        // Debug formatting machinery to the wasm.
+        Self::read_defaults().unwrap_or_else(|_| RuleSet {
+            by_event: vec![Vec::new(); EventKind::ALL.len()],
+        })
+    }
+
+    /// Reads `defaults.json`, which ships inside the crate.
+    fn read_defaults() -> Result<RuleSet, RuleError> {
         let mut rules = RuleSet {
             by_event: vec![Vec::new(); EventKind::ALL.len()],
         };
-        // The table ships inside the crate and a test reads it; failing here is a build defect.
-        #[allow(clippy::expect_used)]
-        let doc = json::parse(include_str!("defaults.json")).expect("defaults.json is JSON");
+        let doc = json::parse(include_str!("defaults.json"))
+            .map_err(|e| RuleError::new("defaults", e.to_string()))?;
         let Value::Object(events) = doc else {
-            return rules;
+            return Err(RuleError::new("defaults", "must be an object".to_owned()));
         };
         for (name, actions) in &events {
-            #[allow(clippy::expect_used)]
-            let kind = EventKind::from_name(name).expect("defaults.json names catalog events");
-            #[allow(clippy::expect_used)]
-            let templates = parse_actions(kind, actions, &format!("defaults[\"{name}\"]"))
-                .expect("defaults.json is valid");
-            rules.by_event[kind as usize] = templates;
+            let path = format!("defaults[\"{name}\"]");
+            let kind = EventKind::from_name(name)
+                .ok_or_else(|| RuleError::new(&path, "unknown event".to_owned()))?;
+            rules.by_event[kind as usize] = parse_actions(kind, actions, &path)?;
         }
-        rules
+        Ok(rules)
     }
 
     /// The defaults with an app's changes. `overrides` maps event names to
@@ -188,7 +194,7 @@ mod tests {
 
     #[test]
     fn every_catalog_event_has_default_actions() {
-        let rules = RuleSet::defaults();
+        let rules = RuleSet::read_defaults().unwrap();
         for &kind in EventKind::ALL {
             assert!(
                 !rules.templates(kind).is_empty(),

@@ -65,12 +65,10 @@ impl KeyTemplate {
         for elem in &self.0 {
             parts.push(match elem {
                 KeyElem::Literal(part) => part.clone(),
-                KeyElem::Field(spec) => {
-                    match KeyPart::from_value(event.field(spec.name)?)? {
-                        KeyPart::Null => return None,
-                        part => part,
-                    }
-                }
+                KeyElem::Field(spec) => match KeyPart::from_value(event.field(spec.name)?)? {
+                    KeyPart::Null => return None,
+                    part => part,
+                },
             });
         }
         Some(QueryKey(parts))
@@ -122,7 +120,9 @@ impl ActionTemplate {
             } => {
                 let data = fields
                     .iter()
-                    .filter_map(|spec| Some((spec.name.to_owned(), event.field(spec.name)?.clone())))
+                    .filter_map(|spec| {
+                        Some((spec.name.to_owned(), event.field(spec.name)?.clone()))
+                    })
                     .collect();
                 CacheAction::MergeQueryData { key, data, at }
             }

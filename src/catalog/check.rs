@@ -17,23 +17,36 @@ pub(crate) fn is_safe_integer(value: &Value) -> bool {
 pub(crate) fn check(kind: FieldKind, value: Option<&Value>) -> Result<Value, FieldError> {
     let value = match value {
         None | Some(Value::Null) if kind.nullable => return Ok(Value::Null),
-        None => return Err(FieldError { path: String::new(), problem: Problem::Missing }),
+        None => {
+            return Err(FieldError {
+                path: String::new(),
+                problem: Problem::Missing,
+            })
+        }
         Some(value) => value,
     };
     let checked = match (kind.ty, value) {
-        (FieldType::Uuid, Value::String(s)) => Uuid::parse(s).map(|id| Value::String(id.to_string())),
+        (FieldType::Uuid, Value::String(s)) => {
+            Uuid::parse(s).map(|id| Value::String(id.to_string()))
+        }
         (FieldType::Timestamp, Value::String(s)) => parse_timestamp(s).map(|_| value.clone()),
         (FieldType::Date, Value::String(s)) => parse_date(s).map(|_| value.clone()),
         (FieldType::Integer, _) => is_safe_integer(value).then(|| value.clone()),
-        (FieldType::Number, Value::Number(_)) | (FieldType::Text, Value::String(_)) => Some(value.clone()),
-        (FieldType::Enum(allowed), Value::String(s)) => allowed.contains(&s.as_str()).then(|| value.clone()),
+        (FieldType::Number, Value::Number(_)) | (FieldType::Text, Value::String(_)) => {
+            Some(value.clone())
+        }
+        (FieldType::Enum(allowed), Value::String(s)) => {
+            allowed.contains(&s.as_str()).then(|| value.clone())
+        }
         (FieldType::Counts, Value::Object(members)) => {
             for (denomination, count) in members {
                 if !is_safe_integer(count) {
                     let mut segment = String::from("[");
                     write_string(&mut segment, denomination);
                     segment.push(']');
-                    return Err(FieldError::invalid("an integer", count.preview(40)).within(&segment));
+                    return Err(
+                        FieldError::invalid("an integer", count.preview(40)).within(&segment)
+                    );
                 }
             }
             Some(value.clone())
@@ -42,7 +55,11 @@ pub(crate) fn check(kind: FieldKind, value: Option<&Value>) -> Result<Value, Fie
             let mut records = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
                 let values = check_record(fields, item).map_err(|e| e.within(&format!("[{i}]")))?;
-                let members = fields.iter().map(|f| f.name.to_owned()).zip(values).collect();
+                let members = fields
+                    .iter()
+                    .map(|f| f.name.to_owned())
+                    .zip(values)
+                    .collect();
                 records.push(Value::Object(members));
             }
             Some(Value::Array(records))
@@ -57,5 +74,8 @@ pub(crate) fn check_record(fields: &[FieldSpec], value: &Value) -> Result<Vec<Va
     if !matches!(value, Value::Object(_)) {
         return Err(FieldError::invalid("an object", value.preview(40)));
     }
-    fields.iter().map(|f| check(f.kind, value.get(f.name)).map_err(|e| e.within(f.name))).collect()
+    fields
+        .iter()
+        .map(|f| check(f.kind, value.get(f.name)).map_err(|e| e.within(f.name)))
+        .collect()
 }

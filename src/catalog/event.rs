@@ -21,25 +21,46 @@ impl EventKind {
     /// Validates a payload as this event.
     pub fn parse(self, payload: &Value) -> Result<Event, EventError> {
         if !matches!(payload, Value::Object(_)) {
-            return Err(EventError::NotAnObject { event: self, got: payload.preview(40) });
+            return Err(EventError::NotAnObject {
+                event: self,
+                got: payload.preview(40),
+            });
         }
         // The catalog's payloads repeat their name in `event`; when present it must agree.
         if let Some(named) = payload.get("event") {
             if named.as_str() != Some(self.name()) {
-                return Err(EventError::WrongEvent { event: self, got: named.preview(60) });
+                return Err(EventError::WrongEvent {
+                    event: self,
+                    got: named.preview(60),
+                });
             }
         }
-        let values = check_record(self.fields(), payload).map_err(|error| EventError::Field { event: self, error })?;
-        let mut event = Event { kind: self, values, casino_id: Uuid::default(), at_micros: 0 };
+        let values = check_record(self.fields(), payload)
+            .map_err(|error| EventError::Field { event: self, error })?;
+        let mut event = Event {
+            kind: self,
+            values,
+            casino_id: Uuid::default(),
+            at_micros: 0,
+        };
         // Every catalog event has both (a test walks the catalog); the validator checked them.
-        event.casino_id = event.field("casino_id").and_then(Value::as_str).and_then(Uuid::parse).unwrap_or_default();
-        event.at_micros = event.field("at").and_then(Value::as_str).and_then(parse_timestamp).unwrap_or_default();
+        event.casino_id = event
+            .field("casino_id")
+            .and_then(Value::as_str)
+            .and_then(Uuid::parse)
+            .unwrap_or_default();
+        event.at_micros = event
+            .field("at")
+            .and_then(Value::as_str)
+            .and_then(parse_timestamp)
+            .unwrap_or_default();
         Ok(event)
     }
 
     /// Validates JSON text as this event.
     pub fn parse_str(self, payload: &str) -> Result<Event, EventError> {
-        let value = json::parse(payload).map_err(|error| EventError::NotJson { event: self, error })?;
+        let value =
+            json::parse(payload).map_err(|error| EventError::NotJson { event: self, error })?;
         self.parse(&value)
     }
 }
@@ -82,7 +103,12 @@ impl Event {
         let mut hasher = IdentityHasher::new(self.kind.name());
         hasher.write(&self.casino_id.0.to_le_bytes());
         for name in self.kind.identity_fields() {
-            hasher.write(self.field(name).map(Value::to_json).unwrap_or_default().as_bytes());
+            hasher.write(
+                self.field(name)
+                    .map(Value::to_json)
+                    .unwrap_or_default()
+                    .as_bytes(),
+            );
             hasher.write(b"\0");
         }
         hasher.write(&self.at_micros.to_le_bytes());

@@ -37,7 +37,10 @@ pub struct FieldKind {
 impl FieldKind {
     /// A non-nullable field of this type.
     pub const fn of(ty: FieldType) -> Self {
-        FieldKind { ty, nullable: false }
+        FieldKind {
+            ty,
+            nullable: false,
+        }
     }
 
     /// A single value that can stand in a query key (not an object or array).
@@ -52,13 +55,17 @@ impl FieldKind {
             FieldType::Uuid | FieldType::Timestamp | FieldType::Date | FieldType::Text => {
                 "string".to_owned()
             }
-            FieldType::Enum(values) => {
-                values.iter().map(|v| format!("\"{v}\"")).collect::<Vec<_>>().join(" | ")
-            }
+            FieldType::Enum(values) => values
+                .iter()
+                .map(|v| format!("\"{v}\""))
+                .collect::<Vec<_>>()
+                .join(" | "),
             FieldType::Counts => "Record<string, number>".to_owned(),
             FieldType::Records(fields) => {
-                let members: Vec<String> =
-                    fields.iter().map(|f| format!("{}: {}", f.name, f.kind.typescript())).collect();
+                let members: Vec<String> = fields
+                    .iter()
+                    .map(|f| format!("{}: {}", f.name, f.kind.typescript()))
+                    .collect();
                 format!("Array<{{ {} }}>", members.join("; "))
             }
         };

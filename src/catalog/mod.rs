@@ -59,6 +59,8 @@ impl fmt::Display for EventKind {
 
 /// Looks the event up by name and validates its payload.
 pub fn parse_event(name: &str, payload: &Value) -> Result<Event, EventError> {
-    let kind = EventKind::from_name(name).ok_or_else(|| EventError::Unknown { name: name.to_owned() })?;
+    let kind = EventKind::from_name(name).ok_or_else(|| EventError::Unknown {
+        name: name.to_owned(),
+    })?;
     kind.parse(payload)
 }

@@ -195,7 +195,7 @@ mod tests {
     #[test]
     fn reads_dates() {
         assert_eq!(parse_date("1970-01-02"), Some(1));
-        assert_eq!(parse_date("2000-02-29").is_some(), true);
+        assert!(parse_date("2000-02-29").is_some());
         assert_eq!(parse_date("1900-02-29"), None);
         assert_eq!(parse_date("2025-12-20T00:00:00Z"), None);
         assert_eq!(parse_date("2025-1-20"), None);

@@ -17,7 +17,10 @@ pub trait Field: Sized {
 /// Members that are `null` and members that are absent both read as `None`: producers differ on
 /// whether they write out nulls, and neither loses information.
 impl<T: Field> Field for Option<T> {
-    const KIND: FieldKind = FieldKind { ty: T::KIND.ty, nullable: true };
+    const KIND: FieldKind = FieldKind {
+        ty: T::KIND.ty,
+        nullable: true,
+    };
 
     fn from_valid(value: &Value) -> Self {
         match value {
@@ -91,7 +94,10 @@ impl Field for Timestamp {
 
     fn from_valid(value: &Value) -> Self {
         let text = value.as_str().unwrap_or_default();
-        Timestamp { text: text.to_owned(), micros: parse_timestamp(text).unwrap_or_default() }
+        Timestamp {
+            text: text.to_owned(),
+            micros: parse_timestamp(text).unwrap_or_default(),
+        }
     }
 }
 
@@ -146,7 +152,12 @@ impl Field for Counts {
 
     fn from_valid(value: &Value) -> Self {
         match value {
-            Value::Object(members) => Counts(members.iter().map(|(k, v)| (k.clone(), i64::from_valid(v))).collect()),
+            Value::Object(members) => Counts(
+                members
+                    .iter()
+                    .map(|(k, v)| (k.clone(), i64::from_valid(v)))
+                    .collect(),
+            ),
             _ => Counts::default(),
         }
     }
@@ -165,7 +176,10 @@ impl<T: Record> Field for Vec<T> {
 
     fn from_valid(value: &Value) -> Self {
         match value {
-            Value::Array(items) => items.iter().map(|item| T::from_lookup(&|name| item.get(name))).collect(),
+            Value::Array(items) => items
+                .iter()
+                .map(|item| T::from_lookup(&|name| item.get(name)))
+                .collect(),
             _ => Vec::new(),
         }
     }

@@ -24,7 +24,10 @@ const POW10: [f64; 23] = [
 impl Number {
     /// An integer made in Rust.
     pub fn int(n: i64) -> Number {
-        Number { value: n as f64, text: None }
+        Number {
+            value: n as f64,
+            text: None,
+        }
     }
 
     /// The value, as JavaScript reads it.
@@ -36,7 +39,8 @@ impl Number {
     pub(crate) fn from_lexeme(lexeme: &str) -> Option<Number> {
         let bytes = lexeme.as_bytes();
         let negative = bytes.first() == Some(&b'-');
-        let (mut mantissa, mut digits, mut exp10, mut i) = (0u64, 0u32, 0i64, usize::from(negative));
+        let (mut mantissa, mut digits, mut exp10, mut i) =
+            (0u64, 0u32, 0i64, usize::from(negative));
         let mut fraction = false;
         let mut plain = true;
         while let Some(&b) = bytes.get(i) {
@@ -56,7 +60,10 @@ impl Number {
                 }
                 _ => {
                     plain = false;
-                    let exponent: i64 = lexeme[i + 1..].trim_start_matches('+').parse().unwrap_or(i64::MAX);
+                    let exponent: i64 = lexeme[i + 1..]
+                        .trim_start_matches('+')
+                        .parse()
+                        .unwrap_or(i64::MAX);
                     exp10 = exp10.saturating_add(exponent.clamp(-1000, 1000));
                     break;
                 }
@@ -80,7 +87,10 @@ impl Number {
         }
         let value = if negative { -magnitude } else { magnitude };
         let exact_int = plain && digits <= 15;
-        Some(Number { value, text: (!exact_int).then(|| lexeme.into()) })
+        Some(Number {
+            value,
+            text: (!exact_int).then(|| lexeme.into()),
+        })
     }
 
     /// Appends the number as JSON.

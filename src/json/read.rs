@@ -184,11 +184,14 @@ impl Reader<'_> {
                 return Err(self.error("expected a digit in the exponent"));
             }
         }
-                // The grammar above admits only ASCII, so the slice is valid UTF-8.
+        // The grammar above admits only ASCII, so the slice is valid UTF-8.
         let text = std::str::from_utf8(&self.bytes[start..self.pos]).unwrap_or_default();
         Number::from_lexeme(text)
             .map(Value::Number)
-            .ok_or(ParseError { offset: start, reason: "number out of range" })
+            .ok_or(ParseError {
+                offset: start,
+                reason: "number out of range",
+            })
     }
 
     fn hex4(&mut self) -> Result<u32, ParseError> {

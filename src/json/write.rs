@@ -49,7 +49,7 @@ impl<'a> Writer<'a> {
         self
     }
 
-        /// Writes an integer.
+    /// Writes an integer.
     pub fn int(&mut self, n: i64) -> &mut Self {
         self.separate();
         let _ = write!(self.out, "{n}");
@@ -74,7 +74,7 @@ impl<'a> Writer<'a> {
                 self.separate();
                 self.out.push_str(if *b { "true" } else { "false" });
             }
-                        Value::Number(n) => {
+            Value::Number(n) => {
                 self.separate();
                 n.write(self.out);
             }
@@ -131,7 +131,7 @@ mod tests {
     use super::*;
 
     #[test]
-        fn writes_numbers_as_read() {
+    fn writes_numbers_as_read() {
         let value = super::super::parse("[1,-0,2.50,1e21]").unwrap();
         assert_eq!(value.to_json(), "[1,0,2.50,1e21]");
         let mut out = String::new();
@@ -151,7 +151,8 @@ mod tests {
         let mut out = String::new();
         let mut w = Writer::new(&mut out);
         w.open('{')
-            .key("a").int(1)
+            .key("a")
+            .int(1)
             .key("b")
             .open('[')
             .string("x")

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Prints the package's sizes (raw, gzip -9, brotli -q 11) after wasm-opt, beside the reference
+# figure for @supabase/realtime-js, and fails if the gzipped .wasm exceeds its budget.
+#   bash bench/size.sh            builds pkg/ first
+#   bash bench/size.sh --no-build  measures the pkg/ already built
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Budget for the gzipped .wasm, in bytes. Raise it knowingly, in the commit that needs it.
+WASM_GZIP_BUDGET=${WASM_GZIP_BUDGET:-40960}
+
+[ "${1:-}" = "--no-build" ] || bash scripts/build-pkg.sh >/dev/null
+
+total_raw=0 total_gz=0 total_br=0
+measure() { # label, file, counts-in-total
+  local raw gz br
+  raw=$(wc -c <"$2")
+  gz=$(gzip -9 -c "$2" | wc -c)
+  br=$(brotli -q 11 -c "$2" | wc -c)
+  printf '  %-34s %8d %8d %8d\n' "$1" "$raw" "$gz" "$br"
+  if [ "${3:-}" = total ]; then
+    total_raw=$((total_raw + raw)) total_gz=$((total_gz + gz)) total_br=$((total_br + br))
+  fi
+}
+
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+cat pkg/index.js pkg/casino_realtime_wasm.js >"$out/all.js"
+node_modules/.bin/esbuild --bundle --minify --format=esm --log-level=error \
+  --external:./casino_realtime_wasm_bg.wasm pkg/index.js >"$out/min.js"
+
+echo "casino-realtime package size (bytes)"
+printf '  %-34s %8s %8s %8s\n' "file" "raw" "gzip" "brotli"
+measure "casino_realtime_wasm_bg.wasm" pkg/casino_realtime_wasm_bg.wasm total
+measure "JS (index.js + glue), as shipped" "$out/all.js"
+measure "JS, bundled and minified" "$out/min.js" total
+printf '  %-34s %8d %8d %8d\n' "total (wasm + minified JS)" "$total_raw" "$total_gz" "$total_br"
+echo "  reference: @supabase/realtime-js 2.119, everything, about 17,400 gzipped (DESIGN.md)"
+
+gz=$(gzip -9 -c pkg/casino_realtime_wasm_bg.wasm | wc -c)
+if [ "$gz" -gt "$WASM_GZIP_BUDGET" ]; then
+  echo "size: the gzipped .wasm is $gz bytes, over its budget of $WASM_GZIP_BUDGET" >&2
+  exit 1
+fi
+echo "  budget: gzipped .wasm $gz of $WASM_GZIP_BUDGET bytes"

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Every check, the same way locally and in CI (`npm test`, `.ci/run`): installs what is missing,
+# then formatting, lints on both targets, native tests, browser tests in headless Chrome, the
+# built package's type and JS tests, and the size report.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+bash scripts/setup.sh
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "clippy (host)"
+cargo clippy --all-targets -- -D warnings
+
+step "clippy (wasm32)"
+cargo clippy --all-targets --test browser --target wasm32-unknown-unknown -- -D warnings
+
+step "native tests"
+cargo test
+
+step "browser tests (wasm-bindgen-test, headless Chromium)"
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+CHROMEDRIVER=/usr/bin/chromedriver \
+WASM_BINDGEN_TEST_TIMEOUT=120 \
+  cargo test --target wasm32-unknown-unknown --test browser
+
+step "package: build, type-check, JS tests"
+bash scripts/build-pkg.sh
+node_modules/.bin/tsc -p tests/js/tsconfig.json
+node --test tests/js/
+
+step "size"
+bash bench/size.sh --no-build

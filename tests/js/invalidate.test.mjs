@@ -1,0 +1,119 @@
+// The built package (pkg/) against a real TanStack QueryClient: invalidateByDomainEvent applies
+// the same mapping realtime uses, immediately.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { QueryClient, QueryObserver } from '@tanstack/query-core';
+import {
+  initCasinoRealtime,
+  invalidateByDomainEvent,
+  planCacheActions,
+  applyCacheActions,
+  CacheRules,
+} from '../../pkg/index.js';
+
+const fixtures = JSON.parse(await readFile(new URL('../fixtures/events.json', import.meta.url), 'utf8'));
+const C = '11111111-1111-4111-8111-111111111111';
+const T = '55555555-5555-4555-8555-555555555555';
+const S = '44444444-4444-4444-8444-444444444444';
+
+before(async () => {
+  await initCasinoRealtime(await readFile(new URL('../../pkg/casino_realtime_wasm_bg.wasm', import.meta.url)));
+});
+
+/** A query with a fetch counter; `observe` makes it active, as a mounted useQuery would. */
+async function seed(client, queryKey, data, { observe = false } = {}) {
+  const counter = { fetches: 0 };
+  const queryFn = async () => {
+    counter.fetches += 1;
+    return data;
+  };
+  await client.fetchQuery({ queryKey, queryFn });
+  if (observe) new QueryObserver(client, { queryKey, queryFn, staleTime: Infinity }).subscribe(() => {});
+  return counter;
+}
+
+test('invalidation refetches active queries and marks inactive ones stale', async () => {
+  const client = new QueryClient();
+  const fills = await seed(client, ['table-context', 'fills', C], [], { observe: true });
+  const custody = await seed(client, ['table-context', 'table', T, 'custody'], {});
+  const other = await seed(client, ['table-context', 'fills', 'another-casino'], [], { observe: true });
+
+  await invalidateByDomainEvent(client, 'table.fill_requested', fixtures['table.fill_requested']);
+
+  assert.equal(fills.fetches, 2, 'the active list refetched');
+  assert.equal(custody.fetches, 1, 'the inactive query was not refetched');
+  assert.equal(client.getQueryState(['table-context', 'table', T, 'custody']).isInvalidated, true);
+  assert.equal(other.fetches, 1, 'another casino untouched');
+  client.clear();
+});
+
+test('balance_updated sets the cached balance', async () => {
+  const client = new QueryClient();
+  const payload = fixtures['loyalty.balance_updated'];
+  await invalidateByDomainEvent(client, 'loyalty.balance_updated', payload);
+  assert.equal(client.getQueryData(['player', 'loyalty', 'balance', payload.player_id, C]), 1200);
+});
+
+test('rating_slip.updated merges into a cached slip and creates nothing when none is cached', async () => {
+  const client = new QueryClient();
+  const detail = ['rating-slip', 'detail', S];
+  await invalidateByDomainEvent(client, 'rating_slip.updated', fixtures['rating_slip.updated']);
+  assert.equal(client.getQueryData(detail), undefined);
+
+  client.setQueryData(detail, { id: S, table: 'BJ-04', minutes_played: 10, status: 'open' });
+  await invalidateByDomainEvent(client, 'rating_slip.updated', { ...fixtures['rating_slip.updated'], minutes_played: 55 });
+  assert.deepEqual(client.getQueryData(detail), {
+    id: S,
+    table: 'BJ-04',
+    minutes_played: 55,
+    status: 'open',
+    average_bet: 25.5,
+    game_type: 'blackjack',
+  });
+});
+
+test('a merge into a cached non-object invalidates it instead', async () => {
+  const client = new QueryClient();
+  const detail = ['rating-slip', 'detail', S];
+  const counter = await seed(client, detail, 'legacy string value', { observe: true });
+  await applyCacheActions(client, [{ type: 'mergeQueryData', queryKey: detail, data: { status: 'closed' } }]);
+  assert.equal(counter.fetches, 2);
+  assert.equal(client.getQueryData(detail), 'legacy string value');
+  client.clear();
+});
+
+test('bad input rejects with a named Error that says what and where', async () => {
+  const client = new QueryClient();
+  await assert.rejects(
+    invalidateByDomainEvent(client, 'rating_slip.updated', { ...fixtures['rating_slip.updated'], minutes_played: 'ten' }),
+    (err) => {
+      assert.ok(err instanceof Error);
+      assert.equal(err.name, 'InvalidEventError');
+      assert.equal(err.message, `rating_slip.updated: field 'minutes_played' must be a number, got "ten"`);
+      assert.equal(err.field, 'minutes_played');
+      return true;
+    },
+  );
+  await assert.rejects(invalidateByDomainEvent(client, 'table.exploded', {}), { name: 'UnknownEventError' });
+  assert.equal(client.getQueryCache().getAll().length, 0, 'nothing touched');
+});
+
+test('custom rules replace or extend the defaults', async () => {
+  const rules = new CacheRules({
+    'table.fill_requested': { extend: [{ type: 'invalidate', queryKey: ['fills', '{casino_id}'], refetchType: 'all' }] },
+  });
+  const actions = planCacheActions('table.fill_requested', fixtures['table.fill_requested'], rules);
+  assert.deepEqual(actions.at(-1), { type: 'invalidate', queryKey: ['fills', C], refetchType: 'all' });
+
+  const client = new QueryClient();
+  const fills = await seed(client, ['fills', C], []);
+  await invalidateByDomainEvent(client, 'table.fill_requested', fixtures['table.fill_requested'], { rules });
+  assert.equal(fills.fetches, 2, "refetchType 'all' refetches an inactive query");
+
+  assert.throws(
+    () => new CacheRules({ 'table.fill_requested': { extend: [{ type: 'invalidate', queryKey: ['fills', '{casino}'] }] } }),
+    (err) => err.name === 'InvalidRulesError' && err.path === 'rules["table.fill_requested"].extend[0].queryKey[1]',
+  );
+  client.clear();
+});

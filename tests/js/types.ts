@@ -1,0 +1,44 @@
+// Type-checked with `tsc --noEmit` against the built package: the public types work with a real
+// QueryClient and catch wrong payloads and rules at compile time.
+import { QueryClient } from '@tanstack/query-core';
+import {
+  CacheRules,
+  initCasinoRealtime,
+  invalidateByDomainEvent,
+  planCacheActions,
+  type CacheAction,
+  type CasinoRealtimeError,
+  type EventName,
+  type RatingSlipUpdatedPayload,
+} from '../../pkg/index.js';
+
+const client = new QueryClient();
+const slip: RatingSlipUpdatedPayload = {
+  rating_slip_id: 's',
+  casino_id: 'c',
+  visit_id: 'v',
+  average_bet: null,
+  minutes_played: 10,
+  game_type: 'poker',
+  status: 'paused',
+  at: '2025-12-20T10:00:00Z',
+};
+
+export async function usage(): Promise<CacheAction[]> {
+  await initCasinoRealtime();
+  await invalidateByDomainEvent(client, 'rating_slip.updated', slip);
+  // @ts-expect-error: a string where the catalog says number
+  await invalidateByDomainEvent(client, 'rating_slip.updated', { ...slip, minutes_played: 'ten' });
+  // @ts-expect-error: not a catalog event
+  await invalidateByDomainEvent(client, 'rating_slip.exploded', slip);
+  const rules = new CacheRules({ 'visit.created': { replace: [{ type: 'invalidate', queryKey: ['v', '{casino_id}'] }] } });
+  // @ts-expect-error: refetchType is one of three words
+  new CacheRules({ 'visit.created': { extend: [{ type: 'invalidate', queryKey: [], refetchType: 'soon' }] } });
+  const name: EventName = 'table.activated';
+  try {
+    return planCacheActions(name, { casino_id: 'c', table_id: 't', label: 'BJ', type: 'baccarat', at: 'x' }, rules);
+  } catch (e) {
+    const err = e as CasinoRealtimeError;
+    throw new Error(`${err.name}: ${err.field ?? err.path ?? ''}`);
+  }
+}
