@@ -149,4 +149,12 @@ fn cache_rules_validate_up_front_and_plan_with_overrides() {
         Some("rules[\"table.deactivated\"].extend[0].queryKey[1]")
     );
     assert!(String::from(err.message()).contains("table.deactivated has no field 'casino'"));
+
+    let err = CacheRules::new(&js_sys::BigInt::from(1u32).into())
+        .err()
+        .expect("not JSON")
+        .dyn_into::<Error>()
+        .unwrap();
+    assert_eq!(String::from(err.name()), "InvalidRulesError");
+    assert!(String::from(err.message()).starts_with("rules: cannot be written as JSON ("));
 }

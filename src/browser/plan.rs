@@ -8,13 +8,10 @@ use js_sys::JSON;
 use wasm_bindgen::prelude::*;
 
 /// A JS value as the core's JSON; `None` for what JSON cannot hold (`undefined`, functions).
-/// A value `JSON.stringify` refuses (a BigInt, a cycle) is an `InvalidEventError` saying why.
-fn to_json(value: &JsValue, event: &str) -> Result<Option<Value>, JsValue> {
-    let text = JSON::stringify(value).map_err(|thrown| {
-        let why = js_sys::Error::from(thrown).message();
-        let message = format!("{event}: payload cannot be written as JSON ({why})");
-        not_serializable(&message, event)
-    })?;
+/// For a value `JSON.stringify` refuses (a BigInt, a cycle), the reason it gave.
+fn to_json(value: &JsValue) -> Result<Option<Value>, String> {
+    let text = JSON::stringify(value)
+        .map_err(|thrown| String::from(js_sys::Error::from(thrown).message()))?;
     Ok(text.as_string().and_then(|text| json::parse(&text).ok()))
 }
 
@@ -23,7 +20,13 @@ fn actions_js(actions: &[crate::cache::CacheAction]) -> Result<JsValue, JsValue>
 }
 
 fn plan(rules: &RuleSet, event: &str, payload: &JsValue) -> Result<JsValue, JsValue> {
-    let payload = match to_json(payload, event)? {
+    let written = to_json(payload).map_err(|why| {
+        not_serializable(
+            &format!("{event}: payload cannot be written as JSON ({why})"),
+            event,
+        )
+    })?;
+    let payload = match written {
         Some(value) => value,
         None => {
             let err = match EventKind::from_name(event) {
@@ -82,7 +85,14 @@ impl CacheRules {
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "RuleOverrides")] overrides: &JsValue,
     ) -> Result<CacheRules, JsValue> {
-        let Some(overrides) = to_json(overrides, "rules")? else {
+        let written = to_json(overrides).map_err(|why| {
+            let message = format!("cannot be written as JSON ({why})");
+            rules_error(&crate::cache::RuleError {
+                path: "rules".into(),
+                message,
+            })
+        })?;
+        let Some(overrides) = written else {
             let err = crate::cache::RuleError {
                 path: "rules".into(),
                 message: "must be an object keyed by event name".into(),

@@ -231,7 +231,7 @@ mod tests {
             (r#"{ "table.deactivated": [] }"#, "rules[\"table.deactivated\"]: must be { \"extend\": [...] } or { \"replace\": [...] }, got []"),
             (r#"{ "table.deactivated": { "extend": {} } }"#, "rules[\"table.deactivated\"].extend: must be an array of actions, got {}"),
             (r#"{ "table.deactivated": { "extend": [{ "type": "refetch" }] } }"#, "rules[\"table.deactivated\"].extend[0].type: must be \"invalidate\", \"setQueryData\" or \"mergeQueryData\", got \"refetch\""),
-            (r#"{ "table.deactivated": { "extend": [{ "type": "invalidate", "querykey": [] }] } }"#, "rules[\"table.deactivated\"].extend[0]: unknown member 'querykey' (a invalidate action takes type, queryKey, refetchType)"),
+            (r#"{ "table.deactivated": { "extend": [{ "type": "invalidate", "querykey": [] }] } }"#, "rules[\"table.deactivated\"].extend[0]: unknown member 'querykey' (\"invalidate\" actions take type, queryKey, refetchType)"),
             (r#"{ "table.deactivated": { "extend": [{ "type": "invalidate" }] } }"#, "rules[\"table.deactivated\"].extend[0].queryKey: is required"),
             (r#"{ "table.deactivated": { "extend": [{ "type": "invalidate", "queryKey": [] }] } }"#, "rules[\"table.deactivated\"].extend[0].queryKey: must not be empty: an empty key matches every query"),
             (r#"{ "table.deactivated": { "extend": [{ "type": "invalidate", "queryKey": ["t", "{pit}"] }] } }"#, "rules[\"table.deactivated\"].extend[0].queryKey[1]: table.deactivated has no field 'pit' (its fields: casino_id, table_id, at)"),

@@ -172,7 +172,7 @@ impl ActionTemplate {
             return Err(RuleError::new(
                 path,
                 format!(
-                    "unknown member '{name}' (a {} action takes {list})",
+                    "unknown member '{name}' (\"{}\" actions take {list})",
                     ty.unwrap_or_default()
                 ),
             ));
