@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod dedup;
 pub mod json;
 pub mod pipeline;
+pub mod protocol;
 
 #[cfg(target_arch = "wasm32")]
 pub mod browser;
