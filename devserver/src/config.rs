@@ -1,0 +1,96 @@
+//! Server options, from the command line (`devserver --help`).
+
+use crate::scenario::ScenarioConfig;
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// The dev secret used when none is given. It signs dev tokens only; never use it anywhere else.
+pub const DEFAULT_SECRET: &str = "casino-realtime-dev-secret-do-not-use-in-production";
+
+/// How broadcasts are framed for vsn 2.0.0 clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FramesMode {
+    /// As Supabase does: REST batch and JSON client pushes as JSON text, everything else
+    /// (database, REST single, binary client pushes) as binary kind 4.
+    Auto,
+    /// Always JSON text (binary payloads still need kind 4).
+    Json,
+    /// Always binary kind 4.
+    Binary,
+}
+
+impl FramesMode {
+    /// Reads `auto`, `json` or `binary`.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "auto" => Some(FramesMode::Auto),
+            "json" => Some(FramesMode::Json),
+            "binary" => Some(FramesMode::Binary),
+            _ => None,
+        }
+    }
+}
+
+/// Faults switched on at start or through the admin endpoints.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Faults {
+    /// Heartbeats go unanswered.
+    pub silent_heartbeats: bool,
+    /// Join replies wait this long.
+    pub join_delay_ms: u64,
+    /// Joins fail with this `Code: message` reason.
+    pub refuse_joins: Option<String>,
+    /// Every channel that next receives a message is closed for the message rate.
+    pub rate_limit_tripped: bool,
+}
+
+/// Everything the server needs to run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to bind (loopback by default).
+    pub host: IpAddr,
+    /// Port (0 picks a free one).
+    pub port: u16,
+    /// HS256 secret of the project's JWTs.
+    pub secret: String,
+    /// Broadcast framing for vsn 2.0.0 clients; `?frames=` on the socket URL overrides it.
+    pub frames: FramesMode,
+    /// Close sockets that send nothing for this long (Phoenix: 60 s).
+    pub idle_timeout: Duration,
+    /// Delay before a join error reply (Supabase: 5 s; 0 by default here).
+    pub join_error_delay: Duration,
+    /// Refuse public channels (`PrivateOnly`).
+    pub private_only: bool,
+    /// Channels one connection may join.
+    pub max_channels_per_client: usize,
+    /// Messages per second (inbound broadcasts plus deliveries) before channels are closed.
+    pub max_events_per_second: Option<u32>,
+    /// Largest broadcast payload accepted, in bytes.
+    pub max_payload_bytes: usize,
+    /// Messages kept per private topic for replay.
+    pub replay_store_per_topic: usize,
+    /// The simulated floor, if any.
+    pub scenario: Option<ScenarioConfig>,
+    /// Faults in force at start.
+    pub faults: Faults,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            host: IpAddr::from([127, 0, 0, 1]),
+            port: 54330,
+            secret: DEFAULT_SECRET.into(),
+            frames: FramesMode::Auto,
+            idle_timeout: Duration::from_secs(60),
+            join_error_delay: Duration::ZERO,
+            private_only: false,
+            max_channels_per_client: 100,
+            max_events_per_second: None,
+            max_payload_bytes: 3_000_000,
+            replay_store_per_topic: 1000,
+            scenario: None,
+            faults: Faults::default(),
+        }
+    }
+}

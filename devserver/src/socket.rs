@@ -1,0 +1,181 @@
+//! One WebSocket connection: the upgrade checks, the read loop (with the idle timeout) and the
+//! handling of each message (PROTOCOL.md §2-§5).
+
+use crate::config::FramesMode;
+use crate::hub::{message, now_ms, Conn, ConnId, Hub, Outbound};
+use crate::{channel, jwt};
+use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use casino_realtime::json::Value;
+use casino_realtime::protocol::{decode_binary, decode_text, Frame, Vsn};
+use futures_util::{SinkExt, StreamExt};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use tokio::sync::{mpsc, Notify};
+
+fn json_error(status: StatusCode, key: &str, message: &str) -> Response {
+    let body = Value::Object(vec![(key.into(), message.into())]).to_json();
+    (status, [("content-type", "application/json")], body).into_response()
+}
+
+/// `GET /realtime/v1/websocket` (and `/socket/websocket`): checks `vsn` and the `apikey` as
+/// Supabase does before upgrading.
+pub async fn upgrade(
+    ws: WebSocketUpgrade,
+    Query(params): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    State(hub): State<Arc<Hub>>,
+) -> Response {
+    let Some(vsn) = Vsn::from_param(params.get("vsn").map(String::as_str)) else {
+        return StatusCode::FORBIDDEN.into_response();
+    };
+    let apikey = headers
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| params.get("apikey").cloned());
+    let Some(apikey) = apikey.filter(|k| !k.is_empty()) else {
+        return json_error(StatusCode::UNAUTHORIZED, "error", "API key is missing");
+    };
+    if let Err(e) = jwt::verify(&apikey, &hub.config.secret, now_ms() / 1000) {
+        return json_error(StatusCode::UNAUTHORIZED, "error", &e.connect_message());
+    }
+    let frames = params
+        .get("frames")
+        .and_then(|f| FramesMode::parse(f))
+        .unwrap_or(hub.config.frames);
+    ws.max_frame_size(5_000_000)
+        .max_message_size(5_000_000)
+        .on_upgrade(move |socket| run(socket, hub, vsn, frames, apikey))
+}
+
+async fn run(socket: WebSocket, hub: Arc<Hub>, vsn: Vsn, frames: FramesMode, apikey: String) {
+    let (mut sink, mut stream) = socket.split();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let conn_id = hub.lock().add_conn(Conn {
+        tx,
+        vsn,
+        frames,
+        apikey,
+        channels: HashMap::new(),
+    });
+    let done = Arc::new(Notify::new());
+
+    let writer_done = done.clone();
+    let writer = tokio::spawn(async move {
+        while let Some(out) = rx.recv().await {
+            let sent = match out {
+                Outbound::Text(text) => sink.send(WsMessage::Text(text.into())).await,
+                Outbound::Binary(bytes) => sink.send(WsMessage::Binary(bytes.into())).await,
+                Outbound::Close(code, reason) => {
+                    let frame = CloseFrame {
+                        code,
+                        reason: reason.into(),
+                    };
+                    let _ = sink.send(WsMessage::Close(Some(frame))).await;
+                    break;
+                }
+                Outbound::Abort => break,
+            };
+            if sent.is_err() {
+                break;
+            }
+        }
+        writer_done.notify_one();
+    });
+
+    loop {
+        tokio::select! {
+            _ = done.notified() => break,
+            next = tokio::time::timeout(hub.config.idle_timeout, stream.next()) => match next {
+                // Silence for the idle timeout: Phoenix closes the transport.
+                Err(_) | Ok(None) | Ok(Some(Err(_))) => break,
+                Ok(Some(Ok(WsMessage::Close(_)))) => break,
+                Ok(Some(Ok(WsMessage::Text(text)))) => handle(&hub, conn_id, decode_text(&text, vsn), false),
+                Ok(Some(Ok(WsMessage::Binary(bytes)))) => handle(&hub, conn_id, decode_binary(&bytes), true),
+                Ok(Some(Ok(_))) => {}
+            }
+        }
+    }
+    // Removing the connection drops its sender, which ends the writer; then the socket closes.
+    hub.lock().conns.remove(&conn_id);
+    let _ = writer.await;
+}
+
+fn handle(
+    hub: &Arc<Hub>,
+    conn_id: ConnId,
+    frame: Result<Frame, casino_realtime::protocol::FrameError>,
+    binary: bool,
+) {
+    // A malformed frame is dropped and the connection stays open, as on Supabase.
+    let Ok(frame) = frame else { return };
+    match frame {
+        Frame::Broadcast(b) => channel::client_broadcast(hub, conn_id, b, binary),
+        Frame::Message(m) => match (m.topic.as_str(), m.event.as_str()) {
+            ("phoenix", "heartbeat") => {
+                let state = hub.lock();
+                if !state.faults.silent_heartbeats {
+                    if let Some(conn) = state.conns.get(&conn_id) {
+                        conn.reply(
+                            None,
+                            m.msg_ref.as_deref(),
+                            "phoenix",
+                            "ok",
+                            Value::Object(Vec::new()),
+                        );
+                    }
+                }
+            }
+            (_, "phx_join") => channel::join(hub, conn_id, m),
+            (_, "phx_leave") => channel::leave(hub, conn_id, &m),
+            (_, "access_token") => channel::refresh_token(hub, conn_id, &m),
+            _ => channel::other(hub, conn_id, &m),
+        },
+    }
+}
+
+/// Drops every connection without a close frame (the "network died" fault); returns how many.
+pub fn drop_all(hub: &Hub) -> usize {
+    let state = hub.lock();
+    for conn in state.conns.values() {
+        let _ = conn.tx.send(Outbound::Abort);
+    }
+    state.conns.len()
+}
+
+/// Sends every connection a frame that is not a Realtime frame.
+pub fn send_malformed(hub: &Hub) -> usize {
+    let state = hub.lock();
+    for conn in state.conns.values() {
+        let _ = conn
+            .tx
+            .send(Outbound::Text("{\"this is\": not a frame".into()));
+        let _ = conn.tx.send(Outbound::Binary(vec![9, 1, 2, 3]));
+    }
+    state.conns.len()
+}
+
+/// Sends every joined channel a broadcast frame of about `bytes` bytes.
+pub fn send_oversized(hub: &Hub, bytes: usize) -> usize {
+    let state = hub.lock();
+    let mut sent = HashSet::new();
+    for (id, conn) in &state.conns {
+        for channel in conn.channels.values() {
+            let padding = "x".repeat(bytes);
+            let payload = Value::Object(vec![
+                ("type".into(), "broadcast".into()),
+                ("event".into(), "oversized".into()),
+                (
+                    "payload".into(),
+                    Value::Object(vec![("padding".into(), padding.into())]),
+                ),
+            ]);
+            conn.send(&message(None, None, &channel.topic, "broadcast", payload));
+            sent.insert(*id);
+        }
+    }
+    sent.len()
+}
