@@ -13,14 +13,18 @@ bash scripts/setup.sh
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
-step "clippy (host)"
-cargo clippy --all-targets -- -D warnings
+step "clippy (host: SDK and devserver)"
+cargo clippy --workspace --all-targets -- -D warnings
 
-step "clippy (wasm32)"
-cargo clippy --all-targets --test browser --target wasm32-unknown-unknown -- -D warnings
+step "clippy (wasm32: SDK)"
+cargo clippy -p casino-realtime --all-targets --test browser --target wasm32-unknown-unknown -- -D warnings
 
-step "native tests"
-cargo test
+step "native tests (SDK core, devserver)"
+cargo test --workspace
+
+step "devserver conformance with @supabase/realtime-js"
+cargo build -p devserver
+node --test devserver/conformance/
 
 step "browser tests (wasm-bindgen-test, headless Chromium)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
