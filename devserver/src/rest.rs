@@ -49,6 +49,16 @@ fn json_body(body: &Bytes) -> Result<Value, Response> {
         .ok_or_else(|| message(StatusCode::UNPROCESSABLE_ENTITY, "Body must be JSON"))
 }
 
+/// The caller's claims and the JSON body, or the response that refuses them.
+fn authenticated_json(
+    hub: &Hub,
+    headers: &HeaderMap,
+    params: &HashMap<String, String>,
+    body: &Bytes,
+) -> Result<(Claims, Value), Response> {
+    Ok((authenticate(hub, headers, params)?, json_body(body)?))
+}
+
 /// `POST /api/broadcast`: `{"messages": [{topic, event, payload, private?, id?}]}` → 202.
 /// Receivers get the JSON text form, with `meta.id` when `id` was given. Private messages the
 /// caller may not write are skipped, still with 202.
@@ -58,12 +68,8 @@ pub async fn batch(
     Query(params): Query<HashMap<String, String>>,
     body: Bytes,
 ) -> Response {
-    let claims = match authenticate(&hub, &headers, &params) {
-        Ok(claims) => claims,
-        Err(response) => return response,
-    };
-    let body = match json_body(&body) {
-        Ok(body) => body,
+    let (claims, body) = match authenticated_json(&hub, &headers, &params, &body) {
+        Ok(request) => request,
         Err(response) => return response,
     };
     let Some(Value::Array(messages)) = body.get("messages") else {
@@ -190,12 +196,8 @@ pub async fn db_send(
     Query(params): Query<HashMap<String, String>>,
     body: Bytes,
 ) -> Response {
-    let claims = match authenticate(&hub, &headers, &params) {
-        Ok(claims) => claims,
-        Err(response) => return response,
-    };
-    let body = match json_body(&body) {
-        Ok(body) => body,
+    let (claims, body) = match authenticated_json(&hub, &headers, &params, &body) {
+        Ok(request) => request,
         Err(response) => return response,
     };
     let (Some(topic), Some(event)) = (
