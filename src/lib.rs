@@ -10,6 +10,7 @@ pub mod dedup;
 pub mod json;
 pub mod pipeline;
 pub mod protocol;
+pub mod session;
 
 #[cfg(target_arch = "wasm32")]
 pub mod browser;

@@ -2,6 +2,7 @@
 //! a synthetic workload.
 #![allow(dead_code)]
 
+pub mod fake_server;
 pub mod workload;
 
 use casino_realtime::json::{self, Value};

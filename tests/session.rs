@@ -1,0 +1,494 @@
+//! The session state machine on a simulated clock: every row of the join-outcome table,
+//! heartbeat loss, reconnect with rejoin, replay and resync, dedup across feeds and reconnects,
+//! the casino guard, ref-counting.
+#![cfg(not(target_arch = "wasm32"))]
+#![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
+
+mod common;
+
+use casino_realtime::json::Value;
+use casino_realtime::session::{ChannelState, SessionError, Status};
+use common::fake_server::{config, Harness, CASINO};
+use common::{fixture, with};
+
+fn list() -> String {
+    Harness::topic(None)
+}
+
+fn event_at(event: &str, at: &str) -> Value {
+    with(fixture(event), "at", Some(Value::from(at)))
+}
+
+#[test]
+fn subscribing_connects_and_joins_with_the_token() {
+    let mut h = Harness::new(config());
+    assert_eq!(
+        h.session.deadline(),
+        None,
+        "nothing subscribed, nothing to do"
+    );
+    h.subscribe(None);
+    assert_eq!(h.opens, 1);
+    assert_eq!(h.state_of(&list()), Some(ChannelState::Joined));
+    assert_eq!(h.statuses, [Status::Connected]);
+    let (topic, payload) = &h.joins[0];
+    assert_eq!(topic, &list());
+    assert_eq!(
+        payload.get("access_token").and_then(Value::as_str),
+        Some("token-1")
+    );
+    let config = payload.get("config").unwrap();
+    assert_eq!(config.get("private"), Some(&Value::Bool(true)));
+    assert_eq!(
+        config.get("broadcast").unwrap().get("replay"),
+        None,
+        "nothing to replay on a first join"
+    );
+}
+
+#[test]
+fn permanent_denials_stop_without_retrying() {
+    for reason in [
+        "Unauthorized: You do not have permissions to read from this Channel topic: x",
+        "PrivateOnly: This project only allows private channels",
+        "MalformedJWT: The token provided is not a valid JWT",
+        "JwtSignatureError: Failed to validate JWT signature",
+    ] {
+        let mut h = Harness::new(config());
+        let r = reason.to_owned();
+        h.join_policy = Box::new(move |_, _| Some(Err(r.clone())));
+        h.subscribe(None);
+        assert_eq!(h.state_of(&list()), Some(ChannelState::Denied), "{reason}");
+        assert_eq!(h.statuses.last(), Some(&Status::Denied));
+        assert!(
+            matches!(&h.errors[..], [SessionError::Denied { reason: got, .. }] if got == reason)
+        );
+        h.advance(10 * 60 * 1000);
+        assert_eq!(h.joins.len(), 1, "{reason}: no retry loop");
+    }
+}
+
+#[test]
+fn an_expired_token_at_join_is_refreshed_once_for_all_channels() {
+    let mut h = Harness::new(config());
+    h.join_policy = Box::new(|_, payload| {
+        let token = payload
+            .get("access_token")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        Some(if token == "token-2" {
+            Ok(())
+        } else {
+            Err("InvalidJWTToken: Token has expired 3 seconds ago".into())
+        })
+    });
+    h.subscribe(None);
+    h.subscribe(Some("table-1"));
+    assert_eq!(h.token_requests, 1, "single flight");
+    assert_eq!(h.state_of(&list()), Some(ChannelState::Retrying));
+    h.session.token_result(Ok("token-2".into()), h.now);
+    h.pump();
+    assert_eq!(h.state_of(&list()), Some(ChannelState::Joined));
+    assert_eq!(
+        h.state_of(&Harness::topic(Some("table-1"))),
+        Some(ChannelState::Joined)
+    );
+    assert_eq!(h.statuses.last(), Some(&Status::Connected));
+}
+
+#[test]
+fn a_failed_or_useless_refresh_ends_in_denied() {
+    let expired = || -> common::fake_server::JoinPolicy {
+        Box::new(|_, _| {
+            Some(Err(
+                "InvalidJWTToken: Token has expired 1 seconds ago".into()
+            ))
+        })
+    };
+    let mut h = Harness::new(config());
+    h.join_policy = expired();
+    h.subscribe(None);
+    h.session.token_result(Err("signed out".into()), h.now);
+    h.pump();
+    assert_eq!(h.state_of(&list()), Some(ChannelState::Denied));
+    assert!(h
+        .errors
+        .iter()
+        .any(|e| matches!(e, SessionError::Token { reason } if reason == "signed out")));
+
+    let mut h = Harness::new(config());
+    h.join_policy = expired();
+    h.subscribe(None);
+    h.session.token_result(Ok("token-2".into()), h.now);
+    h.pump();
+    assert_eq!(
+        h.state_of(&list()),
+        Some(ChannelState::Denied),
+        "still expired after a refresh"
+    );
+    assert_eq!(h.token_requests, 1);
+}
+
+#[test]
+fn transient_failures_retry_with_backoff_and_report_degraded() {
+    let mut h = Harness::new(config());
+    let mut attempts = 0;
+    h.join_policy = Box::new(move |_, _| {
+        attempts += 1;
+        Some(if attempts <= 4 {
+            Err("RealtimeRestarting: Realtime is restarting, please standby".into())
+        } else {
+            Ok(())
+        })
+    });
+    h.subscribe(None);
+    assert_eq!(h.joins.len(), 1);
+    h.advance(5 * 60 * 1000);
+    assert_eq!(h.joins.len(), 5);
+    assert!(h.statuses.contains(&Status::Degraded), "{:?}", h.statuses);
+    assert_eq!(h.statuses.last(), Some(&Status::Connected));
+    assert_eq!(h.state_of(&list()), Some(ChannelState::Joined));
+}
+
+#[test]
+fn an_unanswered_join_is_left_and_retried() {
+    let mut h = Harness::new(config());
+    let mut answered = false;
+    h.join_policy = Box::new(move |_, _| {
+        let first = !answered;
+        answered = true;
+        if first {
+            None
+        } else {
+            Some(Ok(()))
+        }
+    });
+    h.subscribe(None);
+    h.advance(10_000);
+    assert_eq!(h.leaves, [list()], "the timed-out join is left");
+    h.advance(60_000);
+    assert_eq!(h.state_of(&list()), Some(ChannelState::Joined));
+}
+
+#[test]
+fn server_closes_are_handled_by_reason() {
+    // Expiry while joined: refresh, then rejoin.
+    let mut h = Harness::new(config());
+    h.subscribe(None);
+    h.server_shutdown(&list(), "Token has expired 0 seconds ago");
+    assert_eq!(h.token_requests, 1);
+    h.session.token_result(Ok("token-2".into()), h.now);
+    h.pump();
+    assert_eq!(h.state_of(&list()), Some(ChannelState::Joined));
+    assert_eq!(
+        h.joins[1].1.get("access_token").and_then(Value::as_str),
+        Some("token-2")
+    );
+
+    // Rate limit: retry later, no token needed.
+    h.server_shutdown(&list(), "Too many messages per second");
+    assert_eq!(h.state_of(&list()), Some(ChannelState::Retrying));
+    h.advance(60_000);
+    assert_eq!(h.state_of(&list()), Some(ChannelState::Joined));
+
+    // Permission revoked: denied.
+    h.server_shutdown(
+        &list(),
+        &format!("You no longer have permission to read from this Channel topic: {CASINO}"),
+    );
+    assert_eq!(h.state_of(&list()), Some(ChannelState::Denied));
+    assert_eq!(h.token_requests, 1);
+}
+
+#[test]
+fn a_crashed_channel_rejoins() {
+    let mut h = Harness::new(config());
+    h.subscribe(None);
+    let jr = h.join_refs[&list()].clone();
+    h.push_message(
+        Some(&jr),
+        Some(&jr),
+        &list(),
+        "phx_error",
+        common::j(r#"{"reason":"channel_crash"}"#),
+    );
+    h.pump();
+    assert_eq!(h.state_of(&list()), Some(ChannelState::Retrying));
+    h.advance(60_000);
+    assert_eq!(
+        (h.joins.len(), h.state_of(&list())),
+        (2, Some(ChannelState::Joined))
+    );
+}
+
+#[test]
+fn heartbeat_loss_reconnects_and_rejoins() {
+    let mut h = Harness::new(config());
+    h.subscribe(None);
+    h.advance(60_000);
+    assert_eq!(h.opens, 1, "answered heartbeats keep the connection");
+    h.answer_heartbeats = false;
+    h.advance(60_000);
+    assert_eq!(h.closes, ["heartbeat timeout"]);
+    assert!(h.opens >= 2);
+    assert_eq!(h.state_of(&list()), Some(ChannelState::Joined));
+    assert!(h.statuses.contains(&Status::Reconnecting));
+}
+
+#[test]
+fn a_reconnect_rejoins_every_channel_and_private_ones_replay_from_the_last_event() {
+    let mut h = Harness::new(config());
+    h.subscribe(None);
+    h.subscribe(Some("table-1"));
+    h.subscribe(Some("slip-9"));
+    let payload = event_at("table.deactivated", "2025-12-20T10:20:00Z");
+    h.push_event(
+        &list(),
+        "table.deactivated",
+        &payload,
+        Some(r#"{"id":"m1"}"#),
+    );
+
+    h.server_up = false;
+    h.drop_connection();
+    assert_eq!(h.statuses.last(), Some(&Status::Reconnecting));
+    h.advance(5_000);
+    h.server_up = true;
+    h.advance(120_000);
+    for resource in [None, Some("table-1"), Some("slip-9")] {
+        let topic = Harness::topic(resource);
+        assert_eq!(
+            (h.joins_of(&topic), h.state_of(&topic)),
+            (2, Some(ChannelState::Joined)),
+            "{topic}"
+        );
+    }
+    let rejoin = h.joins.iter().rev().find(|(t, _)| t == &list()).unwrap();
+    let replay = rejoin
+        .1
+        .get("config")
+        .unwrap()
+        .get("broadcast")
+        .unwrap()
+        .get("replay")
+        .unwrap();
+    // 10:20:00Z is 1766226000000 ms; replay starts a second before it.
+    assert_eq!(replay.to_json(), r#"{"since":1766225999000,"limit":25}"#);
+    assert_eq!(h.session.stats(h.now).reconnects, 1);
+}
+
+#[test]
+fn public_channels_resync_after_a_gap_and_full_replays_too() {
+    let mut cfg = config();
+    cfg.private = false;
+    let mut h = Harness::new(cfg);
+    h.subscribe(None);
+    h.push_event(
+        &list(),
+        "table.deactivated",
+        &fixture("table.deactivated"),
+        None,
+    );
+    h.drop_connection();
+    h.advance(120_000);
+    let resync: Vec<_> = h
+        .batches
+        .iter()
+        .filter(|b| b.reason.as_str() == "resync")
+        .collect();
+    assert_eq!(resync.len(), 1);
+    let keys = h.delivered_keys();
+    for family in [
+        r#"["visit"]"#,
+        r#"["rating-slip"]"#,
+        r#"["loyalty"]"#,
+        r#"["player"]"#,
+        r#"["table-context"]"#,
+        r#"["floor-layout"]"#,
+        r#"["finance"]"#,
+    ] {
+        assert!(
+            keys.iter().any(|k| k == family),
+            "resync covers {family}: {keys:?}"
+        );
+    }
+
+    // Private: a replay that fills its limit may not have covered the gap: resync too.
+    let mut h = Harness::new(config());
+    h.subscribe(None);
+    h.push_event(
+        &list(),
+        "table.deactivated",
+        &fixture("table.deactivated"),
+        Some(r#"{"id":"first"}"#),
+    );
+    h.drop_connection();
+    h.advance(120_000);
+    for i in 0..25 {
+        let payload = event_at("table.activated", &format!("2025-12-20T11:00:{i:02}Z"));
+        h.push_event(
+            &list(),
+            "table.activated",
+            &payload,
+            Some(&format!(r#"{{"replayed":true,"id":"r{i}"}}"#)),
+        );
+    }
+    assert_eq!(
+        h.batches
+            .iter()
+            .filter(|b| b.reason.as_str() == "resync")
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn one_event_on_two_feeds_and_again_after_a_reconnect_is_applied_once() {
+    let mut h = Harness::new(config());
+    h.subscribe(None);
+    h.subscribe(Some("table-1"));
+    let payload = fixture("table.fill_requested");
+    h.push_event(
+        &list(),
+        "table.fill_requested",
+        &payload,
+        Some(r#"{"id":"list-1"}"#),
+    );
+    h.push_event(
+        &Harness::topic(Some("table-1")),
+        "table.fill_requested",
+        &payload,
+        Some(r#"{"id":"detail-1"}"#),
+    );
+    h.drop_connection();
+    h.advance(120_000);
+    h.push_event(
+        &list(),
+        "table.fill_requested",
+        &payload,
+        Some(r#"{"replayed":true,"id":"list-1"}"#),
+    );
+    h.session.flush(h.now);
+    h.pump();
+    let stats = h.session.stats(h.now).pipeline;
+    assert_eq!((stats.applied, stats.duplicates), (1, 2));
+    let fills = h
+        .delivered_keys()
+        .iter()
+        .filter(|k| k.contains("\"fills\""))
+        .count();
+    assert_eq!(fills, 1);
+}
+
+#[test]
+fn events_for_another_casino_are_dropped_and_reported() {
+    let mut h = Harness::new(config());
+    h.subscribe(None);
+    let foreign = with(
+        fixture("table.deactivated"),
+        "casino_id",
+        Some(Value::from("22222222-2222-4222-8222-222222222222")),
+    );
+    h.push_event(&list(), "table.deactivated", &foreign, None);
+    let bad = with(
+        fixture("table.deactivated"),
+        "table_id",
+        Some(Value::from("seven")),
+    );
+    h.push_event(&list(), "table.deactivated", &bad, None);
+    h.session.flush(h.now);
+    h.pump();
+    assert!(h.batches.is_empty());
+    assert!(
+        matches!(&h.errors[0], SessionError::ForeignCasino { event, .. } if event == "table.deactivated")
+    );
+    assert_eq!(h.errors[0].name(), "ForeignCasinoError");
+    assert_eq!(h.errors[1].name(), "InvalidEventError");
+    let stats = h.session.stats(h.now).pipeline;
+    assert_eq!(
+        (stats.foreign_casino, stats.malformed, stats.applied),
+        (1, 1, 0)
+    );
+}
+
+#[test]
+fn subscriptions_are_ref_counted_with_a_leave_grace() {
+    let mut h = Harness::new(config());
+    let a = h.subscribe(Some("slip-1"));
+    let b = h.subscribe(Some("slip-1"));
+    let topic = Harness::topic(Some("slip-1"));
+    assert_eq!(h.joins_of(&topic), 1, "one join for two subscribers");
+    h.unsubscribe(a);
+    h.unsubscribe(a);
+    h.advance(5_000);
+    assert!(h.leaves.is_empty(), "still joined for the other subscriber");
+    // StrictMode: unmount and mount again within the grace: no leave, no rejoin.
+    h.unsubscribe(b);
+    let c = h.subscribe(Some("slip-1"));
+    h.advance(5_000);
+    assert!(h.leaves.is_empty());
+    assert_eq!(h.joins_of(&topic), 1);
+    h.unsubscribe(c);
+    h.advance(5_000);
+    assert_eq!(h.leaves, [topic.clone()]);
+    assert_eq!(h.state_of(&topic), None);
+}
+
+#[test]
+fn batches_come_out_of_the_window_and_close_delivers_what_is_pending() {
+    let mut h = Harness::new(config());
+    h.subscribe(None);
+    h.push_event(
+        &list(),
+        "visit.checked_in",
+        &fixture("visit.checked_in"),
+        Some(r#"{"id":"a"}"#),
+    );
+    h.push_event(
+        &list(),
+        "visit.checked_out",
+        &fixture("visit.checked_out"),
+        Some(r#"{"id":"b"}"#),
+    );
+    h.advance(300);
+    assert_eq!(h.batches.len(), 1);
+    assert_eq!(h.batches[0].events, 2);
+    h.push_event(
+        &list(),
+        "table.activated",
+        &fixture("table.activated"),
+        Some(r#"{"id":"c"}"#),
+    );
+    h.session.close(h.now);
+    h.pump();
+    assert_eq!(h.batches.len(), 2);
+    assert_eq!(h.statuses.last(), Some(&Status::Closed));
+    assert_eq!(h.closes, ["closed by the app"]);
+    assert_eq!(h.session.deadline(), None);
+}
+
+#[test]
+fn set_auth_sends_the_new_token_to_joined_channels() {
+    let mut h = Harness::new(config());
+    h.subscribe(None);
+    h.session.set_auth("token-9".into(), h.now);
+    h.session.set_auth("token-9".into(), h.now);
+    h.pump();
+    assert_eq!(h.access_tokens, [(list(), "token-9".to_owned())]);
+}
+
+#[test]
+fn offline_waits_and_online_reconnects_at_once() {
+    let mut h = Harness::new(config());
+    h.subscribe(None);
+    h.session.set_online(false, h.now);
+    h.server_up = false;
+    h.drop_connection();
+    h.advance(10 * 60 * 1000);
+    let opens_while_offline = h.opens;
+    h.server_up = true;
+    h.session.set_online(true, h.now);
+    h.pump();
+    assert_eq!(h.opens, opens_while_offline + 1);
+    assert_eq!(h.state_of(&list()), Some(ChannelState::Joined));
+}
