@@ -309,16 +309,14 @@ impl Session {
                     self.after_failure(&topic, &reason, now);
                 }
             }
-            "system" => {
-                if m.payload.get("status").and_then(Value::as_str) == Some("error") {
-                    let message = m
-                        .payload
-                        .get("message")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default();
-                    if let Some(c) = self.channels.get_mut(&topic) {
-                        c.last_system = Some(message.to_owned());
-                    }
+            "system" if m.payload.get("status").and_then(Value::as_str) == Some("error") => {
+                let message = m
+                    .payload
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                if let Some(c) = self.channels.get_mut(&topic) {
+                    c.last_system = Some(message.to_owned());
                 }
             }
             "phx_close" => {
