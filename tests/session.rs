@@ -430,7 +430,7 @@ fn subscriptions_are_ref_counted_with_a_leave_grace() {
     assert_eq!(h.joins_of(&topic), 1);
     h.unsubscribe(c);
     h.advance(5_000);
-    assert_eq!(h.leaves, [topic.clone()]);
+    assert_eq!(h.leaves, std::slice::from_ref(&topic));
     assert_eq!(h.state_of(&topic), None);
 }
 
