@@ -23,6 +23,9 @@ pub const START: u64 = 1_766_225_700_000;
 /// How the fake server answers a join.
 pub type JoinPolicy = Box<dyn FnMut(&str, &Value) -> Option<Result<(), String>>>;
 
+/// What the fake server replays for `(topic, since_ms, limit)`: `(event, payload, id)`, oldest first.
+pub type ReplaySource = Box<dyn FnMut(&str, i64, usize) -> Vec<(String, Value, String)>>;
+
 pub struct Harness {
     pub session: Session,
     pub now: u64,
@@ -31,6 +34,8 @@ pub struct Harness {
     pub answer_heartbeats: bool,
     /// `None` leaves the join unanswered.
     pub join_policy: JoinPolicy,
+    /// Answers replay requests of successful joins, if set.
+    pub replay: Option<ReplaySource>,
     pub socket: Option<u64>,
     pub opens: u32,
     pub joins: Vec<(String, Value)>,
@@ -70,6 +75,7 @@ impl Harness {
             server_up: true,
             answer_heartbeats: true,
             join_policy: Box::new(|_, _| Some(Ok(()))),
+            replay: None,
             socket: None,
             opens: 0,
             joins: Vec::new(),
@@ -198,6 +204,7 @@ impl Harness {
                             "ok",
                             response,
                         );
+                        self.replay_after_join(topic, &m);
                     }
                     Some(Err(reason)) => {
                         let response = Value::Object(vec![("reason".into(), reason.into())]);
@@ -240,6 +247,33 @@ impl Harness {
                     .push((topic.to_owned(), token.to_owned()));
             }
             other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    fn replay_after_join(&mut self, topic: &str, join: &Message) {
+        let config = join
+            .payload
+            .get("config")
+            .and_then(|c| c.get("broadcast"))
+            .and_then(|b| b.get("replay"));
+        let (Some(replay), Some(source)) = (config, self.replay.as_mut()) else {
+            return;
+        };
+        let number = |name: &str| match replay.get(name) {
+            Some(Value::Number(n)) => n.value() as i64,
+            _ => 0,
+        };
+        for (event, payload, id) in source(topic, number("since"), number("limit") as usize) {
+            let meta = json::parse(&format!(r#"{{"replayed":true,"id":"{id}"}}"#)).unwrap();
+            let frame = Frame::Broadcast(Broadcast {
+                join_ref: join.join_ref.clone(),
+                msg_ref: None,
+                topic: topic.into(),
+                event,
+                payload: BroadcastPayload::Json(payload),
+                meta: Some(meta),
+            });
+            self.inbox.push_back(encode_text(&frame, Vsn::V2).unwrap());
         }
     }
 
