@@ -7,7 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Budget for the gzipped .wasm, in bytes. Raise it knowingly, in the commit that needs it.
-WASM_GZIP_BUDGET=${WASM_GZIP_BUDGET:-40960}
+# 72 KiB since the session and the browser layer landed (measured 70,079); the core alone
+# measured 37,010.
+WASM_GZIP_BUDGET=${WASM_GZIP_BUDGET:-73728}
 
 [ "${1:-}" = "--no-build" ] || bash scripts/build-pkg.sh >/dev/null
 

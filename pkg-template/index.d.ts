@@ -1,17 +1,29 @@
-import type { CacheAction, CacheRules, InitInput, RefetchType } from './casino_realtime_wasm.js';
+import type {
+  CacheAction,
+  CacheBatch,
+  CacheRules,
+  CasinoRealtime,
+  CasinoRealtimeOptions,
+  InitInput,
+  RefetchType,
+} from './casino_realtime_wasm.js';
 import type { EventName, EventPayloads } from './catalog.js';
 
 export type * from './catalog.js';
 export type {
   CacheAction,
+  CacheBatch,
   CasinoRealtimeError,
+  CasinoRealtimeOptions,
+  RealtimeStats,
+  RealtimeStatus,
   InitInput,
   RefetchType,
   RuleAction,
   RuleChange,
   RuleOverrides,
 } from './casino_realtime_wasm.js';
-export { CacheRules } from './casino_realtime_wasm.js';
+export { CacheRules, CasinoRealtime } from './casino_realtime_wasm.js';
 
 /** The part of TanStack Query's `QueryClient` this package uses (v5). */
 export interface QueryClientLike {
@@ -54,3 +66,17 @@ export function invalidateByDomainEvent<E extends EventName>(
   payload: EventPayloads[E],
   options?: { rules?: CacheRules },
 ): Promise<void>;
+
+/** Applies one `onBatch` batch to a QueryClient; resolves when its refetches settle. */
+export function applyCacheBatch(queryClient: QueryClientLike, batch: CacheBatch): Promise<void>;
+
+/**
+ * Loads the `.wasm` if needed and creates a realtime manager.
+ *
+ * ```ts
+ * const realtime = await createCasinoRealtime({ url, apiKey, casinoId, accessToken,
+ *   onBatch: (batch) => applyCacheBatch(queryClient, batch) });
+ * const unsubscribe = realtime.subscribe();
+ * ```
+ */
+export function createCasinoRealtime(options: CasinoRealtimeOptions): Promise<CasinoRealtime>;

@@ -1,8 +1,8 @@
 // casino-realtime: the JS face of the wasm core. The core validates events against the catalog
 // and plans cache actions; this file loads it and applies those actions to a TanStack QueryClient.
-import init, { planCacheActions as planWithDefaults, CacheRules } from './casino_realtime_wasm.js';
+import init, { planCacheActions as planWithDefaults, CacheRules, CasinoRealtime } from './casino_realtime_wasm.js';
 
-export { CacheRules };
+export { CacheRules, CasinoRealtime };
 
 let loading = null;
 let loaded = false;
@@ -63,6 +63,20 @@ export function applyCacheActions(queryClient, actions) {
     }
   }
   return Promise.all(refetches).then(() => undefined);
+}
+
+/** Applies one `onBatch` batch to a QueryClient. */
+export function applyCacheBatch(queryClient, batch) {
+  return applyCacheActions(queryClient, batch.actions);
+}
+
+/**
+ * Loads the wasm if needed and creates a realtime manager (`new CasinoRealtime(options)` needs
+ * the wasm loaded already).
+ */
+export async function createCasinoRealtime(options) {
+  await initCasinoRealtime();
+  return new CasinoRealtime(options);
 }
 
 /**

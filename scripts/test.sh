@@ -17,7 +17,7 @@ step "clippy (host: SDK and devserver)"
 cargo clippy --workspace --all-targets -- -D warnings
 
 step "clippy (wasm32: SDK)"
-cargo clippy -p casino-realtime --all-targets --test browser --target wasm32-unknown-unknown -- -D warnings
+cargo clippy -p casino-realtime --all-targets --test browser --test realtime_browser --target wasm32-unknown-unknown -- -D warnings
 
 step "native tests (SDK core, devserver)"
 cargo test --workspace
@@ -26,11 +26,23 @@ step "devserver conformance with @supabase/realtime-js"
 cargo build -p devserver
 node --test devserver/conformance/
 
-step "browser tests (wasm-bindgen-test, headless Chromium)"
+step "browser tests (wasm-bindgen-test, headless Chromium, against the dev server)"
+log=$(mktemp)
+target/debug/devserver --port 0 >"$log" 2>&1 &
+devserver_pid=$!
+trap 'kill "$devserver_pid" 2>/dev/null || true; rm -f "$log"' EXIT
+for _ in $(seq 100); do
+  grep -q '^devserver listening on ' "$log" && break
+  sleep 0.1
+done
+DEVSERVER_URL=$(sed -n 's/^devserver listening on //p' "$log" | head -n 1)
+[ -n "$DEVSERVER_URL" ] || { cat "$log"; echo "the dev server did not start" >&2; exit 1; }
+DEVSERVER_URL=$DEVSERVER_URL \
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 CHROMEDRIVER=/usr/bin/chromedriver \
 WASM_BINDGEN_TEST_TIMEOUT=120 \
-  cargo test --target wasm32-unknown-unknown --test browser
+  cargo test --target wasm32-unknown-unknown --test browser --test realtime_browser
+kill "$devserver_pid" 2>/dev/null || true
 
 step "package: build, type-check, JS tests"
 bash scripts/build-pkg.sh

@@ -492,3 +492,27 @@ fn offline_waits_and_online_reconnects_at_once() {
     assert_eq!(h.opens, opens_while_offline + 1);
     assert_eq!(h.state_of(&list()), Some(ChannelState::Joined));
 }
+
+#[test]
+fn with_only_a_token_callback_the_first_join_waits_for_the_token() {
+    let mut h = Harness::new(config());
+    h.session = casino_realtime::session::Session::new(
+        config(),
+        casino_realtime::cache::RuleSet::defaults(),
+        Default::default(),
+        Default::default(),
+        None,
+        1,
+    );
+    h.session.request_token_first();
+    h.pump();
+    h.subscribe(None);
+    assert_eq!((h.token_requests, h.joins.len()), (1, 0));
+    h.session.token_result(Ok("from-app".into()), h.now);
+    h.pump();
+    assert_eq!(
+        h.joins[0].1.get("access_token").and_then(Value::as_str),
+        Some("from-app")
+    );
+    assert_eq!(h.state_of(&list()), Some(ChannelState::Joined));
+}

@@ -112,4 +112,35 @@ pub fn router(hub: Arc<Hub>, scenario: Option<Arc<scenario::Running>>) -> Router
         .merge(api)
         .with_state(hub)
         .merge(dev)
+        .layer(axum::middleware::from_fn(cors))
+}
+
+/// CORS open to every origin, as Supabase's API is: browsers (the SDK's tests, the example app)
+/// call the REST and dev endpoints from other origins.
+async fn cors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::{header, HeaderValue, Method, StatusCode};
+    use axum::response::IntoResponse;
+    let preflight = request.method() == Method::OPTIONS;
+    let mut response = if preflight {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        next.run(request).await
+    };
+    let headers = response.headers_mut();
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("*"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, POST, OPTIONS"),
+    );
+    response
 }

@@ -9,7 +9,11 @@
 //! is to be delivered, release state, then call (see STYLE.md §7).
 
 mod error;
+mod host;
+mod options;
 mod plan;
+mod realtime;
 mod types;
 
 pub use plan::{plan_cache_actions, CacheRules};
+pub use realtime::CasinoRealtime;

@@ -87,6 +87,60 @@ impl Channel {
     }
 }
 
+/// The channels, by topic: a few per terminal, so a vector (a map type would add kilobytes of
+/// wasm for nothing).
+#[derive(Debug, Default)]
+pub(super) struct Channels(Vec<(String, Channel)>);
+
+impl Channels {
+    pub fn get(&self, topic: &str) -> Option<&Channel> {
+        self.0.iter().find(|(t, _)| t == topic).map(|(_, c)| c)
+    }
+
+    pub fn get_mut(&mut self, topic: &str) -> Option<&mut Channel> {
+        self.0.iter_mut().find(|(t, _)| t == topic).map(|(_, c)| c)
+    }
+
+    pub fn get_or_insert_with(
+        &mut self,
+        topic: &str,
+        make: impl FnOnce() -> Channel,
+    ) -> &mut Channel {
+        let i = match self.0.iter().position(|(t, _)| t == topic) {
+            Some(i) => i,
+            None => {
+                self.0.push((topic.to_owned(), make()));
+                self.0.len() - 1
+            }
+        };
+        &mut self.0[i].1
+    }
+
+    pub fn remove(&mut self, topic: &str) {
+        self.0.retain(|(t, _)| t != topic);
+    }
+
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &Channel)> {
+        self.0.iter().map(|(t, c)| (t, c))
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&String, &mut Channel)> {
+        self.0.iter_mut().map(|(t, c)| (&*t, c))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.0.iter().map(|(t, _)| t)
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &Channel> {
+        self.0.iter().map(|(_, c)| c)
+    }
+}
+
 fn obj(members: Vec<(&str, Value)>) -> Value {
     Value::Object(
         members
@@ -103,6 +157,13 @@ impl Session {
             return;
         };
         if channel.refs == 0 || channel.state == ChannelState::Denied || channel.awaiting_token {
+            return;
+        }
+        if self.token.is_none() && self.token_requested {
+            // The app's first token is on its way; join with it.
+            if let Some(channel) = self.channels.get_mut(topic) {
+                channel.awaiting_token = true;
+            }
             return;
         }
         let mut broadcast = vec![("ack", Value::Bool(false)), ("self", Value::Bool(false))];

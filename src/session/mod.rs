@@ -21,8 +21,7 @@ use crate::dedup::DedupConfig;
 use crate::json::Value;
 use crate::pipeline::{Pipeline, PipelineStats};
 use crate::protocol::{decode_binary, decode_text, encode_text, Frame, FrameError, Message};
-use channel::Channel;
-use std::collections::{BTreeMap, HashMap};
+use channel::{Channel, Channels};
 
 /// Identifies one `subscribe()`.
 pub type SubscriptionId = u64;
@@ -61,8 +60,8 @@ pub struct Session {
     failures: u32,
     heartbeat_at: Option<u64>,
     heartbeat_pending: Option<String>,
-    channels: BTreeMap<String, Channel>,
-    subscriptions: HashMap<SubscriptionId, String>,
+    channels: Channels,
+    subscriptions: Vec<(SubscriptionId, String)>,
     next_subscription: SubscriptionId,
     next_ref: u64,
     token: Option<String>,
@@ -98,8 +97,8 @@ impl Session {
             failures: 0,
             heartbeat_at: None,
             heartbeat_pending: None,
-            channels: BTreeMap::new(),
-            subscriptions: HashMap::new(),
+            channels: Channels::default(),
+            subscriptions: Vec::new(),
             next_subscription: 0,
             next_ref: 0,
             token,
@@ -156,12 +155,11 @@ impl Session {
         self.next_subscription += 1;
         let id = self.next_subscription;
         let topic = self.topic(resource);
-        self.subscriptions.insert(id, topic.clone());
+        self.subscriptions.push((id, topic.clone()));
         let private = self.config.private;
         let channel = self
             .channels
-            .entry(topic.clone())
-            .or_insert_with(|| Channel::new(&topic, private));
+            .get_or_insert_with(&topic, || Channel::new(&topic, private));
         channel.refs += 1;
         channel.leave_at = None;
         if self.closed {
@@ -179,9 +177,10 @@ impl Session {
     /// Ends a subscription; safe to call twice. The channel is left after the leave grace if
     /// nothing else subscribed to it meanwhile.
     pub fn unsubscribe(&mut self, id: SubscriptionId, now: u64) {
-        let Some(topic) = self.subscriptions.remove(&id) else {
+        let Some(i) = self.subscriptions.iter().position(|(s, _)| *s == id) else {
             return;
         };
+        let (_, topic) = self.subscriptions.swap_remove(i);
         let grace = self.config.leave_grace_ms;
         if let Some(channel) = self.channels.get_mut(&topic) {
             channel.refs = channel.refs.saturating_sub(1);
@@ -339,6 +338,15 @@ impl Session {
                     self.deny(&topic, &format!("token refresh failed: {reason}"));
                 }
             }
+        }
+    }
+
+    /// Asks the app for a token before the first join (a `getAccessToken` and no initial token):
+    /// joins wait for [`Session::token_result`].
+    pub fn request_token_first(&mut self) {
+        if self.token.is_none() && !self.token_requested {
+            self.token_requested = true;
+            self.out.push(Output::RequestToken);
         }
     }
 

@@ -82,7 +82,14 @@ pub fn classify(reason: &str) -> Verdict {
         "InvalidJWTToken: Fields",
         "unmatched topic",
     ];
-    if reason.contains("Token has expired") || reason.contains("Token expiration time is invalid") {
+    // A byte search: `str::contains` brings a two-way searcher into the wasm for two phrases.
+    let has = |needle: &str| {
+        reason
+            .as_bytes()
+            .windows(needle.len())
+            .any(|w| w == needle.as_bytes())
+    };
+    if has("Token has expired") || has("Token expiration time is invalid") {
         Verdict::RefreshToken
     } else if DENIED.iter().any(|d| reason.starts_with(d)) {
         Verdict::Denied

@@ -2,6 +2,9 @@
 // QueryClient and catch wrong payloads and rules at compile time.
 import { QueryClient } from '@tanstack/query-core';
 import {
+  applyCacheBatch,
+  createCasinoRealtime,
+  type RealtimeStatus,
   CacheRules,
   initCasinoRealtime,
   invalidateByDomainEvent,
@@ -41,4 +44,23 @@ export async function usage(): Promise<CacheAction[]> {
     const err = e as CasinoRealtimeError;
     throw new Error(`${err.name}: ${err.field ?? err.path ?? ''}`);
   }
+}
+
+export async function live(): Promise<RealtimeStatus> {
+  const realtime = await createCasinoRealtime({
+    url: 'wss://example.supabase.co/realtime/v1',
+    apiKey: 'anon',
+    casinoId: 'c',
+    getAccessToken: async () => 'jwt',
+    onBatch: (batch) => void applyCacheBatch(client, batch),
+    onError: (error) => console.warn(error.name, error.message),
+    batch: { debounceMs: 100 },
+  });
+  const unsubscribe: () => void = realtime.subscribe({ resourceId: 'slip-1' });
+  realtime.subscribe();
+  unsubscribe();
+  // @ts-expect-error: the status is one of six words
+  if (realtime.status === 'offline') return 'closed';
+  realtime.close();
+  return realtime.status;
 }

@@ -1,0 +1,139 @@
+//! Reads the `CasinoRealtime` options object, with a clear error for anything missing or wrong.
+
+use crate::batch::BatchConfig;
+use crate::cache::RuleSet;
+use crate::catalog::Uuid;
+use crate::dedup::DedupConfig;
+use crate::json;
+use crate::protocol::Vsn;
+use crate::session::SessionConfig;
+use js_sys::{Error, Function, Reflect, JSON};
+use wasm_bindgen::{JsCast, JsValue};
+
+/// Everything the constructor needs.
+pub(crate) struct Options {
+    pub session: SessionConfig,
+    pub rules: RuleSet,
+    pub dedup: DedupConfig,
+    pub batch: BatchConfig,
+    pub access_token: Option<String>,
+    pub get_access_token: Option<Function>,
+    pub on_batch: Option<Function>,
+    pub on_status: Option<Function>,
+    pub on_error: Option<Function>,
+}
+
+fn invalid(message: &str) -> JsValue {
+    let error = Error::new(&format!("CasinoRealtime options: {message}"));
+    error.set_name("InvalidOptionsError");
+    error.into()
+}
+
+fn get(object: &JsValue, key: &str) -> Option<JsValue> {
+    Reflect::get(object, &key.into())
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
+}
+
+fn string(object: &JsValue, key: &str, required: bool) -> Result<Option<String>, JsValue> {
+    match get(object, key) {
+        None if required => Err(invalid(&format!("'{key}' is required"))),
+        None => Ok(None),
+        Some(v) => v
+            .as_string()
+            .map(Some)
+            .ok_or_else(|| invalid(&format!("'{key}' must be a string"))),
+    }
+}
+
+fn function(object: &JsValue, key: &str) -> Result<Option<Function>, JsValue> {
+    match get(object, key) {
+        None => Ok(None),
+        Some(v) => v
+            .dyn_into::<Function>()
+            .map(Some)
+            .map_err(|_| invalid(&format!("'{key}' must be a function"))),
+    }
+}
+
+fn number(object: &JsValue, key: &str, path: &str) -> Result<Option<u64>, JsValue> {
+    match get(object, key) {
+        None => Ok(None),
+        Some(v) => match v.as_f64() {
+            Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 => {
+                Ok(Some(n as u64))
+            }
+            _ => Err(invalid(&format!(
+                "'{path}.{key}' must be a whole number of at least 0"
+            ))),
+        },
+    }
+}
+
+/// Reads and checks the options.
+pub(crate) fn read(options: &JsValue) -> Result<Options, JsValue> {
+    if !options.is_object() {
+        return Err(invalid("pass an object: { url, apiKey, casinoId, ... }"));
+    }
+    let url = string(options, "url", true)?.unwrap_or_default();
+    if !(url.starts_with("ws://") || url.starts_with("wss://")) {
+        return Err(invalid(&format!(
+            "'url' must start with ws:// or wss://, got \"{url}\""
+        )));
+    }
+    let api_key = string(options, "apiKey", true)?.unwrap_or_default();
+    let casino = string(options, "casinoId", true)?.unwrap_or_default();
+    let casino_id = Uuid::parse(&casino)
+        .ok_or_else(|| invalid(&format!("'casinoId' must be a uuid, got \"{casino}\"")))?;
+    let mut session = SessionConfig::new(&url, &api_key, casino_id);
+    if let Some(private) = get(options, "private") {
+        session.private = private
+            .as_bool()
+            .ok_or_else(|| invalid("'private' must be a boolean"))?;
+    }
+    if let Some(vsn) = string(options, "vsn", false)? {
+        session.vsn = Vsn::from_param(Some(&vsn))
+            .ok_or_else(|| invalid("'vsn' must be \"1.0.0\" or \"2.0.0\""))?;
+    }
+    let mut batch = BatchConfig::default();
+    if let Some(b) = get(options, "batch") {
+        if let Some(ms) = number(&b, "debounceMs", "batch")? {
+            batch.debounce_ms = ms;
+        }
+        if let Some(ms) = number(&b, "maxWaitMs", "batch")? {
+            batch.max_wait_ms = ms;
+        }
+    }
+    let mut dedup = DedupConfig::default();
+    if let Some(d) = get(options, "dedup") {
+        if let Some(capacity) = number(&d, "capacity", "dedup")? {
+            dedup.capacity = capacity as usize;
+        }
+        if let Some(ttl) = number(&d, "ttlMs", "dedup")? {
+            dedup.ttl_ms = ttl;
+        }
+    }
+    let rules = match get(options, "rules") {
+        None => RuleSet::defaults(),
+        Some(rules) => {
+            let text = JSON::stringify(&rules)
+                .ok()
+                .and_then(|t| t.as_string())
+                .unwrap_or_default();
+            let value =
+                json::parse(&text).map_err(|_| invalid("'rules' must be a plain object"))?;
+            RuleSet::with_overrides(&value).map_err(|e| super::error::rules_error(&e))?
+        }
+    };
+    Ok(Options {
+        session,
+        rules,
+        dedup,
+        batch,
+        access_token: string(options, "accessToken", false)?,
+        get_access_token: function(options, "getAccessToken")?,
+        on_batch: function(options, "onBatch")?,
+        on_status: function(options, "onStatus")?,
+        on_error: function(options, "onError")?,
+    })
+}
