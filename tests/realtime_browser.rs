@@ -305,3 +305,51 @@ async fn a_dropped_connection_is_recovered_with_channels_rejoined() {
         Some("closed")
     );
 }
+
+#[wasm_bindgen_test]
+async fn a_callback_may_close_the_manager_and_what_it_throws_is_reported() {
+    let casino = casino(6);
+    let access = token(&format!("staff_role=pit_boss&casino_id={casino}")).await;
+    let holder: Rc<RefCell<Option<CasinoRealtime>>> = Rc::default();
+    let (errors, statuses): (Rc<RefCell<Vec<JsValue>>>, Rc<RefCell<Vec<String>>>) =
+        (Rc::default(), Rc::default());
+    let inside = holder.clone();
+    // onBatch closes the manager from inside the callback, then throws.
+    let on_batch =
+        Closure::<dyn FnMut(JsValue) -> Result<(), JsValue>>::new(move |_batch: JsValue| {
+            if let Some(realtime) = inside.borrow().as_ref() {
+                realtime.close();
+            }
+            Err(js_sys::Error::new("boom").into())
+        });
+    let (on_error, on_status) = (
+        recorder(&errors, |v| v),
+        recorder(&statuses, |v| v.as_string().unwrap()),
+    );
+    let options = Object::new();
+    let ws = server().replace("http", "ws");
+    for (key, value) in [
+        ("url", JsValue::from(format!("{ws}/realtime/v1"))),
+        ("apiKey", access.clone().into()),
+        ("accessToken", access.into()),
+        ("casinoId", casino.as_str().into()),
+        ("onBatch", on_batch.as_ref().clone()),
+        ("onError", on_error.as_ref().clone()),
+        ("onStatus", on_status.as_ref().clone()),
+    ] {
+        Reflect::set(&options, &key.into(), &value).unwrap();
+    }
+    *holder.borrow_mut() = Some(CasinoRealtime::new(&options).unwrap());
+    let _unsubscribe = holder.borrow().as_ref().unwrap().subscribe(None).unwrap();
+    until("connected", || {
+        statuses.borrow().last().map(String::as_str) == Some("connected")
+    })
+    .await;
+    sleep(100).await;
+    publish(&casino, "table.activated", None).await;
+    until("the callback's error", || !errors.borrow().is_empty()).await;
+    let error: js_sys::Error = errors.borrow()[0].clone().unchecked_into();
+    assert_eq!(String::from(error.name()), "CallbackError");
+    assert_eq!(statuses.borrow().last().map(String::as_str), Some("closed"));
+    assert_eq!(holder.borrow().as_ref().unwrap().status(), "closed");
+}
