@@ -607,3 +607,32 @@ async fn bad_frames_are_dropped_and_the_connection_stays_open() {
     client.send(None, "phoenix", "heartbeat", j("{}")).await;
     assert_eq!(client.expect_event("phx_reply").await.topic, "phoenix");
 }
+
+#[tokio::test]
+async fn the_http_api_answers_cors_like_supabase() {
+    let server = server(Config::default()).await;
+    let (status, _) = http(
+        &server,
+        "OPTIONS",
+        "/realtime/v1/api/broadcast",
+        &[("origin", "http://app.test")],
+        b"",
+    )
+    .await;
+    assert_eq!(status, 204);
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let request = format!(
+        "GET /_dev/status HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        server.addr
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    assert!(
+        response
+            .to_ascii_lowercase()
+            .contains("access-control-allow-origin: *"),
+        "{response}"
+    );
+}
