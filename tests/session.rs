@@ -86,8 +86,7 @@ fn an_expired_token_at_join_is_refreshed_once_for_all_channels() {
     h.subscribe(Some("table-1"));
     assert_eq!(h.token_requests, 1, "single flight");
     assert_eq!(h.state_of(&list()), Some(ChannelState::Retrying));
-    h.session.token_result(Ok("token-2".into()), h.now);
-    h.pump();
+    h.give_token(Ok("token-2"));
     assert_eq!(h.state_of(&list()), Some(ChannelState::Joined));
     assert_eq!(
         h.state_of(&Harness::topic(Some("table-1"))),
@@ -108,8 +107,7 @@ fn a_failed_or_useless_refresh_ends_in_denied() {
     let mut h = Harness::new(config());
     h.join_policy = expired();
     h.subscribe(None);
-    h.session.token_result(Err("signed out".into()), h.now);
-    h.pump();
+    h.give_token(Err("signed out"));
     assert_eq!(h.state_of(&list()), Some(ChannelState::Denied));
     assert!(h
         .errors
@@ -119,8 +117,7 @@ fn a_failed_or_useless_refresh_ends_in_denied() {
     let mut h = Harness::new(config());
     h.join_policy = expired();
     h.subscribe(None);
-    h.session.token_result(Ok("token-2".into()), h.now);
-    h.pump();
+    h.give_token(Ok("token-2"));
     assert_eq!(
         h.state_of(&list()),
         Some(ChannelState::Denied),
@@ -177,8 +174,7 @@ fn server_closes_are_handled_by_reason() {
     h.subscribe(None);
     h.server_shutdown(&list(), "Token has expired 0 seconds ago");
     assert_eq!(h.token_requests, 1);
-    h.session.token_result(Ok("token-2".into()), h.now);
-    h.pump();
+    h.give_token(Ok("token-2"));
     assert_eq!(h.state_of(&list()), Some(ChannelState::Joined));
     assert_eq!(
         h.joins[1].1.get("access_token").and_then(Value::as_str),
@@ -333,6 +329,7 @@ fn public_channels_resync_after_a_gap_and_full_replays_too() {
             Some(&format!(r#"{{"replayed":true,"id":"r{i}"}}"#)),
         );
     }
+    h.advance(1_000);
     assert_eq!(
         h.batches
             .iter()
@@ -504,15 +501,236 @@ fn with_only_a_token_callback_the_first_join_waits_for_the_token() {
         None,
         1,
     );
-    h.session.request_token_first();
+    h.session.request_token_first(h.now);
     h.pump();
     h.subscribe(None);
     assert_eq!((h.token_requests, h.joins.len()), (1, 0));
-    h.session.token_result(Ok("from-app".into()), h.now);
-    h.pump();
+    h.give_token(Ok("from-app"));
     assert_eq!(
         h.joins[0].1.get("access_token").and_then(Value::as_str),
         Some("from-app")
     );
     assert_eq!(h.state_of(&list()), Some(ChannelState::Joined));
+}
+
+// Regressions found in review.
+
+#[test]
+fn a_due_rejoin_while_offline_does_not_spin() {
+    let mut h = Harness::new(config());
+    h.join_policy = Box::new(|_, _| None); // joins time out, so a rejoin is scheduled
+    h.subscribe(None);
+    h.advance(10_000);
+    h.session.set_online(false, h.now);
+    h.server_up = false;
+    h.drop_connection();
+    h.advance(30 * 60 * 1000); // the harness panics if a deadline keeps firing in the past
+    assert!(h.session.deadline().is_some_and(|d| d > h.now));
+}
+
+#[test]
+fn vsn_1_frames_without_join_ref_still_join_and_gaps_are_resynced() {
+    let mut cfg = config();
+    cfg.vsn = casino_realtime::protocol::Vsn::V1;
+    let mut h = Harness::new(cfg);
+    h.subscribe(None);
+    assert_eq!(h.state_of(&list()), Some(ChannelState::Joined));
+    h.push_event(
+        &list(),
+        "table.deactivated",
+        &fixture("table.deactivated"),
+        None,
+    );
+    h.drop_connection();
+    h.advance(120_000);
+    let rejoin = &h.joins.last().unwrap().1;
+    assert_eq!(
+        rejoin
+            .get("config")
+            .unwrap()
+            .get("broadcast")
+            .unwrap()
+            .get("replay"),
+        None,
+        "no replays on vsn 1"
+    );
+    assert_eq!(
+        h.batches
+            .iter()
+            .filter(|b| b.reason.as_str() == "resync")
+            .count(),
+        1
+    );
+    h.server_shutdown(&list(), "Too many messages per second");
+    assert_eq!(
+        h.state_of(&list()),
+        Some(ChannelState::Retrying),
+        "a vsn 1 close is recognised"
+    );
+}
+
+#[test]
+fn sockets_that_open_and_die_back_off_and_degrade() {
+    let mut h = Harness::new(config());
+    h.join_policy = Box::new(|_, _| None);
+    h.subscribe(None);
+    for _ in 0..4 {
+        h.drop_connection();
+        let opens = h.opens;
+        h.advance(500);
+        assert!(h.opens <= opens + 1);
+        h.advance(60_000);
+    }
+    assert!(h.statuses.contains(&Status::Degraded), "{:?}", h.statuses);
+}
+
+#[test]
+fn a_token_request_that_never_answers_is_given_up_and_late_answers_ignored() {
+    let mut h = Harness::new(config());
+    h.join_policy = Box::new(|_, _| {
+        Some(Err(
+            "InvalidJWTToken: Token has expired 1 seconds ago".into()
+        ))
+    });
+    h.subscribe(None);
+    let first = h.token_request;
+    h.advance(11_000);
+    assert_eq!(h.state_of(&list()), Some(ChannelState::Denied));
+    assert!(h
+        .errors
+        .iter()
+        .any(|e| matches!(e, SessionError::Token { .. })));
+    h.session.token_result(first, Ok("late".into()), h.now);
+    h.pump();
+    assert_eq!(
+        h.state_of(&list()),
+        Some(ChannelState::Denied),
+        "the late answer changes nothing"
+    );
+}
+
+#[test]
+fn a_later_expiry_asks_the_app_again() {
+    let mut h = Harness::new(config());
+    h.subscribe(None);
+    h.server_shutdown(&list(), "Token has expired 0 seconds ago");
+    h.give_token(Ok("token-2"));
+    assert_eq!(h.state_of(&list()), Some(ChannelState::Joined));
+    h.drop_connection();
+    h.advance(120_000);
+    h.server_shutdown(&list(), "Token has expired 0 seconds ago");
+    assert_eq!(h.token_requests, 2, "not denied: the app is asked again");
+    h.give_token(Ok("token-3"));
+    assert_eq!(h.state_of(&list()), Some(ChannelState::Joined));
+}
+
+#[test]
+fn quiet_private_channels_replay_from_their_join_instead_of_resyncing() {
+    let mut h = Harness::new(config());
+    h.subscribe(None);
+    h.subscribe(Some("a"));
+    h.subscribe(Some("b"));
+    h.drop_connection();
+    h.advance(120_000);
+    assert_eq!(
+        h.batches
+            .iter()
+            .filter(|b| b.reason.as_str() == "resync")
+            .count(),
+        0
+    );
+    let rejoins: Vec<_> = h.joins.iter().skip(3).collect();
+    assert_eq!(rejoins.len(), 3);
+    for (topic, payload) in rejoins {
+        let replay = payload
+            .get("config")
+            .unwrap()
+            .get("broadcast")
+            .unwrap()
+            .get("replay");
+        assert!(replay.is_some(), "{topic} asks for a replay from its join");
+    }
+}
+
+#[test]
+fn a_refused_replay_rejoins_without_one_and_resyncs_once() {
+    let mut h = Harness::new(config());
+    h.subscribe(None);
+    h.subscribe(Some("a"));
+    h.push_event(
+        &list(),
+        "table.deactivated",
+        &fixture("table.deactivated"),
+        Some(r#"{"id":"x"}"#),
+    );
+    h.join_policy = Box::new(|_, payload| {
+        let replay = payload
+            .get("config")
+            .and_then(|c| c.get("broadcast"))
+            .and_then(|b| b.get("replay"));
+        Some(if replay.is_some() {
+            Err("UnableToReplayMessages: Realtime was unable to replay messages".into())
+        } else {
+            Ok(())
+        })
+    });
+    h.drop_connection();
+    h.advance(120_000);
+    assert_eq!(h.state_of(&list()), Some(ChannelState::Joined));
+    assert_eq!(
+        h.state_of(&Harness::topic(Some("a"))),
+        Some(ChannelState::Joined)
+    );
+    // Each channel rejoins on its own backoff; resyncs that land in one window share a batch.
+    let resyncs = h
+        .batches
+        .iter()
+        .filter(|b| b.reason.as_str() == "resync")
+        .count();
+    assert!(
+        (1..=2).contains(&resyncs),
+        "{resyncs} resync batches for two channels"
+    );
+}
+
+#[test]
+fn a_socket_stuck_connecting_is_given_up() {
+    let mut h = Harness::new(config());
+    h.hang_opens = true;
+    h.subscribe(None);
+    h.advance(10_000);
+    assert_eq!(h.closes, ["connect timeout"]);
+    h.hang_opens = false;
+    h.advance(60_000);
+    assert_eq!(h.state_of(&list()), Some(ChannelState::Joined));
+}
+
+#[test]
+fn subscribing_during_backoff_waits_for_it() {
+    let mut h = Harness::new(config());
+    h.subscribe(None);
+    h.server_up = false;
+    h.drop_connection();
+    let opens = h.opens;
+    h.subscribe(Some("late"));
+    assert_eq!(h.opens, opens, "no extra connection attempt");
+    h.server_up = true;
+    h.advance(60_000);
+    assert_eq!(
+        h.state_of(&Harness::topic(Some("late"))),
+        Some(ChannelState::Joined)
+    );
+}
+
+#[test]
+fn the_socket_closes_when_the_last_channel_is_left() {
+    let mut h = Harness::new(config());
+    let a = h.subscribe(None);
+    h.unsubscribe(a);
+    h.advance(5_000);
+    assert_eq!(h.closes, ["no channels"]);
+    let opens = h.opens;
+    h.advance(10 * 60 * 1000);
+    assert_eq!(h.opens, opens, "not reconnected");
+    assert_eq!(h.session.deadline(), None);
 }

@@ -77,6 +77,18 @@ pub struct Conn {
 impl Conn {
     /// Sends a frame in this connection's serializer.
     pub fn send(&self, frame: &Frame) {
+        // vsn 1.0.0 frames from the server carry no join_ref (PROTOCOL.md §1.2).
+        let stripped;
+        let frame = match (self.vsn, frame) {
+            (Vsn::V1, Frame::Message(m)) if m.join_ref.is_some() => {
+                stripped = Frame::Message(Message {
+                    join_ref: None,
+                    ..m.clone()
+                });
+                &stripped
+            }
+            _ => frame,
+        };
         if let Ok(text) = encode_text(frame, self.vsn) {
             let _ = self.tx.send(Outbound::Text(text));
         }

@@ -8,7 +8,8 @@ use super::host::{OwnedListener, OwnedSocket, OwnedTimer};
 use super::options::{self, Options};
 use crate::session::{Output, Session, SessionError, Status};
 use js_sys::{Array, Date, Error, Function, Promise, Reflect, Uint8Array, JSON};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -95,6 +96,10 @@ struct Inner {
     session: RefCell<Session>,
     host: RefCell<Host>,
     callbacks: Callbacks,
+    /// Deliveries in the order the session produced them. A callback that re-enters (calls
+    /// `close()`, `subscribe()`) only adds to the queue; the outermost `run` empties it.
+    queue: RefCell<VecDeque<Delivery>>,
+    delivering: Cell<bool>,
     me: Weak<Inner>,
 }
 
@@ -107,7 +112,7 @@ enum Delivery {
     Batch(String),
     Status(Status),
     Error(JsValue),
-    RequestToken,
+    RequestToken(u64),
 }
 
 fn session_error(error: &SessionError) -> JsValue {
@@ -130,37 +135,55 @@ impl Inner {
     /// timer. Callbacks run between rounds, with nothing borrowed.
     fn run(&self) {
         loop {
+            self.execute();
+            if self.delivering.get() {
+                // A callback re-entered: the outer run delivers, in order.
+                return;
+            }
+            let next = self.queue.borrow_mut().pop_front();
+            let Some(delivery) = next else { break };
+            self.delivering.set(true);
+            self.deliver(delivery);
+            self.delivering.set(false);
+        }
+        self.arm_timer();
+    }
+
+    /// Carries out the session's socket outputs and queues what is for the app.
+    fn execute(&self) {
+        loop {
             let outputs = self.session.borrow_mut().drain();
             if outputs.is_empty() {
-                break;
+                return;
             }
-            let mut deliveries = Vec::new();
             for output in outputs {
-                match output {
-                    Output::Open { url, socket } => self.open(&url, socket),
+                let delivery = match output {
+                    Output::Open { url, socket } => {
+                        self.open(&url, socket);
+                        continue;
+                    }
                     Output::Close { code, reason } => {
                         if let Some(socket) = self.host.borrow_mut().socket.take() {
                             socket.close(code, &reason);
                         }
+                        continue;
                     }
                     Output::Send(text) => {
                         if let Some(socket) = &self.host.borrow().socket {
                             // A failed send means the socket is going; its close event follows.
                             let _ = socket.ws.send_with_str(&text);
                         }
+                        continue;
                     }
-                    Output::Batch(batch) => deliveries.push(Delivery::Batch(batch.to_json())),
-                    Output::Status(status) => deliveries.push(Delivery::Status(status)),
-                    Output::Channel { .. } => {}
-                    Output::Error(error) => deliveries.push(Delivery::Error(session_error(&error))),
-                    Output::RequestToken => deliveries.push(Delivery::RequestToken),
-                }
-            }
-            for delivery in deliveries {
-                self.deliver(delivery);
+                    Output::Channel { .. } => continue,
+                    Output::Batch(batch) => Delivery::Batch(batch.to_json()),
+                    Output::Status(status) => Delivery::Status(status),
+                    Output::Error(error) => Delivery::Error(session_error(&error)),
+                    Output::RequestToken { id } => Delivery::RequestToken(id),
+                };
+                self.queue.borrow_mut().push_back(delivery);
             }
         }
-        self.arm_timer();
     }
 
     fn open(&self, url: &str, id: u64) {
@@ -190,8 +213,17 @@ impl Inner {
         );
         match socket {
             Ok(socket) => self.host.borrow_mut().socket = Some(socket),
-            // An invalid URL: report it as a lost socket, which retries with backoff.
-            Err(_) => self.session.borrow_mut().socket_closed(id, now()),
+            // An invalid URL, or a page that may not open it (mixed content): say so, and treat
+            // it as a lost socket, which retries with backoff.
+            Err(thrown) => {
+                let error = Error::new(&format!("cannot open a WebSocket to {url}"));
+                error.set_name("ProtocolError");
+                let _ = Reflect::set(&error, &"cause".into(), &thrown);
+                self.queue
+                    .borrow_mut()
+                    .push_back(Delivery::Error(error.into()));
+                self.session.borrow_mut().socket_closed(id, now());
+            }
         }
     }
 
@@ -247,16 +279,17 @@ impl Inner {
             Delivery::Error(error) => {
                 self.call(self.callbacks.on_error.as_ref(), &error, true);
             }
-            Delivery::RequestToken => self.request_token(),
+            Delivery::RequestToken(id) => self.request_token(id),
         }
     }
 
-    fn request_token(&self) {
+    fn request_token(&self, id: u64) {
         let Some(get) = self.callbacks.get_access_token.as_ref() else {
+            let reason = "the token expired and there is no getAccessToken option".into();
             self.session
                 .borrow_mut()
-                .token_result(Err("no getAccessToken option".into()), now());
-            return self.run();
+                .token_result(id, Err(reason), now());
+            return;
         };
         let result = match get.call0(&JsValue::UNDEFINED) {
             Ok(value) => value,
@@ -269,7 +302,7 @@ impl Inner {
                 .as_string()
                 .ok_or_else(|| "getAccessToken gave no token".to_owned());
             with(&ok, |inner| {
-                inner.session.borrow_mut().token_result(token, now())
+                inner.session.borrow_mut().token_result(id, token, now())
             });
         });
         let on_err = Closure::once_into_js(move |thrown: JsValue| {
@@ -279,7 +312,10 @@ impl Inner {
                 .or_else(|| thrown.as_string())
                 .unwrap_or_else(|| "getAccessToken failed".into());
             with(&err, |inner| {
-                inner.session.borrow_mut().token_result(Err(reason), now())
+                inner
+                    .session
+                    .borrow_mut()
+                    .token_result(id, Err(reason), now())
             });
         });
         if let Ok(then) =
@@ -349,7 +385,7 @@ impl CasinoRealtime {
         let needs_token = access_token.is_none() && get_access_token.is_some();
         let mut session = Session::new(session, rules, dedup, batch, access_token, seed);
         if needs_token {
-            session.request_token_first();
+            session.request_token_first(now());
         }
         let inner = Rc::new_cyclic(|me| Inner {
             session: RefCell::new(session),
@@ -360,9 +396,11 @@ impl CasinoRealtime {
                 on_error,
                 get_access_token,
             },
+            queue: RefCell::new(VecDeque::new()),
+            delivering: Cell::new(false),
             me: me.clone(),
         });
-        inner.host.borrow_mut().listeners = pagelisteners(&inner.me);
+        inner.host.borrow_mut().listeners = page_listeners(&inner.me);
         inner.run();
         Ok(CasinoRealtime { inner })
     }
@@ -474,7 +512,7 @@ impl CasinoRealtime {
 
 /// `online`, `offline` and `visibilitychange`, so a lost connection is retried the moment the
 /// terminal is back.
-fn pagelisteners(me: &Weak<Inner>) -> Vec<OwnedListener> {
+fn page_listeners(me: &Weak<Inner>) -> Vec<OwnedListener> {
     let Some(window) = web_sys::window() else {
         return Vec::new();
     };

@@ -3,7 +3,6 @@
 
 use super::retry::{classify, Verdict};
 use super::{ChannelState, Output, Session, SessionError};
-use crate::batch::BatchReason;
 use crate::json::{Number, Value};
 use crate::pipeline::Outcome;
 use crate::protocol::{Broadcast, BroadcastPayload, Message};
@@ -35,6 +34,10 @@ pub(super) struct Channel {
     pub replayed: u32,
     /// The current join could not ask for a replay: resync once it succeeds.
     pub resync_on_join: bool,
+    /// The server refused a replay: join without one, and resync instead.
+    pub no_replay: bool,
+    /// When the channel last joined (session clock): where a gap starts when nothing came since.
+    pub joined_at: Option<u64>,
     /// The last `system` error, which explains the `phx_close` that follows it.
     pub last_system: Option<String>,
     /// Waiting for the app's token to rejoin.
@@ -61,6 +64,8 @@ impl Channel {
             gap_since: None,
             replayed: 0,
             resync_on_join: false,
+            no_replay: false,
+            joined_at: None,
             last_system: None,
             awaiting_token: false,
             refreshed: false,
@@ -76,13 +81,16 @@ impl Channel {
         self.join_ref = None;
         self.join_deadline = None;
         self.retry_at = None;
+        // Only a fresh token refused at once is final; a later expiry asks the app again.
+        self.refreshed = false;
         self.mark_gap(None);
     }
 
+    /// Events may be missed from now on: from the last one received, or else the last join.
     fn mark_gap(&mut self, now: Option<u64>) {
         if self.joined_once && !self.gap {
             self.gap = true;
-            self.gap_since = now.or(self.last_received);
+            self.gap_since = self.last_received.or(self.joined_at).or(now);
         }
     }
 }
@@ -168,7 +176,10 @@ impl Session {
         }
         let mut broadcast = vec![("ack", Value::Bool(false)), ("self", Value::Bool(false))];
         let replay_from = channel.last_event_at.or(channel.gap_since);
+        // vsn 1.0.0 sockets get no replays (PROTOCOL.md §1.2).
         let replayable = channel.private
+            && !channel.no_replay
+            && self.config.vsn == crate::protocol::Vsn::V2
             && channel.gap
             && replay_from
                 .is_some_and(|from| now.saturating_sub(from) <= self.config.replay_window_ms);
@@ -231,6 +242,7 @@ impl Session {
             return;
         };
         channel.failures += 1;
+        channel.refreshed = false;
         channel.join_ref = None;
         channel.join_deadline = None;
         channel.state = ChannelState::Retrying;
@@ -289,13 +301,17 @@ impl Session {
             topic: topic.to_owned(),
             state: ChannelState::Retrying,
         });
-        if !self.token_requested {
-            self.token_requested = true;
-            self.out.push(Output::RequestToken);
-        }
+        self.ask_for_token(now);
     }
 
     fn after_failure(&mut self, topic: &str, reason: &str, now: u64) {
+        if reason.starts_with("UnableToReplayMessages") {
+            // The channel itself is fine: join again without a replay, and resync.
+            if let Some(channel) = self.channels.get_mut(topic) {
+                channel.no_replay = true;
+            }
+            return self.retry(topic, now);
+        }
         match classify(reason) {
             Verdict::Denied => self.deny(topic, reason),
             Verdict::RefreshToken => self.refresh(topic, reason, now),
@@ -317,6 +333,7 @@ impl Session {
                 );
             }
             self.channels.remove(topic);
+            self.close_if_idle();
             self.update_status();
             return;
         }
@@ -333,16 +350,38 @@ impl Session {
             self.retry(topic, now);
             return;
         }
-        if channel.retry_at.is_some_and(|t| t <= now)
-            && matches!(self.socket, super::Socket::Open(_))
-        {
-            self.join(topic, now);
+        if channel.retry_at.is_some_and(|t| t <= now) {
+            // Due: clear it whatever happens, so a down socket cannot make it fire forever.
+            // `socket_opened` rejoins every channel anyway.
+            if let Some(channel) = self.channels.get_mut(topic) {
+                channel.retry_at = None;
+            }
+            if matches!(self.socket, super::Socket::Open(_)) {
+                self.join(topic, now);
+            }
         }
     }
 
+    /// Whether a message belongs to the channel's current join. vsn 1.0.0 frames carry no
+    /// `join_ref`: a reply, close or error is matched by its `ref` (the join's ref), anything
+    /// else without a `join_ref` is accepted, as phoenix.js's `isMember` does.
     fn current(&self, m: &Message) -> bool {
-        let channel = self.channels.get(&m.topic);
-        channel.is_some_and(|c| c.join_ref.is_some() && c.join_ref == m.join_ref)
+        let Some(join_ref) = self
+            .channels
+            .get(&m.topic)
+            .and_then(|c| c.join_ref.as_ref())
+        else {
+            return false;
+        };
+        let by_ref = matches!(m.event.as_str(), "phx_reply" | "phx_close" | "phx_error");
+        match m
+            .join_ref
+            .as_ref()
+            .or(if by_ref { m.msg_ref.as_ref() } else { None })
+        {
+            Some(r) => r == join_ref,
+            None => true,
+        }
     }
 
     pub(super) fn channel_message(&mut self, m: Message, now: u64) {
@@ -352,7 +391,9 @@ impl Session {
         }
         let topic = m.topic.clone();
         match m.event.as_str() {
-            "phx_reply" if m.msg_ref == m.join_ref => {
+            "phx_reply"
+                if m.msg_ref == self.channels.get(&topic).and_then(|c| c.join_ref.clone()) =>
+            {
                 let status = m
                     .payload
                     .get("status")
@@ -402,6 +443,7 @@ impl Session {
         channel.failures = 0;
         channel.refreshed = false;
         channel.joined_once = true;
+        channel.joined_at = Some(now);
         let needs_resync = channel.resync_on_join;
         // A replay was asked for, or the resync below covers the gap.
         channel.gap = false;
@@ -417,15 +459,14 @@ impl Session {
         self.update_status();
     }
 
-    /// Missed events cannot be replayed: invalidate what the channel feeds, in one batch.
+    /// Missed events cannot be replayed: invalidate what the channel feeds. The actions join
+    /// the open window, so channels resyncing together make one batch, marked `resync`.
     fn resync(&mut self, topic: &str, now: u64) {
         if let Some(channel) = self.channels.get_mut(topic) {
             channel.resync_on_join = false;
         }
         self.pipeline.push_actions(self.resync.clone(), now);
-        if let Some(batch) = self.pipeline.flush(now, BatchReason::Resync) {
-            self.out.push(Output::Batch(batch));
-        }
+        self.resync_pending = true;
     }
 
     pub(super) fn broadcast(&mut self, b: Broadcast, now: u64) {
@@ -460,7 +501,9 @@ impl Session {
             resync = channel.replayed >= limit;
         }
         match outcome {
-            Outcome::Applied => {
+            // A duplicate was applied from another feed: this channel has seen it too, and its
+            // replay may start after it.
+            Outcome::Applied | Outcome::Duplicate => {
                 let at = payload
                     .get("at")
                     .and_then(Value::as_str)
@@ -470,7 +513,6 @@ impl Session {
                         Some(channel.last_event_at.map_or(at_ms, |t| t.max(at_ms)));
                 }
             }
-            Outcome::Duplicate => {}
             Outcome::Invalid(error) => self.out.push(Output::Error(SessionError::InvalidEvent {
                 topic: topic.clone(),
                 error,

@@ -58,6 +58,7 @@ pub struct Session {
     opened_once: bool,
     reconnect_at: Option<u64>,
     failures: u32,
+    open_deadline: Option<u64>,
     heartbeat_at: Option<u64>,
     heartbeat_pending: Option<String>,
     channels: Channels,
@@ -66,6 +67,9 @@ pub struct Session {
     next_ref: u64,
     token: Option<String>,
     token_requested: bool,
+    token_request: u64,
+    token_deadline: Option<u64>,
+    resync_pending: bool,
     online: bool,
     closed: bool,
     status: Status,
@@ -95,6 +99,7 @@ impl Session {
             opened_once: false,
             reconnect_at: None,
             failures: 0,
+            open_deadline: None,
             heartbeat_at: None,
             heartbeat_pending: None,
             channels: Channels::default(),
@@ -103,6 +108,9 @@ impl Session {
             next_ref: 0,
             token,
             token_requested: false,
+            token_request: 0,
+            token_deadline: None,
+            resync_pending: false,
             online: true,
             closed: false,
             status: Status::Connecting,
@@ -165,10 +173,13 @@ impl Session {
         if self.closed {
             return id;
         }
-        let needs_join = channel.join_ref.is_none() && channel.state != ChannelState::Denied;
+        // A channel waiting out its backoff, or a socket waiting out its own, is not hurried.
+        let needs_join = channel.join_ref.is_none()
+            && channel.state != ChannelState::Denied
+            && channel.retry_at.is_none();
         match self.socket {
             Socket::Open(_) if needs_join => self.join(&topic, now),
-            Socket::Down => self.connect(now),
+            Socket::Down if self.reconnect_at.is_none() => self.connect(now),
             _ => {}
         }
         id
@@ -191,16 +202,26 @@ impl Session {
     }
 
     fn connect(&mut self, now: u64) {
-        if self.closed || !self.online || !matches!(self.socket, Socket::Down) {
+        if self.closed || !matches!(self.socket, Socket::Down) {
             return;
         }
         if !self.channels.values().any(|c| c.refs > 0) {
             return;
         }
-        let _ = now;
+        if !self.online {
+            // `navigator.onLine` is not always right (VPNs): keep trying, on the backoff.
+            let delay = self
+                .config
+                .backoff
+                .delay(self.failures.min(16), &mut self.rng);
+            self.reconnect_at = Some(now + delay);
+            return;
+        }
         self.next_socket += 1;
         self.socket = Socket::Opening(self.next_socket);
         self.reconnect_at = None;
+        // A socket stuck connecting (a captive portal, a dropped SYN) is given up on.
+        self.open_deadline = Some(now + self.config.join_timeout_ms);
         self.out.push(Output::Open {
             url: self.config.socket_url(),
             socket: self.next_socket,
@@ -213,6 +234,7 @@ impl Session {
             return;
         }
         self.socket = Socket::Open(socket);
+        self.open_deadline = None;
         if self.opened_once {
             self.reconnects += 1;
         }
@@ -241,8 +263,8 @@ impl Session {
 
     /// The connection is gone: every channel must rejoin, and what was missed be recovered.
     fn lost(&mut self, now: u64) {
-        let was_open = matches!(self.socket, Socket::Open(_));
         self.socket = Socket::Down;
+        self.open_deadline = None;
         self.heartbeat_at = None;
         self.heartbeat_pending = None;
         for (topic, channel) in self.channels.iter_mut() {
@@ -257,9 +279,9 @@ impl Session {
         if self.closed {
             return;
         }
-        if !was_open {
-            self.failures += 1;
-        }
+        // Reset only by a successful join: a socket that opens and dies (a rate limit, a proxy)
+        // must back off too, not reconnect every second.
+        self.failures += 1;
         let delay = self
             .config
             .backoff
@@ -307,9 +329,14 @@ impl Session {
         let _ = now;
     }
 
-    /// What the app's `getAccessToken()` gave, after [`Output::RequestToken`].
-    pub fn token_result(&mut self, token: Result<String, String>, now: u64) {
+    /// What the app's `getAccessToken()` gave for request `id` ([`Output::RequestToken`]); an
+    /// answer to an abandoned request is ignored.
+    pub fn token_result(&mut self, id: u64, token: Result<String, String>, now: u64) {
+        if !self.token_requested || id != self.token_request {
+            return;
+        }
         self.token_requested = false;
+        self.token_deadline = None;
         let waiting: Vec<String> = self
             .channels
             .iter()
@@ -343,18 +370,55 @@ impl Session {
 
     /// Asks the app for a token before the first join (a `getAccessToken` and no initial token):
     /// joins wait for [`Session::token_result`].
-    pub fn request_token_first(&mut self) {
-        if self.token.is_none() && !self.token_requested {
-            self.token_requested = true;
-            self.out.push(Output::RequestToken);
+    pub fn request_token_first(&mut self, now: u64) {
+        if self.token.is_none() {
+            self.ask_for_token(now);
         }
+    }
+
+    /// One token request at a time (for all channels), given up after the join timeout.
+    pub(super) fn ask_for_token(&mut self, now: u64) {
+        if self.token_requested {
+            return;
+        }
+        self.token_requested = true;
+        self.token_request += 1;
+        self.token_deadline = Some(now + self.config.join_timeout_ms);
+        self.out.push(Output::RequestToken {
+            id: self.token_request,
+        });
     }
 
     /// Delivers whatever is pending now (`flush()`).
     pub fn flush(&mut self, now: u64) {
-        if let Some(batch) = self.pipeline.flush(now, BatchReason::Flush) {
+        let batch = self.pipeline.flush(now, BatchReason::Flush);
+        self.deliver(batch);
+    }
+
+    /// Hands a batch out; one carrying a resync says so.
+    fn deliver(&mut self, batch: Option<crate::batch::CacheBatch>) {
+        if let Some(mut batch) = batch {
+            if std::mem::take(&mut self.resync_pending) {
+                batch.reason = BatchReason::Resync;
+            }
             self.out.push(Output::Batch(batch));
         }
+    }
+
+    /// With no channel left, the socket goes too (and is not reconnected).
+    pub(super) fn close_if_idle(&mut self) {
+        if self.channels.values().any(|c| c.refs > 0) || matches!(self.socket, Socket::Down) {
+            return;
+        }
+        self.out.push(Output::Close {
+            code: 1000,
+            reason: "no channels".into(),
+        });
+        self.socket = Socket::Down;
+        self.open_deadline = None;
+        self.heartbeat_at = None;
+        self.heartbeat_pending = None;
+        self.reconnect_at = None;
     }
 
     /// Closes everything for good (`close()`): pending actions are delivered first.
@@ -387,7 +451,9 @@ impl Session {
             .flatten();
         [
             self.reconnect_at,
+            self.open_deadline,
             self.heartbeat_at,
+            self.token_deadline,
             self.pipeline.deadline(),
         ]
         .into_iter()
@@ -402,6 +468,17 @@ impl Session {
         if self.reconnect_at.is_some_and(|t| t <= now) {
             self.reconnect_at = None;
             self.connect(now);
+        }
+        if self.open_deadline.is_some_and(|t| t <= now) {
+            self.out.push(Output::Close {
+                code: 1000,
+                reason: "connect timeout".into(),
+            });
+            self.lost(now);
+        }
+        if self.token_deadline.is_some_and(|t| t <= now) {
+            let id = self.token_request;
+            self.token_result(id, Err("getAccessToken did not answer in time".into()), now);
         }
         if self.heartbeat_at.is_some_and(|t| t <= now) {
             if self.heartbeat_pending.is_some() {
@@ -422,9 +499,8 @@ impl Session {
         for topic in topics {
             self.tick_channel(&topic, now);
         }
-        if let Some(batch) = self.pipeline.poll(now) {
-            self.out.push(Output::Batch(batch));
-        }
+        let batch = self.pipeline.poll(now);
+        self.deliver(batch);
     }
 
     /// A text frame arrived on `socket`.

@@ -252,6 +252,9 @@ pub enum Output {
     },
     /// Report to `onError`.
     Error(SessionError),
-    /// Call the app's `getAccessToken()` and pass the result to `token_result`.
-    RequestToken,
+    /// Call the app's `getAccessToken()` and pass the result to `token_result` with this id.
+    RequestToken {
+        /// Identifies the request.
+        id: u64,
+    },
 }

@@ -31,6 +31,10 @@ pub struct Harness {
     pub now: u64,
     /// Whether sockets can open.
     pub server_up: bool,
+    /// Sockets neither open nor fail (a captive portal).
+    pub hang_opens: bool,
+    /// The serializer: vsn 1.0.0 server frames carry no `join_ref`.
+    pub vsn: Vsn,
     pub answer_heartbeats: bool,
     /// `None` leaves the join unanswered.
     pub join_policy: JoinPolicy,
@@ -47,6 +51,8 @@ pub struct Harness {
     pub channel_states: Vec<(String, ChannelState)>,
     pub errors: Vec<SessionError>,
     pub token_requests: u32,
+    /// The id of the last token request.
+    pub token_request: u64,
     pub closes: Vec<String>,
     inbox: VecDeque<String>,
 }
@@ -61,6 +67,7 @@ pub fn config() -> SessionConfig {
 
 impl Harness {
     pub fn new(config: SessionConfig) -> Self {
+        let vsn = config.vsn;
         let session = Session::new(
             config,
             RuleSet::defaults(),
@@ -73,7 +80,9 @@ impl Harness {
             session,
             now: START,
             server_up: true,
+            hang_opens: false,
             answer_heartbeats: true,
+            vsn,
             join_policy: Box::new(|_, _| Some(Ok(()))),
             replay: None,
             socket: None,
@@ -87,6 +96,7 @@ impl Harness {
             channel_states: Vec::new(),
             errors: Vec::new(),
             token_requests: 0,
+            token_request: 0,
             closes: Vec::new(),
             inbox: VecDeque::new(),
         }
@@ -140,6 +150,8 @@ impl Harness {
         event: &str,
         payload: Value,
     ) {
+        // vsn 1.0.0: the server writes no join_ref (PROTOCOL.md §1.2).
+        let join_ref = if self.vsn == Vsn::V1 { None } else { join_ref };
         let frame = Frame::Message(Message {
             join_ref: join_ref.map(Into::into),
             msg_ref: msg_ref.map(Into::into),
@@ -147,13 +159,16 @@ impl Harness {
             event: event.into(),
             payload,
         });
-        self.inbox.push_back(encode_text(&frame, Vsn::V2).unwrap());
+        self.inbox.push_back(encode_text(&frame, self.vsn).unwrap());
     }
 
     fn handle(&mut self, output: Output) {
         match output {
             Output::Open { socket, .. } => {
                 self.opens += 1;
+                if self.hang_opens {
+                    return;
+                }
                 if self.server_up {
                     self.socket = Some(socket);
                     self.session.socket_opened(socket, self.now);
@@ -170,12 +185,15 @@ impl Harness {
             Output::Status(status) => self.statuses.push(status),
             Output::Channel { topic, state } => self.channel_states.push((topic, state)),
             Output::Error(error) => self.errors.push(error),
-            Output::RequestToken => self.token_requests += 1,
+            Output::RequestToken { id } => {
+                self.token_requests += 1;
+                self.token_request = id;
+            }
         }
     }
 
     fn server_receives(&mut self, text: &str) {
-        let Ok(Frame::Message(m)) = decode_text(text, Vsn::V2) else {
+        let Ok(Frame::Message(m)) = decode_text(text, self.vsn) else {
             panic!("the session sent {text}")
         };
         match (m.topic.as_str(), m.event.as_str()) {
@@ -323,6 +341,14 @@ impl Harness {
         if let Some(socket) = self.socket {
             self.session.binary_frame(socket, &bytes, self.now);
         }
+        self.pump();
+    }
+
+    /// The app answers the last token request.
+    pub fn give_token(&mut self, token: Result<&str, &str>) {
+        let result = token.map(str::to_owned).map_err(str::to_owned);
+        self.session
+            .token_result(self.token_request, result, self.now);
         self.pump();
     }
 
