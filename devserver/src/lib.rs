@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod channel;
 pub mod config;
+pub mod floor_api;
 pub mod hub;
 pub mod jwt;
 pub mod policy;
@@ -95,6 +96,13 @@ pub fn router(hub: Arc<Hub>, scenario: Option<Arc<scenario::Running>>) -> Router
         .route("/_dev/faults/reset", post(admin::reset))
         .route("/_dev/token", post(admin::token))
         .route("/_dev/status", get(admin::status))
+        .route("/api/floor/tables", get(floor_api::tables))
+        .route("/api/floor/tables/{id}", get(floor_api::table_detail))
+        .route("/api/floor/slips", get(floor_api::slips))
+        .route("/api/floor/slips/{id}", get(floor_api::slip_detail))
+        .route("/api/floor/visits", get(floor_api::visits))
+        .route("/api/floor/players", get(floor_api::players))
+        .route("/api/floor/players/{id}", get(floor_api::player_detail))
         .with_state(admin);
     let mut api = Router::new();
     for prefix in ["/realtime/v1/api", "/api"] {

@@ -186,3 +186,60 @@ async fn the_running_floor_publishes_to_joined_channels() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_floor_state_is_readable_and_matches_the_events() {
+    let scenario = ScenarioConfig {
+        rate: 200.0,
+        casino_id: CASINO.into(),
+        ..ScenarioConfig::default()
+    };
+    let server = server(Config {
+        scenario: Some(scenario),
+        ..Config::default()
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let (status, body) = http(&server, "GET", "/api/floor/tables", &[], b"").await;
+    assert_eq!(status, 200);
+    let Value::Array(tables) = j(&body) else {
+        panic!("{body}")
+    };
+    assert_eq!(tables.len(), 12);
+    let id = tables[0]
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap()
+        .to_owned();
+    let (status, body) = http(&server, "GET", &format!("/api/floor/tables/{id}"), &[], b"").await;
+    assert_eq!(
+        (status, j(&body).get("id").and_then(Value::as_str)),
+        (200, Some(id.as_str()))
+    );
+    let (status, body) = http(&server, "GET", "/api/floor/players", &[], b"").await;
+    let Value::Array(players) = j(&body) else {
+        panic!("{body}")
+    };
+    assert_eq!((status, players.len()), (200, 40));
+    for path in ["/api/floor/slips", "/api/floor/visits"] {
+        let (status, body) = http(&server, "GET", path, &[], b"").await;
+        assert_eq!(status, 200, "{path}");
+        assert!(matches!(j(&body), Value::Array(_)), "{path}: {body}");
+    }
+    assert_eq!(
+        http(&server, "GET", "/api/floor/tables/nope", &[], b"")
+            .await
+            .0,
+        404
+    );
+    let bare = devserver::Server::start(Config {
+        port: 0,
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        http(&bare, "GET", "/api/floor/tables", &[], b"").await.0,
+        404
+    );
+}
