@@ -64,3 +64,13 @@ export async function live(): Promise<RealtimeStatus> {
   realtime.close();
   return realtime.status;
 }
+
+import { useCasinoRealtime, useRealtimeChannel } from '../../pkg/react.js';
+
+export function Dashboard(props: { casinoId: string; slipId?: string }): string {
+  const { realtime, status, stats } = useCasinoRealtime({ url: 'ws://127.0.0.1:54330/realtime/v1', apiKey: 'k', casinoId: props.casinoId, queryClient: client });
+  useRealtimeChannel(realtime, props.slipId);
+  // @ts-expect-error: stats are numbers
+  const wrong: string = stats.applied;
+  return `${status} ${stats.duplicates} ${wrong}`;
+}
