@@ -49,5 +49,12 @@ bash scripts/build-pkg.sh
 node_modules/.bin/tsc -p tests/js/tsconfig.json
 node --test tests/js/
 
+step "example app builds against the package (no Vite plugins)"
+if [ ! -d www-example/node_modules ] || [ www-example/package-lock.json -nt www-example/node_modules/.package-lock.json ]; then
+  (cd www-example && npm ci --no-audit --no-fund)
+fi
+(cd www-example && node_modules/.bin/vite build --logLevel warn >/dev/null)
+ls www-example/dist/assets/*.wasm >/dev/null
+
 step "size"
 bash bench/size.sh --no-build

@@ -1,0 +1,28 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { App } from './App.jsx';
+import { DEVSERVER, devToken } from './api.js';
+
+// ?casino=<uuid> picks the floor's casino; ?tokenCasino=<uuid> signs in as staff of another one
+// (the connection badge then says "denied").
+const params = new URLSearchParams(location.search);
+const casinoId = params.get('casino') ?? 'c0ffee00-ca51-4000-8000-000000000001';
+const tokenCasino = params.get('tokenCasino') ?? casinoId;
+const queryClient = new QueryClient({ defaultOptions: { queries: { staleTime: 60_000 } } });
+
+const accessToken = await devToken({ staff_role: 'pit_boss', casino_id: tokenCasino, ttl_s: 12 * 3600 });
+const realtime = {
+  url: `${DEVSERVER.replace(/^http/, 'ws')}/realtime/v1`,
+  apiKey: accessToken,
+  accessToken,
+  casinoId,
+};
+
+createRoot(document.getElementById('root')).render(
+  <StrictMode>
+    <QueryClientProvider client={queryClient}>
+      <App realtime={realtime} casinoId={casinoId} />
+    </QueryClientProvider>
+  </StrictMode>,
+);
