@@ -49,12 +49,11 @@ bash scripts/build-pkg.sh
 node_modules/.bin/tsc -p tests/js/tsconfig.json
 node --test tests/js/
 
-step "example app builds against the package (no Vite plugins)"
+step "end to end: the example app and the packed tarball in headless Chromium (playwright-core)"
 if [ ! -d www-example/node_modules ] || [ www-example/package-lock.json -nt www-example/node_modules/.package-lock.json ]; then
   (cd www-example && npm ci --no-audit --no-fund)
 fi
-(cd www-example && node_modules/.bin/vite build --logLevel warn >/dev/null)
-ls www-example/dist/assets/*.wasm >/dev/null
+node --test tests/e2e/
 
 step "size"
 bash bench/size.sh --no-build

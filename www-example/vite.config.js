@@ -8,4 +8,12 @@ export default defineConfig({
   server: { fs: { allow: ['..'] } },
   // casino-realtime/react is linked from ../pkg: it must use this app's React and React Query.
   resolve: { dedupe: ['react', 'react-dom', '@tanstack/react-query'] },
+  build: {
+    rollupOptions: {
+      // React Query marks its hooks "use client" for server components; a SPA has no use for it.
+      onwarn(warning, warn) {
+        if (warning.code !== 'MODULE_LEVEL_DIRECTIVE') warn(warning);
+      },
+    },
+  },
 });

@@ -50,14 +50,16 @@ function SlipRow({ slip }) {
   );
 }
 
-function Balance({ player, casinoId }) {
+function Balance({ player, casinoId, realtime }) {
+  // Balances are published on the player's channel only.
+  useRealtimeChannel(realtime, player.id);
   const { data } = useQuery({
     queryKey: ['player', 'loyalty', 'balance', player.id, casinoId],
     queryFn: async () => (await get(`players/${player.id}`)).balance,
     initialData: player.balance,
   });
   return (
-    <tr>
+    <tr data-player={player.id}>
       <td>{player.id.slice(0, 8)}</td>
       <td>{player.tier}</td>
       <td className="num" data-testid="balance">{data.toLocaleString('en-US')}</td>
@@ -78,6 +80,10 @@ export function App({ realtime: options, casinoId }) {
   const slips = useQuery({ queryKey: ['rating-slip', 'list', casinoId], queryFn: () => get('slips') });
   const visits = useQuery({ queryKey: ['visit', 'list', casinoId], queryFn: () => get('visits') });
   const players = useQuery({ queryKey: ['players', casinoId], queryFn: () => get('players') });
+  // For the end-to-end tests: the manager's counters.
+  useEffect(() => {
+    window.__realtimeStats = () => realtime?.stats();
+  }, [realtime]);
   const [, tick] = useState(0);
   useEffect(() => {
     const timer = setInterval(() => tick((n) => n + 1), 1000);
@@ -110,7 +116,7 @@ export function App({ realtime: options, casinoId }) {
         </section>
         <section>
           <h2>Loyalty balances</h2>
-          <table><tbody>{(players.data ?? []).slice(0, 12).map((p) => <Balance key={p.id} player={p} casinoId={casinoId} />)}</tbody></table>
+          <table><tbody>{(players.data ?? []).slice(0, 12).map((p) => <Balance key={p.id} player={p} casinoId={casinoId} realtime={realtime} />)}</tbody></table>
         </section>
       </div>
     </main>

@@ -1,0 +1,138 @@
+// The built example app against the dev server's floor, in headless Chromium (playwright-core):
+// it renders, follows events, coalesces a burst, recovers from a dropped connection, and says
+// "denied" for another casino's staff. Saves a screenshot to target/e2e/dashboard.png.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CASINO, ROOT, browser, burst, devserver, publish, run, serve } from './harness.mjs';
+
+let dev;
+let site;
+let chrome;
+let outDir;
+
+before(async () => {
+  dev = await devserver('--scenario', 'floor', '--rate', '2');
+  outDir = await mkdtemp(join(tmpdir(), 'casino-e2e-'));
+  const vite = join(ROOT, 'www-example/node_modules/.bin/vite');
+  await run(vite, ['build', '--logLevel', 'warn', '--outDir', outDir, '--emptyOutDir'], {
+    cwd: join(ROOT, 'www-example'),
+    env: { ...process.env, DEVSERVER_URL: dev.url },
+  });
+  site = await serve(outDir);
+  chrome = await browser();
+});
+
+after(async () => {
+  await chrome?.close();
+  site?.stop();
+  dev?.stop();
+  if (outDir) await rm(outDir, { recursive: true, force: true });
+});
+
+async function open(query = '') {
+  const page = await chrome.newPage({ viewport: { width: 1400, height: 980 } });
+  await page.goto(`${site.url}/${query}`);
+  return page;
+}
+
+const status = (page) => page.getByTestId('status');
+
+async function waitStatus(page, value) {
+  await page.waitForFunction((v) => document.querySelector('[data-testid="status"]')?.textContent === v, value, { timeout: 20_000 });
+}
+
+async function stats(page) {
+  return page.evaluate(() => window.__realtimeStats?.());
+}
+
+test('the floor renders and follows events', async () => {
+  const page = await open();
+  await waitStatus(page, 'connected');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="tables"] > .table').length === 12);
+
+  // A balance event writes the new value into the cache: the UI shows it without a fetch.
+  const player = await page.locator('tr[data-player]').first().getAttribute('data-player');
+  const balance = { event: 'loyalty.balance_updated', player_id: player, casino_id: CASINO, balance: 987654, balance_delta: 1, tier: 'gold', at: new Date().toISOString() };
+  await publish(dev.url, [{ topic: `${CASINO}:${player}`, event: 'loyalty.balance_updated', payload: balance }]);
+  await page.locator(`tr[data-player="${player}"] [data-testid="balance"]`).filter({ hasText: '987,654' }).waitFor({ timeout: 10_000 });
+
+  // A fill request invalidates the table's custody query: it refetches.
+  const tables = await (await fetch(`${dev.url}/api/floor/tables`)).json();
+  const table = tables[0];
+  const refetch = page.waitForResponse((r) => r.url().endsWith(`/api/floor/tables/${table.id}`), { timeout: 10_000 });
+  const fill = { event: 'table.fill_requested', casino_id: CASINO, table_id: table.id, request_id: 'e2e-fill-1', amount_cents: 100000, chipset: { 100: 10 }, requested_by: null, slip_no: null, at: new Date().toISOString() };
+  await publish(dev.url, [{ topic: CASINO, event: 'table.fill_requested', payload: fill }]);
+  await refetch;
+
+  await mkdir(join(ROOT, 'target/e2e'), { recursive: true });
+  await page.screenshot({ path: join(ROOT, 'target/e2e/dashboard.png') });
+  await page.close();
+});
+
+test('a burst of 1,000 events refetches a list no more often than there were batch windows', async () => {
+  const page = await open();
+  await waitStatus(page, 'connected');
+  await page.waitForFunction(() => window.__realtimeStats?.()?.status === 'connected');
+  let listFetches = 0;
+  page.on('request', (r) => {
+    if (new URL(r.url()).pathname === '/api/floor/slips') listFetches += 1;
+  });
+  const before = await stats(page);
+  const tables = await (await fetch(`${dev.url}/api/floor/tables`)).json();
+  const visits = await (await fetch(`${dev.url}/api/floor/visits`)).json();
+  const visit = visits[0]?.id ?? '00000000-0000-4000-8000-000000000000';
+  const messages = Array.from({ length: 1000 }, (_, i) => ({
+    topic: CASINO,
+    event: 'rating_slip.created',
+    private: true,
+    payload: {
+      event: 'rating_slip.created',
+      rating_slip_id: `e2e00000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      casino_id: CASINO,
+      visit_id: visit,
+      table_id: tables[i % tables.length].id,
+      status: 'open',
+      at: new Date(Date.now() + i).toISOString(),
+    },
+  }));
+  await burst(dev.url, messages);
+  await page.waitForFunction((applied) => window.__realtimeStats().applied >= applied + 1000, before.applied, { timeout: 20_000 });
+  await page.waitForTimeout(1500);
+  const after = await stats(page);
+  const batches = after.batches - before.batches;
+  console.log(`burst: 1,000 events arrived in ${batches} batches and caused ${listFetches} refetch(es) of the slip list`);
+  assert.ok(batches >= 1 && batches < 100, `1,000 events in ${batches} batches`);
+  assert.ok(listFetches <= batches, `${listFetches} list refetches for ${batches} batches`);
+  await page.close();
+});
+
+test('a dropped connection shows reconnecting, then recovers and catches up', async () => {
+  const page = await open();
+  await waitStatus(page, 'connected');
+  const player = await page.locator('tr[data-player]').nth(1).getAttribute('data-player');
+  const seen = page.waitForFunction(() => {
+    window.__statuses ??= [];
+    const s = document.querySelector('[data-testid="status"]')?.textContent;
+    if (window.__statuses.at(-1) !== s) window.__statuses.push(s);
+    return window.__statuses.includes('reconnecting');
+  }, null, { polling: 10, timeout: 20_000 });
+  await fetch(`${dev.url}/_dev/faults/drop-connections`, { method: 'POST' });
+  // Published while the terminal is offline: it must arrive by replay.
+  const balance = { event: 'loyalty.balance_updated', player_id: player, casino_id: CASINO, balance: 123456, balance_delta: 1, tier: 'gold', at: new Date().toISOString() };
+  await publish(dev.url, [{ topic: `${CASINO}:${player}`, event: 'loyalty.balance_updated', payload: balance }]);
+  await seen;
+  await waitStatus(page, 'connected');
+  await page.locator(`tr[data-player="${player}"] [data-testid="balance"]`).filter({ hasText: '123,456' }).waitFor({ timeout: 15_000 });
+  assert.ok((await stats(page)).reconnects >= 1);
+  await page.close();
+});
+
+test('a token for another casino shows denied', async () => {
+  const page = await open('?tokenCasino=0dd0dd00-ca51-4000-8000-000000000002');
+  await waitStatus(page, 'denied');
+  assert.equal(await status(page).textContent(), 'denied');
+  await page.close();
+});

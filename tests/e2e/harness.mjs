@@ -1,0 +1,88 @@
+// Shared by the end-to-end tests: the dev server, a static file server, headless Chromium.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const CASINO = 'c0ffee00-ca51-4000-8000-000000000001';
+
+/** Starts target/debug/devserver with `flags`; resolves with its http URL and a stop function. */
+export async function devserver(...flags) {
+  const child = spawn(join(ROOT, 'target/debug/devserver'), ['--port', '0', ...flags], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`devserver exited with ${code}`)));
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const match = line.match(/^devserver listening on (http:\/\/\S+)$/);
+      if (match) resolve(match[1]);
+    });
+  });
+  return { url, stop: () => child.kill() };
+}
+
+/** A process run to completion; rejects on a non-zero exit. */
+export function run(command, args, options = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'], ...options });
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} exited with ${code}`))));
+  });
+}
+
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.png': 'image/png' };
+
+/** Serves `dir` on a free loopback port; resolves with its URL and a stop function. */
+export async function serve(dir) {
+  const server = createServer(async (request, response) => {
+    const path = normalize(decodeURIComponent(new URL(request.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
+    const file = join(dir, path.endsWith('/') ? `${path}index.html` : path);
+    try {
+      const body = await readFile(file);
+      response.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+      response.end(body);
+    } catch {
+      response.writeHead(404).end();
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${server.address().port}`, stop: () => server.close() };
+}
+
+/** Debian's Chromium, headless, as root. */
+export function browser() {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+export async function token(devserverUrl, query) {
+  const response = await fetch(`${devserverUrl}/_dev/token?${new URLSearchParams(query)}`, { method: 'POST' });
+  return (await response.json()).token;
+}
+
+/** Publishes `messages` ({topic, event, payload}) as the database would (meta.id, kind 4). */
+export async function publish(devserverUrl, messages) {
+  const service = await token(devserverUrl, { role: 'service_role', staff_role: '', casino_id: '' });
+  for (const message of messages) {
+    const response = await fetch(`${devserverUrl}/realtime/v1/api/db/send`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${service}`, 'content-type': 'application/json' },
+      body: JSON.stringify(message),
+    });
+    if (!response.ok) throw new Error(`publish: HTTP ${response.status}`);
+  }
+}
+
+/** Publishes a REST batch (one request, JSON frames): the fastest way to make a burst. */
+export async function burst(devserverUrl, messages) {
+  const service = await token(devserverUrl, { role: 'service_role', staff_role: '', casino_id: '' });
+  const response = await fetch(`${devserverUrl}/realtime/v1/api/broadcast`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${service}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ messages }),
+  });
+  if (response.status !== 202) throw new Error(`burst: HTTP ${response.status}`);
+}

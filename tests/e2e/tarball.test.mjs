@@ -1,0 +1,81 @@
+// The package as users get it: `npm pack`, installed from the tarball into a fresh project, built
+// with Vite and with webpack 5 (no plugins, no config beyond the entry), each loaded in headless
+// Chromium until an event arrives as a batch. Also: importing the installed package in Node (as a
+// server render would) does not throw.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CASINO, ROOT, browser, devserver, publish, run, serve, token } from './harness.mjs';
+
+const cleanup = [];
+after(async () => {
+  for (const step of cleanup.reverse()) await step();
+});
+
+async function buildWithWebpack(app) {
+  const { default: webpack } = await import('webpack');
+  const compiler = webpack({ mode: 'production', context: app, entry: './main.js', output: { path: join(app, 'dist-webpack') } });
+  const stats = await new Promise((resolve, reject) => compiler.run((err, result) => (err ? reject(err) : resolve(result))));
+  await new Promise((resolve) => compiler.close(resolve));
+  assert.ok(!stats.hasErrors(), stats.toString('errors-only'));
+  await writeFile(join(app, 'dist-webpack/index.html'), '<!doctype html><title>waiting</title><body><script src="main.js"></script>');
+}
+
+test('the packed tarball installs, builds with Vite and webpack 5, and delivers an event in Chromium', async () => {
+  const work = await mkdtemp(join(tmpdir(), 'casino-tarball-'));
+  cleanup.push(() => rm(work, { recursive: true, force: true }));
+  await run('npm', ['pack', '--silent', '--pack-destination', work], { cwd: join(ROOT, 'pkg'), stdio: ['ignore', 'ignore', 'inherit'] });
+  const tarball = (await readdir(work)).find((f) => f.endsWith('.tgz'));
+  assert.ok(tarball, 'npm pack wrote a tarball');
+
+  const app = join(work, 'app');
+  await run('mkdir', ['-p', app]);
+  await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'tarball-check', private: true, type: 'module', dependencies: { 'casino-realtime': `file:../${tarball}` } }));
+  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--silent'], { cwd: app });
+  await writeFile(join(app, 'index.html'), '<!doctype html><title>waiting</title><script type="module" src="/main.js"></script>');
+  await writeFile(
+    join(app, 'main.js'),
+    `import { createCasinoRealtime } from 'casino-realtime';
+const q = new URLSearchParams(location.search);
+const realtime = await createCasinoRealtime({
+  url: q.get('ws'), apiKey: q.get('token'), accessToken: q.get('token'), casinoId: q.get('casino'),
+  onStatus: (s) => { document.body.dataset.status = s; },
+  onBatch: (batch) => { document.title = 'batch ' + batch.actions.map((a) => a.queryKey[1]).join(','); },
+});
+realtime.subscribe();
+`,
+  );
+  await run(join(ROOT, 'www-example/node_modules/.bin/vite'), ['build', '--logLevel', 'warn'], { cwd: app });
+  const assets = await readdir(join(app, 'dist/assets'));
+  assert.ok(assets.some((f) => f.endsWith('.wasm')), `the .wasm is emitted as an asset: ${assets}`);
+
+  await buildWithWebpack(app);
+  const webpackAssets = await readdir(join(app, 'dist-webpack'));
+  assert.ok(webpackAssets.some((f) => f.endsWith('.wasm')), `webpack emits the .wasm: ${webpackAssets}`);
+
+  // In Node, importing the installed package loads nothing and does not throw.
+  const installed = await import(join(app, 'node_modules/casino-realtime/index.js'));
+  assert.equal(typeof installed.createCasinoRealtime, 'function');
+
+  const dev = await devserver();
+  cleanup.push(async () => dev.stop());
+  const chrome = await browser();
+  cleanup.push(() => chrome.close());
+  const access = await token(dev.url, { staff_role: 'pit_boss', casino_id: CASINO });
+  const query = new URLSearchParams({ ws: `${dev.url.replace('http', 'ws')}/realtime/v1`, token: access, casino: CASINO });
+  for (const dist of ['dist', 'dist-webpack']) {
+    const site = await serve(join(app, dist));
+    cleanup.push(async () => site.stop());
+    const page = await chrome.newPage();
+    await page.goto(`${site.url}/?${query}`);
+    await page.waitForFunction(() => document.body.dataset.status === 'connected', null, { timeout: 20_000 });
+    await page.waitForTimeout(200);
+    const payload = { event: 'table.deactivated', casino_id: CASINO, table_id: '5ab1e000-0000-4000-8000-000000000001', at: new Date().toISOString() };
+    await publish(dev.url, [{ topic: CASINO, event: 'table.deactivated', payload }]);
+    await page.waitForFunction(() => document.title.startsWith('batch '), null, { timeout: 20_000 });
+    assert.equal(await page.title(), 'batch tables,table', dist);
+    await page.close();
+  }
+});
