@@ -14,7 +14,7 @@ let chrome;
 let outDir;
 
 before(async () => {
-  dev = await devserver('--scenario', 'floor', '--rate', '2');
+  dev = await devserver('--scenario', 'floor', '--rate', '5');
   outDir = await mkdtemp(join(tmpdir(), 'casino-e2e-'));
   const vite = join(ROOT, 'www-example/node_modules/.bin/vite');
   await run(vite, ['build', '--logLevel', 'warn', '--outDir', outDir, '--emptyOutDir'], {
@@ -66,6 +66,32 @@ test('the floor renders and follows events', async () => {
   const fill = { event: 'table.fill_requested', casino_id: CASINO, table_id: table.id, request_id: 'e2e-fill-1', amount_cents: 100000, chipset: { 100: 10 }, requested_by: null, slip_no: null, at: new Date().toISOString() };
   await publish(dev.url, [{ topic: CASINO, event: 'table.fill_requested', payload: fill }]);
   await refetch;
+
+  // The floor's own events (fills, credits, drops) refetch a table's custody, and the card then
+  // shows the server's new figures.
+  const custody = () =>
+    page.evaluate(() =>
+      Object.fromEntries(
+        [...document.querySelectorAll('[data-testid^="table-"]')].map((el) => [el.dataset.testid, el.querySelector('.custody').textContent]),
+      ),
+    );
+  const initial = await custody();
+  await page.waitForFunction(
+    (first) => [...document.querySelectorAll('[data-testid^="table-"]')].some((el) => el.querySelector('.custody').textContent !== first[el.dataset.testid]),
+    initial,
+    { timeout: 60_000 },
+  );
+  const changed = Object.entries(await custody()).find(([id, text]) => text !== initial[id]);
+  const label = changed[0].slice('table-'.length);
+  // The floor keeps moving: the card and the server agree once the latest refetch landed.
+  let agreed = false;
+  for (let i = 0; i < 100 && !agreed; i += 1) {
+    const server = (await (await fetch(`${dev.url}/api/floor/tables`)).json()).find((t) => t.label === label);
+    const shown = (await custody())[changed[0]];
+    agreed = shown === `fills ${server.fills}credits ${server.credits}drops ${server.drops}`;
+    if (!agreed) await page.waitForTimeout(100);
+  }
+  assert.ok(agreed, `${label} shows the server's custody figures`);
 
   await mkdir(join(ROOT, 'target/e2e'), { recursive: true });
   await page.screenshot({ path: join(ROOT, 'target/e2e/dashboard.png') });
