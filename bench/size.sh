@@ -31,11 +31,15 @@ cat pkg/index.js pkg/casino_realtime_wasm.js >"$out/all.js"
 node_modules/.bin/esbuild --bundle --minify --format=esm --log-level=error \
   --external:./casino_realtime_wasm_bg.wasm pkg/index.js >"$out/min.js"
 
+node_modules/.bin/esbuild --bundle --minify --format=esm --log-level=error \
+  --external:react --external:@tanstack/react-query --external:./index.js pkg/react.js >"$out/react.min.js"
+
 echo "casino-realtime package size (bytes)"
 printf '  %-34s %8s %8s %8s\n' "file" "raw" "gzip" "brotli"
 measure "casino_realtime_wasm_bg.wasm" pkg/casino_realtime_wasm_bg.wasm total
 measure "JS (index.js + glue), as shipped" "$out/all.js"
 measure "JS, bundled and minified" "$out/min.js" total
+measure "React entry (react.js), minified" "$out/react.min.js"
 printf '  %-34s %8d %8d %8d\n' "total (wasm + minified JS)" "$total_raw" "$total_gz" "$total_br"
 echo "  reference: @supabase/realtime-js 2.119, everything, about 17,400 gzipped (DESIGN.md)"
 
