@@ -1,4 +1,4 @@
-import type { QueryClient } from '@tanstack/query-core';
+import type { QueryClient } from '@tanstack/react-query';
 import type { CasinoRealtime, CasinoRealtimeOptions, RealtimeStats, RealtimeStatus } from './index.js';
 
 /** `useCasinoRealtime`'s options: the manager's, plus the QueryClient (default: the context's). */

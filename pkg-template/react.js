@@ -1,6 +1,7 @@
+'use client';
 // casino-realtime/react: one realtime manager per QueryClient and casino, wired to the client,
 // for the components that need it.
-import { useEffect, useSyncExternalStore } from 'react';
+import { useEffect, useReducer, useRef, useSyncExternalStore } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { applyCacheBatch, createCasinoRealtime } from './index.js';
 
@@ -9,7 +10,7 @@ import { applyCacheBatch, createCasinoRealtime } from './index.js';
 const registry = new WeakMap();
 const CLOSE_GRACE_MS = 1000;
 
-const EMPTY_STATS = {
+const EMPTY_STATS = Object.freeze({
   status: 'connecting',
   eventsReceived: 0,
   applied: 0,
@@ -19,7 +20,11 @@ const EMPTY_STATS = {
   batches: 0,
   reconnects: 0,
   channels: [],
-};
+});
+
+// What the hook returns where there is nothing to run: on the server, or before the options
+// name a casino.
+const IDLE = Object.freeze({ realtime: null, stats: EMPTY_STATS, listeners: new Set(), idle: true });
 
 function entryFor(queryClient, options) {
   let byKey = registry.get(queryClient);
@@ -28,86 +33,101 @@ function entryFor(queryClient, options) {
     registry.set(queryClient, byKey);
   }
   const key = `${options.url}|${options.casinoId}`;
-  let entry = byKey.get(key);
-  if (entry) return entry;
-  entry = {
+  const existing = byKey.get(key);
+  if (existing) return existing;
+  const entry = {
     realtime: null,
     error: null,
-    status: 'connecting',
+    closed: false,
     stats: EMPTY_STATS,
-    users: 0,
+    token: options.accessToken,
+    // Every mounted user's latest options: callbacks go to all of them.
+    users: new Set(),
     closeTimer: null,
     listeners: new Set(),
-    notify() {
-      for (const listener of entry.listeners) listener();
-    },
   };
-  const refreshStats = () => {
-    if (entry.realtime) entry.stats = entry.realtime.stats();
+  const notify = () => {
+    entry.stats = entry.realtime ? entry.realtime.stats() : { ...entry.stats };
+    for (const listener of entry.listeners) listener();
   };
+  const each = (name, arg) => {
+    for (const user of entry.users) user.current[name]?.(arg);
+  };
+  const latest = () => [...entry.users].at(-1)?.current ?? options;
   createCasinoRealtime({
     ...options,
+    getAccessToken: options.getAccessToken && (() => latest().getAccessToken()),
     onBatch: (batch) => {
       applyCacheBatch(queryClient, batch);
-      options.onBatch?.(batch);
-      refreshStats();
-      entry.notify();
+      each('onBatch', batch);
+      notify();
     },
     onStatus: (status) => {
-      entry.status = status;
-      options.onStatus?.(status);
-      refreshStats();
-      entry.notify();
+      each('onStatus', status);
+      notify();
     },
-    onError: options.onError,
+    onError: (error) => each('onError', error),
   }).then(
     (realtime) => {
-      if (entry.removed) return realtime.close();
+      if (entry.closed) return realtime.close();
       entry.realtime = realtime;
       // The casino's list feed, for as long as the manager lives.
       entry.stopList = realtime.subscribe();
-      refreshStats();
-      entry.notify();
+      notify();
     },
     (error) => {
       entry.error = error;
-      entry.notify();
+      notify();
     },
   );
   entry.remove = () => {
-    byKey.delete(key);
+    entry.closed = true;
+    if (byKey.get(key) === entry) byKey.delete(key);
     entry.stopList?.();
     entry.realtime?.close();
-    if (!entry.realtime) entry.removed = true;
   };
   byKey.set(key, entry);
   // Created during a render that may never mount: closed unless a component retains it.
-  entry.closeTimer = setTimeout(() => entry.users === 0 && entry.remove(), 5 * CLOSE_GRACE_MS);
+  entry.closeTimer = setTimeout(() => entry.users.size === 0 && entry.remove(), 5 * CLOSE_GRACE_MS);
   return entry;
 }
 
-function retain(entry) {
+function retain(entry, user) {
   clearTimeout(entry.closeTimer);
-  entry.users += 1;
+  entry.users.add(user);
   return () => {
-    entry.users -= 1;
-    if (entry.users === 0) entry.closeTimer = setTimeout(() => entry.users === 0 && entry.remove(), CLOSE_GRACE_MS);
+    entry.users.delete(user);
+    if (entry.users.size === 0) entry.closeTimer = setTimeout(() => entry.users.size === 0 && entry.remove(), CLOSE_GRACE_MS);
   };
 }
 
 /**
  * The realtime manager for this QueryClient (the nearest `QueryClientProvider`'s unless
  * `options.queryClient` is given) and casino: created on first use, shared by every component,
- * closed a second after the last one unmounts. Batches are applied to the client.
+ * closed a second after the last one unmounts. Batches are applied to the client; every mounted
+ * user's `onBatch`/`onStatus`/`onError` is called. Does nothing on the server, or until
+ * `options.url` and `options.casinoId` are set.
  */
 export function useCasinoRealtime(options) {
   const queryClient = useQueryClient(options.queryClient);
-  const entry = entryFor(queryClient, options);
-  useEffect(() => retain(entry), [entry]);
+  const runnable = typeof window !== 'undefined' && Boolean(options.url && options.casinoId);
+  const entry = runnable ? entryFor(queryClient, options) : IDLE;
+  const user = useRef(options);
+  user.current = options;
+  const [, rerender] = useReducer((n) => n + 1, 0);
   useEffect(() => {
-    if (options.accessToken && entry.realtime) entry.realtime.setAuth(options.accessToken);
+    if (entry.idle) return undefined;
+    // A manager closed while this component was hidden: render again to get a new one.
+    if (entry.closed) return void rerender();
+    return retain(entry, user);
+  }, [entry]);
+  useEffect(() => {
+    const token = options.accessToken;
+    if (entry.idle || !token || token === entry.token || !entry.realtime) return;
+    entry.token = token;
+    entry.realtime.setAuth(token);
   }, [entry, entry.realtime, options.accessToken]);
-  const snapshot = useSyncExternalStore(
+  const stats = useSyncExternalStore(
     (listener) => {
       entry.listeners.add(listener);
       return () => entry.listeners.delete(listener);
@@ -116,7 +136,7 @@ export function useCasinoRealtime(options) {
     () => EMPTY_STATS,
   );
   if (entry.error) throw entry.error;
-  return { realtime: entry.realtime, status: entry.status, stats: snapshot };
+  return { realtime: entry.realtime, status: stats.status, stats };
 }
 
 /**

@@ -40,6 +40,12 @@ if [ "$have" != "$want" ]; then
   cargo install wasm-bindgen-cli --version "$want" --force
 fi
 
+# Vite 8 and the lock files need npm 11; some images ship npm 10.
+if [ "$(npm --version | cut -d. -f1)" -lt 11 ]; then
+  log "npm install -g npm@11"
+  as_root npm install -g npm@11 --no-audit --no-fund
+fi
+
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "npm ci"
   npm ci --no-audit --no-fund

@@ -24,7 +24,7 @@ cargo test --workspace
 
 step "devserver conformance with @supabase/realtime-js"
 cargo build -p devserver
-node --test devserver/conformance/
+node --test --test-force-exit devserver/conformance/*.test.mjs
 
 step "browser tests (wasm-bindgen-test, headless Chromium, against the dev server)"
 log=$(mktemp)
@@ -47,13 +47,13 @@ kill "$devserver_pid" 2>/dev/null || true
 step "package: build, type-check, JS tests"
 bash scripts/build-pkg.sh
 node_modules/.bin/tsc -p tests/js/tsconfig.json
-node --test tests/js/
+node --test --test-force-exit tests/js/*.test.mjs
 
 step "end to end: the example app and the packed tarball in headless Chromium (playwright-core)"
 if [ ! -d www-example/node_modules ] || [ www-example/package-lock.json -nt www-example/node_modules/.package-lock.json ]; then
   (cd www-example && npm ci --no-audit --no-fund)
 fi
-node --test tests/e2e/
+node --test --test-force-exit tests/e2e/*.test.mjs
 
 step "size"
 bash bench/size.sh --no-build

@@ -48,6 +48,15 @@ async function stats(page) {
   return page.evaluate(() => window.__realtimeStats?.());
 }
 
+/** Waits until the page's manager has joined `topic`: events published before would be missed. */
+async function waitJoined(page, topic) {
+  await page.waitForFunction(
+    (t) => window.__realtimeStats?.()?.channels.some((c) => c.topic === t && c.state === 'joined'),
+    topic,
+    { timeout: 20_000 },
+  );
+}
+
 test('the floor renders and follows events', async () => {
   const page = await open();
   await waitStatus(page, 'connected');
@@ -55,13 +64,16 @@ test('the floor renders and follows events', async () => {
 
   // A balance event writes the new value into the cache: the UI shows it without a fetch.
   const player = await page.locator('tr[data-player]').first().getAttribute('data-player');
-  const balance = { event: 'loyalty.balance_updated', player_id: player, casino_id: CASINO, balance: 987654, balance_delta: 1, tier: 'gold', at: new Date().toISOString() };
+  await waitJoined(page, `realtime:${CASINO}:${player}`);
+  // Dated ahead of the floor's own balance events, so it is the newest write for that key.
+  const balance = { event: 'loyalty.balance_updated', player_id: player, casino_id: CASINO, balance: 987654, balance_delta: 1, tier: 'gold', at: new Date(Date.now() + 60_000).toISOString() };
   await publish(dev.url, [{ topic: `${CASINO}:${player}`, event: 'loyalty.balance_updated', payload: balance }]);
   await page.locator(`tr[data-player="${player}"] [data-testid="balance"]`).filter({ hasText: '987,654' }).waitFor({ timeout: 10_000 });
 
   // A fill request invalidates the table's custody query: it refetches.
   const tables = await (await fetch(`${dev.url}/api/floor/tables`)).json();
   const table = tables[0];
+  await waitJoined(page, `realtime:${CASINO}`);
   const refetch = page.waitForResponse((r) => r.url().endsWith(`/api/floor/tables/${table.id}`), { timeout: 10_000 });
   const fill = { event: 'table.fill_requested', casino_id: CASINO, table_id: table.id, request_id: 'e2e-fill-1', amount_cents: 100000, chipset: { 100: 10 }, requested_by: null, slip_no: null, at: new Date().toISOString() };
   await publish(dev.url, [{ topic: CASINO, event: 'table.fill_requested', payload: fill }]);
@@ -101,7 +113,7 @@ test('the floor renders and follows events', async () => {
 test('a burst of 1,000 events refetches a list no more often than there were batch windows', async () => {
   const page = await open();
   await waitStatus(page, 'connected');
-  await page.waitForFunction(() => window.__realtimeStats?.()?.status === 'connected');
+  await waitJoined(page, `realtime:${CASINO}`);
   let listFetches = 0;
   page.on('request', (r) => {
     if (new URL(r.url()).pathname === '/api/floor/slips') listFetches += 1;
@@ -139,6 +151,7 @@ test('a dropped connection shows reconnecting, then recovers and catches up', as
   const page = await open();
   await waitStatus(page, 'connected');
   const player = await page.locator('tr[data-player]').nth(1).getAttribute('data-player');
+  await waitJoined(page, `realtime:${CASINO}:${player}`);
   const seen = page.waitForFunction(() => {
     window.__statuses ??= [];
     const s = document.querySelector('[data-testid="status"]')?.textContent;
@@ -147,7 +160,7 @@ test('a dropped connection shows reconnecting, then recovers and catches up', as
   }, null, { polling: 10, timeout: 20_000 });
   await fetch(`${dev.url}/_dev/faults/drop-connections`, { method: 'POST' });
   // Published while the terminal is offline: it must arrive by replay.
-  const balance = { event: 'loyalty.balance_updated', player_id: player, casino_id: CASINO, balance: 123456, balance_delta: 1, tier: 'gold', at: new Date().toISOString() };
+  const balance = { event: 'loyalty.balance_updated', player_id: player, casino_id: CASINO, balance: 123456, balance_delta: 1, tier: 'gold', at: new Date(Date.now() + 120_000).toISOString() };
   await publish(dev.url, [{ topic: `${CASINO}:${player}`, event: 'loyalty.balance_updated', payload: balance }]);
   await seen;
   await waitStatus(page, 'connected');

@@ -45,6 +45,7 @@ const realtime = await createCasinoRealtime({
   onBatch: (batch) => { document.title = 'batch ' + batch.actions.map((a) => a.queryKey[1]).join(','); },
 });
 realtime.subscribe();
+window.__stats = () => realtime.stats();
 `,
   );
   await run(join(ROOT, 'www-example/node_modules/.bin/vite'), ['build', '--logLevel', 'warn'], { cwd: app });
@@ -70,8 +71,7 @@ realtime.subscribe();
     cleanup.push(async () => site.stop());
     const page = await chrome.newPage();
     await page.goto(`${site.url}/?${query}`);
-    await page.waitForFunction(() => document.body.dataset.status === 'connected', null, { timeout: 20_000 });
-    await page.waitForTimeout(200);
+    await page.waitForFunction(() => window.__stats?.().channels.some((c) => c.state === 'joined'), null, { timeout: 20_000 });
     const payload = { event: 'table.deactivated', casino_id: CASINO, table_id: '5ab1e000-0000-4000-8000-000000000001', at: new Date().toISOString() };
     await publish(dev.url, [{ topic: CASINO, event: 'table.deactivated', payload }]);
     await page.waitForFunction(() => document.title.startsWith('batch '), null, { timeout: 20_000 });

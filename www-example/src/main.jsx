@@ -11,7 +11,13 @@ const casinoId = params.get('casino') ?? 'c0ffee00-ca51-4000-8000-000000000001';
 const tokenCasino = params.get('tokenCasino') ?? casinoId;
 const queryClient = new QueryClient({ defaultOptions: { queries: { staleTime: 60_000 } } });
 
-const accessToken = await devToken({ staff_role: 'pit_boss', casino_id: tokenCasino, ttl_s: 12 * 3600 });
+let accessToken;
+try {
+  accessToken = await devToken({ staff_role: 'pit_boss', casino_id: tokenCasino, ttl_s: 12 * 3600 });
+} catch (error) {
+  document.getElementById('root').textContent = `Cannot reach the dev server at ${DEVSERVER} (${error.message}). Is it running? Reload when it is.`;
+  throw error;
+}
 const realtime = {
   url: `${DEVSERVER.replace(/^http/, 'ws')}/realtime/v1`,
   apiKey: accessToken,
