@@ -468,8 +468,8 @@ fn batches_come_out_of_the_window_and_close_delivers_what_is_pending() {
 fn set_auth_sends_the_new_token_to_joined_channels() {
     let mut h = Harness::new(config());
     h.subscribe(None);
-    h.session.set_auth("token-9".into(), h.now);
-    h.session.set_auth("token-9".into(), h.now);
+    h.session.set_auth("token-9".into());
+    h.session.set_auth("token-9".into());
     h.pump();
     assert_eq!(h.access_tokens, [(list(), "token-9".to_owned())]);
 }

@@ -446,7 +446,7 @@ impl CasinoRealtime {
     /// A new access token (after the app refreshed its session): joined channels get it at once.
     #[wasm_bindgen(js_name = setAuth)]
     pub fn set_auth(&self, token: String) {
-        self.inner.session.borrow_mut().set_auth(token, now());
+        self.inner.session.borrow_mut().set_auth(token);
         self.inner.run();
     }
 

@@ -47,7 +47,7 @@ pub(super) struct Channel {
 }
 
 impl Channel {
-    pub fn new(_topic: &str, private: bool) -> Self {
+    pub fn new(private: bool) -> Self {
         Channel {
             private,
             refs: 0,

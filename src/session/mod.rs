@@ -167,7 +167,7 @@ impl Session {
         let private = self.config.private;
         let channel = self
             .channels
-            .get_or_insert_with(&topic, || Channel::new(&topic, private));
+            .get_or_insert_with(&topic, || Channel::new(private));
         channel.refs += 1;
         channel.leave_at = None;
         if self.closed {
@@ -307,7 +307,7 @@ impl Session {
 
     /// A new access token from the app (`setAuth`): joined channels get it at once, later joins
     /// carry it.
-    pub fn set_auth(&mut self, token: String, now: u64) {
+    pub fn set_auth(&mut self, token: String) {
         let changed = self.token.as_deref() != Some(token.as_str());
         self.token = Some(token);
         if !changed {
@@ -326,7 +326,6 @@ impl Session {
             )]);
             self.send(Some(&join_ref), &topic, "access_token", payload);
         }
-        let _ = now;
     }
 
     /// What the app's `getAccessToken()` gave for request `id` ([`Output::RequestToken`]); an

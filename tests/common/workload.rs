@@ -12,23 +12,16 @@ pub struct Delivery {
     pub replay: bool,
 }
 
-/// xorshift64*: deterministic and dependency-free.
-pub struct Rng(u64);
+/// The SDK's seeded generator, with `below`.
+pub struct Rng(casino_realtime::session::Rng);
 
 impl Rng {
     pub fn new(seed: u64) -> Self {
-        Rng(seed.max(1))
-    }
-
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        Rng(casino_realtime::session::Rng::new(seed))
     }
 
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+        self.0.up_to(n.saturating_sub(1))
     }
 }
 

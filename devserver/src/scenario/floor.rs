@@ -6,22 +6,19 @@
 use casino_realtime::json::{self, Value};
 use std::collections::VecDeque;
 
-/// xorshift64*: deterministic, dependency-free.
+/// The SDK's seeded generator (the one its backoff jitter uses), with what the scenario needs.
 #[derive(Debug, Clone)]
-pub struct Rng(u64);
+pub struct Rng(casino_realtime::session::Rng);
 
 impl Rng {
-    /// A generator for `seed` (0 is moved to 1).
+    /// A generator for `seed`.
     pub fn new(seed: u64) -> Self {
-        Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
+        Rng(casino_realtime::session::Rng::new(seed))
     }
 
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        self.0.next_u64()
     }
 
     /// A number in `0..n` (0 when n is 0).
