@@ -41,7 +41,7 @@ measure "JS (index.js + glue), as shipped" "$out/all.js"
 measure "JS, bundled and minified" "$out/min.js" total
 measure "React entry (react.js), minified" "$out/react.min.js"
 printf '  %-34s %8d %8d %8d\n' "total (wasm + minified JS)" "$total_raw" "$total_gz" "$total_br"
-echo "  reference: @supabase/realtime-js 2.119, everything, about 17,400 gzipped (DESIGN.md)"
+echo "  reference: @supabase/realtime-js 2.119, everything, about 17,400 gzipped (docs/design.md)"
 
 gz=$(gzip -9 -c pkg/casino_realtime_wasm_bg.wasm | wc -c)
 if [ "$gz" -gt "$WASM_GZIP_BUDGET" ]; then

@@ -1,6 +1,6 @@
 //! casino-realtime: Supabase Realtime events in, TanStack Query cache actions out.
 //!
-//! Everything outside `browser` is sans-IO (DESIGN.md): it takes inputs and a clock and returns
+//! Everything outside `browser` is sans-IO (docs/design.md): it takes inputs and a clock and returns
 //! outputs, and is tested natively. `browser` (wasm32 only) moves bytes, timers and callbacks.
 
 pub mod batch;

@@ -1,4 +1,4 @@
-//! One event's way from payload to batch (DESIGN.md, "Flow of one event"): catalog validation,
+//! One event's way from payload to batch (docs/design.md, "Flow of one event"): catalog validation,
 //! the casino guard, dedup, cache rules, the coalescing window. Counted at every step.
 
 use crate::batch::{BatchConfig, BatchReason, Batcher, CacheBatch};

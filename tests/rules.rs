@@ -1,4 +1,4 @@
-//! The default rules, event by event, against DESIGN.md's table; user rules; the README table.
+//! The default rules, event by event, against docs/design.md's table; user rules; the README table.
 #![cfg(not(target_arch = "wasm32"))]
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 

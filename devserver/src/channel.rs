@@ -218,7 +218,7 @@ fn replay(
     let Some(conn) = state.conns.get_mut(&conn_id) else {
         return;
     };
-    // vsn 1.0.0 sockets get no replays (PROTOCOL.md §1.2).
+    // vsn 1.0.0 sockets get no replays (docs/protocol.md §1.2).
     if conn.vsn == Vsn::V1 {
         return;
     }

@@ -77,7 +77,7 @@ pub struct Conn {
 impl Conn {
     /// Sends a frame in this connection's serializer.
     pub fn send(&self, frame: &Frame) {
-        // vsn 1.0.0 frames from the server carry no join_ref (PROTOCOL.md §1.2).
+        // vsn 1.0.0 frames from the server carry no join_ref (docs/protocol.md §1.2).
         let stripped;
         let frame = match (self.vsn, frame) {
             (Vsn::V1, Frame::Message(m)) if m.join_ref.is_some() => {

@@ -1,7 +1,7 @@
 //! A local Supabase Realtime-compatible server for developing and testing casino-realtime:
 //! the WebSocket protocol (vsn 1.0.0 and 2.0.0), JWT auth and a channel policy like a Supabase
 //! project's, REST publishing, broadcast replay, a simulated casino floor, and faults on demand.
-//! See `../README.md` ("The dev server") and `../../shared/PROTOCOL.md`.
+//! See `../README.md` ("The dev server") and `../docs/protocol.md`.
 
 pub mod admin;
 pub mod channel;

@@ -1,4 +1,4 @@
-//! Publishing over HTTP, authenticated like Supabase (PROTOCOL.md §4.3): the batch endpoint, the
+//! Publishing over HTTP, authenticated like Supabase (docs/protocol.md §4.3): the batch endpoint, the
 //! single-message endpoint, and `db/send`, this server's stand-in for `realtime.send`.
 
 // Handlers answer with a `Response` either way; boxing the error side would only add noise.

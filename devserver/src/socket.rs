@@ -1,5 +1,5 @@
 //! One WebSocket connection: the upgrade checks, the read loop (with the idle timeout) and the
-//! handling of each message (PROTOCOL.md §2-§5).
+//! handling of each message (docs/protocol.md §2-§5).
 
 use crate::config::FramesMode;
 use crate::hub::{message, now_ms, Conn, ConnId, Hub, Outbound};

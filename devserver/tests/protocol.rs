@@ -1,4 +1,4 @@
-//! The dev server against PROTOCOL.md: upgrade checks, joins and their refusals, heartbeats,
+//! The dev server against docs/protocol.md: upgrade checks, joins and their refusals, heartbeats,
 //! leave, stale refs, both serializers, broadcasts in both framings, `self`/`ack`, tokens,
 //! replay, idle timeout.
 #![allow(clippy::unwrap_used)]

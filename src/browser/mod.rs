@@ -3,10 +3,10 @@
 //! tested natively.
 //!
 //! Values cross as JSON text: JS `JSON.stringify`s payloads in, and `JSON.parse`s actions out.
-//! That keeps serde out of the `.wasm` (DESIGN.md, size facts) and is fast in every engine.
+//! That keeps serde out of the `.wasm` (docs/design.md, size facts) and is fast in every engine.
 //!
 //! Rule for contributors: never call user JS while a `RefCell` borrow is alive; collect what
-//! is to be delivered, release state, then call (see STYLE.md §7).
+//! is to be delivered, release state, then call (see docs/style.md §7).
 
 mod error;
 mod host;

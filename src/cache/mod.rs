@@ -1,6 +1,6 @@
 //! Cache rules: which TanStack Query keys each catalog event touches.
 //!
-//! The default table (`defaults.json`, DESIGN.md's table written in the rule format) and the
+//! The default table (`defaults.json`, docs/design.md's table written in the rule format) and the
 //! rules apps pass in are read by the same code, so every default is checked exactly as a user
 //! rule would be. Apps override an event's actions or add to them:
 //!
@@ -70,7 +70,7 @@ impl Default for RuleSet {
 }
 
 impl RuleSet {
-    /// DESIGN.md's table.
+    /// docs/design.md's table.
     pub fn defaults() -> RuleSet {
         // A test asserts the table reads without error; a panic path here would only add the
         // Debug formatting machinery to the wasm.

@@ -98,7 +98,7 @@ impl Event {
         Value::Object(names.zip(self.values.iter().cloned()).collect())
     }
 
-    /// `event + casino_id + primary id + at`, hashed (DESIGN.md).
+    /// `event + casino_id + primary id + at`, hashed (docs/design.md).
     pub fn natural_identity(&self) -> u64 {
         let mut hasher = IdentityHasher::new(self.kind.name());
         hasher.write(&self.casino_id.0.to_le_bytes());

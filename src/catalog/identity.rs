@@ -1,6 +1,6 @@
 //! Event identity: what makes two deliveries "the same event".
 //!
-//! DESIGN.md defines it as the Realtime `meta.id` when the message has one, else
+//! docs/design.md defines it as the Realtime `meta.id` when the message has one, else
 //! `event + casino_id + primary id + at`. Supabase stores a broadcast once per topic, so the copy of
 //! an event on the list feed and the copy on a detail feed carry different `meta.id`s; to apply
 //! such an event once, an [`Identity`] holds both keys and a delivery is a replay when either was

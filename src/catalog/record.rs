@@ -45,7 +45,7 @@ macro_rules! record {
 
 /// The whole catalog: each event's struct plus `EventKind` and `DomainEvent` over all of them.
 /// `identity(...)` lists the fields that, after `event` and `casino_id` and before `at`, make the
-/// event's natural identity (DESIGN.md).
+/// event's natural identity (docs/design.md).
 macro_rules! catalog {
     ($(
         $(#[$meta:meta])*

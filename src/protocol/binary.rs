@@ -177,7 +177,7 @@ mod tests {
 
     #[test]
     fn reads_the_push_realtime_js_sends() {
-        // Observed from realtime-js 2.119.1 (PROTOCOL.md §1.2).
+        // Observed from realtime-js 2.119.1 (docs/protocol.md §1.2).
         let mut bytes = vec![3, 1, 2, 14, 6, 0, 1];
         bytes.extend_from_slice(b"613realtime:room1cursor{\"x\":1,\"y\":2}");
         let Frame::Broadcast(b) = decode_binary(&bytes).unwrap() else {

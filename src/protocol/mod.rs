@@ -1,5 +1,5 @@
 //! Supabase Realtime frames (Phoenix channels), both directions, both serializers
-//! (`../shared/PROTOCOL.md` §1.2): vsn 1.0.0 JSON objects, vsn 2.0.0 JSON arrays plus binary
+//! (`docs/protocol.md` §1.2): vsn 1.0.0 JSON objects, vsn 2.0.0 JSON arrays plus binary
 //! kind 3 (client broadcast push) and kind 4 (server user broadcast). Pure: bytes in, values out.
 //!
 //! Broadcasts are normalised: a kind-3 or kind-4 frame and a JSON frame whose event is

@@ -176,7 +176,7 @@ impl Session {
         }
         let mut broadcast = vec![("ack", Value::Bool(false)), ("self", Value::Bool(false))];
         let replay_from = channel.last_event_at.or(channel.gap_since);
-        // vsn 1.0.0 sockets get no replays (PROTOCOL.md §1.2).
+        // vsn 1.0.0 sockets get no replays (docs/protocol.md §1.2).
         let replayable = channel.private
             && !channel.no_replay
             && self.config.vsn == crate::protocol::Vsn::V2

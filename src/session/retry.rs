@@ -1,4 +1,4 @@
-//! Retry timing and the classification of join failures (DESIGN.md, "Join outcomes and retries").
+//! Retry timing and the classification of join failures (docs/design.md, "Join outcomes and retries").
 
 /// xorshift64*: the session's only randomness, seeded by the caller so tests are repeatable.
 #[derive(Debug, Clone)]

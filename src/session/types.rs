@@ -38,7 +38,7 @@ pub struct SessionConfig {
 }
 
 impl SessionConfig {
-    /// Defaults from PROTOCOL.md §6 and DESIGN.md for this server, key and casino.
+    /// Defaults from docs/protocol.md §6 and docs/design.md for this server, key and casino.
     pub fn new(url: &str, api_key: &str, casino_id: Uuid) -> Self {
         SessionConfig {
             url: url.to_owned(),

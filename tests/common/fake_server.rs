@@ -150,7 +150,7 @@ impl Harness {
         event: &str,
         payload: Value,
     ) {
-        // vsn 1.0.0: the server writes no join_ref (PROTOCOL.md §1.2).
+        // vsn 1.0.0: the server writes no join_ref (docs/protocol.md §1.2).
         let join_ref = if self.vsn == Vsn::V1 { None } else { join_ref };
         let frame = Frame::Message(Message {
             join_ref: join_ref.map(Into::into),
