@@ -11,6 +11,7 @@ mod common;
 use casino_realtime::batch::BatchConfig;
 use casino_realtime::cache::RuleSet;
 use casino_realtime::catalog::Uuid;
+use casino_realtime::clock::Now;
 use casino_realtime::dedup::DedupConfig;
 use casino_realtime::json;
 use casino_realtime::pipeline::Pipeline;
@@ -28,7 +29,7 @@ fn main() {
     let bytes: usize = deliveries.iter().map(|d| d.1.len()).sum();
 
     let dedup = DedupConfig::default();
-    let mut pipeline = Pipeline::new(RuleSet::defaults(), dedup, BatchConfig::default());
+    let mut pipeline = Pipeline::new(RuleSet::defaults(), dedup, BatchConfig::default(), 7);
     let mut actions = 0usize;
     let start = Instant::now();
     for (i, (event, text, meta)) in deliveries.iter().enumerate() {
@@ -41,7 +42,13 @@ fn main() {
             actions += batch.to_json().len();
         }
         let payload = json::parse(text).expect("workload is JSON");
-        pipeline.ingest(event, &payload, Some(meta), casino, now);
+        pipeline.ingest(
+            event,
+            &payload,
+            Some(meta),
+            casino,
+            Now::new(now, 1_766_225_700_000 + now as i64),
+        );
     }
     let elapsed = start.elapsed().as_secs_f64();
     let stats = pipeline.stats();

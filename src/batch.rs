@@ -1,8 +1,9 @@
 //! The coalescing window: actions from many events become one batch.
 //!
 //! The window opens at the first action, closes `debounce_ms` after the latest one, and never
-//! later than `max_wait_ms` after it opened, so a steady stream cannot hold updates back. Within a
-//! window:
+//! later than `max_wait_ms` after it opened, so a steady stream cannot hold updates back. A window
+//! holding `max_actions` distinct actions is due at once, so a saturating burst is handed out in
+//! pieces and memory follows that bound, not the burst. Within a window:
 //! - identical keys appear once (an invalidation keeps the strongest `refetchType`);
 //! - an invalidation whose key is a proper prefix of another's absorbs it (TanStack matches by
 //!   prefix), unless the longer one refetches more;
@@ -27,15 +28,19 @@ pub struct BatchConfig {
     pub max_wait_ms: u64,
     /// Keys whose last applied write time is remembered, to drop late older writes.
     pub write_memory: usize,
+    /// Distinct actions after which the window is due at once.
+    pub max_actions: usize,
 }
 
 impl Default for BatchConfig {
-    /// 250 ms debounce, 500 ms cap (the catalog's 250-500 ms), 4,096 remembered keys.
+    /// 250 ms debounce, 500 ms cap (the catalog's 250-500 ms), 4,096 remembered keys, batches of
+    /// at most 2,000 actions.
     fn default() -> Self {
         BatchConfig {
             debounce_ms: 250,
             max_wait_ms: 500,
             write_memory: 4096,
+            max_actions: 2000,
         }
     }
 }
@@ -73,7 +78,7 @@ pub struct CacheBatch {
     pub events: u32,
     /// Duplicate deliveries dropped since the last batch.
     pub duplicates: u32,
-    /// When the window opened.
+    /// When the window opened (on the caller's clock; the session hands out wall time).
     pub opened_at: u64,
     /// When it was flushed.
     pub flushed_at: u64,
@@ -167,6 +172,8 @@ fn combine(a: CacheAction, b: CacheAction) -> CacheAction {
 struct Window {
     opened_at: u64,
     last_push: u64,
+    /// It carries a resync's invalidations: the batch says so.
+    resync: bool,
 }
 
 /// The coalescing window.
@@ -188,6 +195,7 @@ impl Batcher {
     pub fn new(config: BatchConfig) -> Self {
         let config = BatchConfig {
             max_wait_ms: config.max_wait_ms.max(config.debounce_ms),
+            max_actions: config.max_actions.max(1),
             ..config
         };
         Batcher {
@@ -216,6 +224,20 @@ impl Batcher {
     /// Adds one event's actions at `now`.
     pub fn push(&mut self, actions: Vec<CacheAction>, now: u64) {
         self.events += 1;
+        self.take(actions, now);
+    }
+
+    /// Adds a resync's invalidations (they come from no event): the batch that carries them is
+    /// marked `resync`.
+    pub fn push_resync(&mut self, actions: Vec<CacheAction>, now: u64) {
+        if self.take(actions, now) {
+            if let Some(window) = self.window.as_mut() {
+                window.resync = true;
+            }
+        }
+    }
+
+    fn take(&mut self, actions: Vec<CacheAction>, now: u64) -> bool {
         let mut added = false;
         for action in actions {
             added |= self.add(action);
@@ -224,9 +246,11 @@ impl Batcher {
             let window = self.window.get_or_insert(Window {
                 opened_at: now,
                 last_push: now,
+                resync: false,
             });
             window.last_push = window.last_push.max(now);
         }
+        added
     }
 
     fn add(&mut self, action: CacheAction) -> bool {
@@ -273,9 +297,13 @@ impl Batcher {
         self.stale_writes
     }
 
-    /// When the open window must be flushed; `None` when nothing is pending.
+    /// When the open window must be flushed; `None` when nothing is pending. A full window was
+    /// due when it opened.
     pub fn deadline(&self) -> Option<u64> {
         self.window.as_ref().map(|w| {
+            if self.writes.len() + self.invalidations.len() >= self.config.max_actions {
+                return w.opened_at;
+            }
             (w.last_push + self.config.debounce_ms).min(w.opened_at + self.config.max_wait_ms)
         })
     }
@@ -319,7 +347,11 @@ impl Batcher {
         self.invalidation_index.clear();
         let batch = CacheBatch {
             actions,
-            reason,
+            reason: if window.resync {
+                BatchReason::Resync
+            } else {
+                reason
+            },
             events: std::mem::take(&mut self.events),
             duplicates: std::mem::take(&mut self.duplicates),
             opened_at: window.opened_at,

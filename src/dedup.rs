@@ -5,6 +5,9 @@
 //! identity keys ([`Identity`]) were seen within the TTL is a duplicate. Keys are kept in arrival
 //! order; past the capacity the oldest is forgotten, and keys older than the TTL expire, so memory
 //! is fixed by the capacity however many events pass.
+//!
+//! Keys are mixed with a per-session seed before they pick a slot: identities are hashes of what
+//! the server sends, so without it a crafted stream of ids could all land in one probe run.
 
 use crate::catalog::Identity;
 use std::collections::VecDeque;
@@ -31,8 +34,8 @@ impl Default for DedupConfig {
 
 /// A set of 64-bit keys in one open-addressed table (linear probing, deletion by backward
 /// shift, so no tombstones accumulate). It doubles while filling and stops at twice `limit` slots:
-/// its memory is fixed by the limit, however many keys come and go. Keys are already well-mixed
-/// hashes, so a key is its own hash.
+/// its memory is fixed by the limit, however many keys come and go. Callers store keys already
+/// mixed with their seed ([`seeded`]), so a key is its own hash.
 struct KeySet {
     slots: Vec<u64>,
     len: usize,
@@ -133,23 +136,48 @@ impl KeySet {
     }
 }
 
+/// A bijection of `key` keyed by `seed` (splitmix64's finaliser over `key ^ seed`): distinct keys
+/// stay distinct, and where they land cannot be chosen without the seed.
+fn seeded(key: u64, seed: u64) -> u64 {
+    let mut x = key ^ seed;
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// Whether a delivery was seen before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sighting {
+    /// Never seen: apply it.
+    New,
+    /// Seen before. `copy` says this very message (its `meta.id`) was seen, not only the same
+    /// event on another topic.
+    Seen {
+        /// The `meta.id` matched.
+        copy: bool,
+    },
+}
+
 /// The replay filter.
 pub struct Dedup {
     config: DedupConfig,
+    seed: u64,
     seen: KeySet,
     /// `(key, expires_at)` in arrival order: the front is the oldest and the first to expire.
     order: VecDeque<(u64, u64)>,
 }
 
 impl Dedup {
-    /// An empty filter. A capacity of 0 is raised to 1.
-    pub fn new(config: DedupConfig) -> Self {
+    /// An empty filter whose slots are keyed by `seed` (pick it at random per session). A
+    /// capacity of 0 is raised to 1.
+    pub fn new(config: DedupConfig, seed: u64) -> Self {
         let config = DedupConfig {
             capacity: config.capacity.max(1),
             ..config
         };
         Dedup {
             config,
+            seed,
             seen: KeySet::new(config.capacity),
             order: VecDeque::new(),
         }
@@ -186,22 +214,31 @@ impl Dedup {
         }
     }
 
-    /// Records the delivery and says whether it is new (`true`) or a replay (`false`). A replay
-    /// does not extend the life of the keys it matched: the TTL counts from first sight.
-    pub fn first_sighting(&mut self, identity: &Identity, now: u64) -> bool {
+    /// Records the delivery and says whether it is new or a replay. A replay does not extend the
+    /// life of the keys it matched: the TTL counts from first sight.
+    pub fn sighting(&mut self, identity: &Identity, now: u64) -> Sighting {
         self.expire(now);
-        if identity.keys().any(|key| self.seen.contains(key)) {
-            // Remember a new meta.id of an event already seen by its natural key, so a replay of
-            // this copy is caught even after the natural key is forgotten.
-            for key in identity.keys() {
-                self.insert(key, now);
-            }
-            return false;
+        let seed = self.seed;
+        let natural = seeded(identity.natural, seed);
+        let meta = identity.meta.map(|m| seeded(m, seed));
+        let copy = meta.is_some_and(|m| self.seen.contains(m));
+        let seen = copy || self.seen.contains(natural);
+        // A new meta.id of an event already seen by its natural key is remembered too, so a
+        // replay of this copy is caught even after the natural key is forgotten.
+        self.insert(natural, now);
+        if let Some(m) = meta {
+            self.insert(m, now);
         }
-        for key in identity.keys() {
-            self.insert(key, now);
+        if seen {
+            Sighting::Seen { copy }
+        } else {
+            Sighting::New
         }
-        true
+    }
+
+    /// Whether the delivery is new (see [`Dedup::sighting`]).
+    pub fn first_sighting(&mut self, identity: &Identity, now: u64) -> bool {
+        self.sighting(identity, now) == Sighting::New
     }
 
     fn insert(&mut self, key: u64, now: u64) {
@@ -235,7 +272,7 @@ mod tests {
 
     #[test]
     fn a_replay_is_caught_by_either_key() {
-        let mut dedup = Dedup::new(DedupConfig::default());
+        let mut dedup = Dedup::new(DedupConfig::default(), 7);
         assert!(dedup.first_sighting(&id(1, Some("m1")), 0));
         assert!(
             !dedup.first_sighting(&id(1, Some("m1")), 1),
@@ -259,10 +296,13 @@ mod tests {
 
     #[test]
     fn keys_expire_after_the_ttl() {
-        let mut dedup = Dedup::new(DedupConfig {
-            capacity: 10,
-            ttl_ms: 100,
-        });
+        let mut dedup = Dedup::new(
+            DedupConfig {
+                capacity: 10,
+                ttl_ms: 100,
+            },
+            7,
+        );
         assert!(dedup.first_sighting(&id(1, None), 0));
         assert!(!dedup.first_sighting(&id(1, None), 99));
         assert!(
@@ -301,10 +341,13 @@ mod tests {
 
     #[test]
     fn capacity_forgets_the_oldest_first() {
-        let mut dedup = Dedup::new(DedupConfig {
-            capacity: 3,
-            ttl_ms: u64::MAX,
-        });
+        let mut dedup = Dedup::new(
+            DedupConfig {
+                capacity: 3,
+                ttl_ms: u64::MAX,
+            },
+            7,
+        );
         for n in 10..15 {
             assert!(dedup.first_sighting(&id(n, None), n));
             assert!(dedup.len() <= 3);
@@ -317,5 +360,62 @@ mod tests {
             dedup.first_sighting(&id(10, None), 20),
             "the oldest fell out"
         );
+    }
+
+    #[test]
+    fn a_sighting_says_whether_this_very_copy_was_seen() {
+        let mut dedup = Dedup::new(DedupConfig::default(), 3);
+        assert_eq!(dedup.sighting(&id(1, Some("list")), 0), Sighting::New);
+        assert_eq!(
+            dedup.sighting(&id(1, Some("detail")), 1),
+            Sighting::Seen { copy: false },
+            "the same event on another topic"
+        );
+        assert_eq!(
+            dedup.sighting(&id(1, Some("list")), 2),
+            Sighting::Seen { copy: true },
+            "a replay of the copy already seen"
+        );
+    }
+
+    /// The longest run of occupied slots a lookup may walk.
+    fn longest_run(set: &KeySet) -> usize {
+        let (mut longest, mut run) = (0, 0);
+        for &slot in set.slots.iter().chain(set.slots.iter()) {
+            run = if slot == EMPTY { 0 } else { run + 1 };
+            longest = longest.max(run);
+        }
+        longest
+    }
+
+    #[test]
+    fn crafted_keys_sharing_their_low_bits_do_not_make_long_probe_runs() {
+        // 4,000 keys that all have the same low 20 bits: unseeded, every one would probe from
+        // the same home slot. An attacker who can choose ids can make such keys; without the
+        // session's seed he cannot choose where they land.
+        let crafted: Vec<u64> = (0..4_000u64).map(|i| (i << 20) | 0x5_a5a5).collect();
+        let mut unseeded = KeySet::new(4_000);
+        for &k in &crafted {
+            unseeded.insert(k);
+        }
+        assert!(longest_run(&unseeded) >= 4_000, "the attack works unseeded");
+        let mut dedup = Dedup::new(
+            DedupConfig {
+                capacity: 8_000,
+                ttl_ms: u64::MAX,
+            },
+            0x1234_5678_9abc_def0,
+        );
+        for &k in &crafted {
+            assert!(dedup.first_sighting(
+                &Identity {
+                    natural: k,
+                    meta: None
+                },
+                0
+            ));
+        }
+        let run = longest_run(&dedup.seen);
+        assert!(run < 64, "longest probe run {run}");
     }
 }

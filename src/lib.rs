@@ -6,6 +6,7 @@
 pub mod batch;
 pub mod cache;
 pub mod catalog;
+pub mod clock;
 pub mod dedup;
 pub mod json;
 pub mod pipeline;

@@ -4,16 +4,28 @@
 use crate::batch::{BatchConfig, BatchReason, Batcher, CacheBatch};
 use crate::cache::{CacheAction, RuleSet};
 use crate::catalog::{parse_event, EventError, Uuid};
-use crate::dedup::{Dedup, DedupConfig};
+use crate::clock::Now;
+use crate::dedup::{Dedup, DedupConfig, Sighting};
 use crate::json::Value;
+
+/// How far ahead of the local clock an event's `at` is believed for last-writer-wins. A producer
+/// clock further ahead (or a payload dated 2099) is ordered by its arrival instead, so one bad
+/// `at` cannot freeze a key against every later write.
+pub const FUTURE_AT_ALLOWANCE_MS: i64 = 30_000;
 
 /// What became of one delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// New: its actions are in the open window.
-    Applied,
+    Applied {
+        /// The event's `at`, µs since the epoch, as sent.
+        at_micros: i64,
+    },
     /// Seen before: dropped.
-    Duplicate,
+    Duplicate {
+        /// This very message (its `meta.id`) was seen, not only the same event on another topic.
+        copy: bool,
+    },
     /// Refused by the catalog: dropped.
     Invalid(EventError),
     /// Valid, but for another casino than the channel's: dropped.
@@ -49,24 +61,24 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    /// A pipeline with these rules and limits.
-    pub fn new(rules: RuleSet, dedup: DedupConfig, batch: BatchConfig) -> Self {
+    /// A pipeline with these rules and limits; `seed` keys the replay filter's table.
+    pub fn new(rules: RuleSet, dedup: DedupConfig, batch: BatchConfig, seed: u64) -> Self {
         Pipeline {
             rules,
-            dedup: Dedup::new(dedup),
+            dedup: Dedup::new(dedup, seed),
             batcher: Batcher::new(batch),
             stats: PipelineStats::default(),
         }
     }
 
-    /// Takes one delivery of `event` on a channel of casino `casino`, at `now` (ms).
+    /// Takes one delivery of `event` on a channel of casino `casino`, at `now`.
     pub fn ingest(
         &mut self,
         event: &str,
         payload: &Value,
         meta_id: Option<&str>,
         casino: Uuid,
-        now: u64,
+        now: Now,
     ) -> Outcome {
         self.stats.received += 1;
         let event = match parse_event(event, payload) {
@@ -82,19 +94,27 @@ impl Pipeline {
                 casino_id: event.casino_id(),
             };
         }
-        if !self.dedup.first_sighting(&event.identity(meta_id), now) {
+        if let Sighting::Seen { copy } = self.dedup.sighting(&event.identity(meta_id), now.mono) {
             self.stats.duplicates += 1;
             self.batcher.note_duplicate();
-            return Outcome::Duplicate;
+            return Outcome::Duplicate { copy };
         }
         self.stats.applied += 1;
-        self.batcher.push(self.rules.actions(&event), now);
-        Outcome::Applied
+        let at_micros = event.at_micros();
+        let mut actions = self.rules.actions(&event);
+        let arrival = now.wall.saturating_mul(1000);
+        if at_micros > arrival.saturating_add(FUTURE_AT_ALLOWANCE_MS * 1000) {
+            for action in &mut actions {
+                action.set_at(arrival);
+            }
+        }
+        self.batcher.push(actions, now.mono);
+        Outcome::Applied { at_micros }
     }
 
-    /// Adds actions that come from no event (a resync's invalidations).
-    pub fn push_actions(&mut self, actions: Vec<CacheAction>, now: u64) {
-        self.batcher.push(actions, now);
+    /// Adds a resync's invalidations (they come from no event); the batch says `resync`.
+    pub fn push_resync(&mut self, actions: Vec<CacheAction>, now: u64) {
+        self.batcher.push_resync(actions, now);
     }
 
     /// When the open window must be flushed.
@@ -153,26 +173,40 @@ mod tests {
             RuleSet::defaults(),
             DedupConfig::default(),
             BatchConfig::default(),
+            1,
         );
+        let at = |ms| Now::new(ms, 1_766_224_800_000 + ms as i64);
+        assert!(matches!(
+            p.ingest(
+                "table.deactivated",
+                &payload(CASINO),
+                Some("m1"),
+                casino,
+                at(0)
+            ),
+            Outcome::Applied { .. }
+        ));
         assert_eq!(
-            p.ingest("table.deactivated", &payload(CASINO), Some("m1"), casino, 0),
-            Outcome::Applied
-        );
-        assert_eq!(
-            p.ingest("table.deactivated", &payload(CASINO), Some("m2"), casino, 1),
-            Outcome::Duplicate
+            p.ingest(
+                "table.deactivated",
+                &payload(CASINO),
+                Some("m2"),
+                casino,
+                at(1)
+            ),
+            Outcome::Duplicate { copy: false }
         );
         let other = "22222222-2222-4222-8222-222222222222";
         assert!(matches!(
-            p.ingest("table.deactivated", &payload(other), None, casino, 2),
+            p.ingest("table.deactivated", &payload(other), None, casino, at(2)),
             Outcome::ForeignCasino { .. }
         ));
         assert!(matches!(
-            p.ingest("table.deactivated", &Value::Null, None, casino, 3),
+            p.ingest("table.deactivated", &Value::Null, None, casino, at(3)),
             Outcome::Invalid(_)
         ));
         assert!(matches!(
-            p.ingest("nope", &payload(CASINO), None, casino, 4),
+            p.ingest("nope", &payload(CASINO), None, casino, at(4)),
             Outcome::Invalid(_)
         ));
         assert_eq!(p.poll(100), None);
@@ -193,5 +227,62 @@ mod tests {
             ),
             (5, 1, 1, 1, 2, 1)
         );
+    }
+
+    fn balance(at: &str, value: u32) -> Value {
+        json::parse(&format!(
+            r#"{{"casino_id":"{CASINO}","player_id":"66666666-6666-4666-8666-666666666666","balance":{value},"balance_delta":1,"at":"{at}"}}"#
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn an_at_from_the_future_does_not_freeze_last_writer_wins() {
+        let casino = Uuid::parse(CASINO).unwrap();
+        let mut p = Pipeline::new(
+            RuleSet::defaults(),
+            DedupConfig::default(),
+            BatchConfig::default(),
+            1,
+        );
+        // 2025-12-20T10:00:00Z on the local wall clock.
+        let wall = 1_766_224_800_000;
+        let future = balance("2099-01-01T00:00:00Z", 100);
+        let outcome = p.ingest(
+            "loyalty.balance_updated",
+            &future,
+            None,
+            casino,
+            Now::new(0, wall),
+        );
+        assert!(matches!(outcome, Outcome::Applied { .. }));
+        assert_eq!(p.poll(1_000).map(|b| b.actions.len()), Some(1));
+        // A write dated a minute later by a sane clock is newer than the 2099 one's arrival.
+        let later = balance("2025-12-20T10:01:00Z", 250);
+        p.ingest(
+            "loyalty.balance_updated",
+            &later,
+            None,
+            casino,
+            Now::new(60_000, wall + 60_000),
+        );
+        let batch = p
+            .poll(61_000)
+            .expect("the later write is not dropped as stale");
+        assert_eq!(batch.actions.len(), 1);
+        assert_eq!(
+            crate::cache::actions_to_json(&batch.actions),
+            r#"[{"type":"setQueryData","queryKey":["player","loyalty","balance","66666666-6666-4666-8666-666666666666","11111111-1111-4111-8111-111111111111"],"data":250}]"#
+        );
+        // Ordinary reordering is still handled by `at`: an older write arriving later is dropped.
+        let older = balance("2025-12-20T10:00:30Z", 200);
+        p.ingest(
+            "loyalty.balance_updated",
+            &older,
+            None,
+            casino,
+            Now::new(62_000, wall + 62_000),
+        );
+        assert_eq!(p.poll(63_000), None);
     }
 }

@@ -42,7 +42,7 @@ fn every_event_crosses_the_boundary_intact() {
     };
     assert_eq!(events.len(), 24);
     for (name, payload) in events {
-        let got = plan_cache_actions(&name, &fixture(&name)).unwrap();
+        let got = plan_cache_actions(&JsValue::from(name.as_str()), &fixture(&name)).unwrap();
         assert!(Array::is_array(&got), "{name}: an array");
         let expected = actions_to_json(&rules.plan(&name, &payload).unwrap());
         assert_eq!(
@@ -55,10 +55,12 @@ fn every_event_crosses_the_boundary_intact() {
 
 #[wasm_bindgen_test]
 fn actions_are_plain_objects_with_tanstack_fields() {
-    let actions: Array =
-        plan_cache_actions("table.fill_requested", &fixture("table.fill_requested"))
-            .unwrap()
-            .into();
+    let actions: Array = plan_cache_actions(
+        &JsValue::from("table.fill_requested"),
+        &fixture("table.fill_requested"),
+    )
+    .unwrap()
+    .into();
     assert_eq!(actions.length(), 2);
     let first = actions.get(0);
     assert_eq!(prop(&first, "type").as_deref(), Some("invalidate"));
@@ -68,7 +70,7 @@ fn actions_are_plain_objects_with_tanstack_fields() {
     assert_eq!(key, ["table-context", "fills", C]);
 
     let balance: Array = plan_cache_actions(
-        "loyalty.balance_updated",
+        &JsValue::from("loyalty.balance_updated"),
         &fixture("loyalty.balance_updated"),
     )
     .unwrap()
@@ -81,7 +83,10 @@ fn actions_are_plain_objects_with_tanstack_fields() {
 fn a_bad_field_throws_invalid_event_error_naming_it() {
     let payload = fixture("rating_slip.updated");
     Reflect::set(&payload, &"minutes_played".into(), &"ten".into()).unwrap();
-    let err = thrown(plan_cache_actions("rating_slip.updated", &payload));
+    let err = thrown(plan_cache_actions(
+        &JsValue::from("rating_slip.updated"),
+        &payload,
+    ));
     assert_eq!(String::from(err.name()), "InvalidEventError");
     assert_eq!(
         String::from(err.message()),
@@ -95,7 +100,7 @@ fn a_bad_field_throws_invalid_event_error_naming_it() {
 #[wasm_bindgen_test]
 fn an_unknown_event_throws_unknown_event_error() {
     let err = thrown(plan_cache_actions(
-        "table.exploded",
+        &JsValue::from("table.exploded"),
         &fixture("table.deactivated"),
     ));
     assert_eq!(String::from(err.name()), "UnknownEventError");
@@ -108,7 +113,10 @@ fn an_unknown_event_throws_unknown_event_error() {
 
 #[wasm_bindgen_test]
 fn payloads_json_cannot_hold_are_refused_clearly() {
-    let err = thrown(plan_cache_actions("table.deactivated", &JsValue::UNDEFINED));
+    let err = thrown(plan_cache_actions(
+        &JsValue::from("table.deactivated"),
+        &JsValue::UNDEFINED,
+    ));
     assert_eq!(String::from(err.name()), "InvalidEventError");
     assert_eq!(
         String::from(err.message()),
@@ -117,7 +125,10 @@ fn payloads_json_cannot_hold_are_refused_clearly() {
 
     let payload = fixture("table.deactivated");
     Reflect::set(&payload, &"seq".into(), &js_sys::BigInt::from(5u32).into()).unwrap();
-    let err = thrown(plan_cache_actions("table.deactivated", &payload));
+    let err = thrown(plan_cache_actions(
+        &JsValue::from("table.deactivated"),
+        &payload,
+    ));
     assert_eq!(String::from(err.name()), "InvalidEventError");
     assert_eq!(prop(&err, "reason").as_deref(), Some("not_serializable"));
     assert!(String::from(err.message())
@@ -130,7 +141,10 @@ fn cache_rules_validate_up_front_and_plan_with_overrides() {
         { "type": "invalidate", "queryKey": ["tables", "{casino_id}"], "refetchType": "all" } ] } }"#))
     .unwrap();
     let actions = rules
-        .plan("table.deactivated", &fixture("table.deactivated"))
+        .plan(
+            &JsValue::from("table.deactivated"),
+            &fixture("table.deactivated"),
+        )
         .unwrap();
     assert_eq!(
         JSON::stringify(&actions).unwrap().as_string().unwrap(),

@@ -47,7 +47,7 @@ fn subscribing_connects_and_joins_with_the_token() {
 }
 
 #[test]
-fn permanent_denials_stop_without_retrying() {
+fn denials_are_reported_once_and_retried_only_on_a_long_backoff() {
     for reason in [
         "Unauthorized: You do not have permissions to read from this Channel topic: x",
         "PrivateOnly: This project only allows private channels",
@@ -63,8 +63,17 @@ fn permanent_denials_stop_without_retrying() {
         assert!(
             matches!(&h.errors[..], [SessionError::Denied { reason: got, .. }] if got == reason)
         );
-        h.advance(10 * 60 * 1000);
+        h.advance(50_000);
         assert_eq!(h.joins.len(), 1, "{reason}: no retry loop");
+        h.advance(30 * 60 * 1000);
+        let joins = h.joins.len();
+        assert!(
+            (2..=10).contains(&joins),
+            "{reason}: {joins} joins in half an hour"
+        );
+        assert_eq!(h.errors.len(), 1, "the same refusal is not reported again");
+        assert_eq!(h.statuses.last(), Some(&Status::Denied));
+        assert_eq!(h.state_of(&list()), Some(ChannelState::Denied));
     }
 }
 
@@ -85,7 +94,8 @@ fn an_expired_token_at_join_is_refreshed_once_for_all_channels() {
     h.subscribe(None);
     h.subscribe(Some("table-1"));
     assert_eq!(h.token_requests, 1, "single flight");
-    assert_eq!(h.state_of(&list()), Some(ChannelState::Retrying));
+    assert_eq!(h.state_of(&list()), Some(ChannelState::AwaitingToken));
+    assert_eq!(h.statuses.last(), Some(&Status::AwaitingToken));
     h.give_token(Ok("token-2"));
     assert_eq!(h.state_of(&list()), Some(ChannelState::Joined));
     assert_eq!(
@@ -96,34 +106,51 @@ fn an_expired_token_at_join_is_refreshed_once_for_all_channels() {
 }
 
 #[test]
-fn a_failed_or_useless_refresh_ends_in_denied() {
-    let expired = || -> common::fake_server::JoinPolicy {
-        Box::new(|_, _| {
-            Some(Err(
-                "InvalidJWTToken: Token has expired 1 seconds ago".into()
-            ))
-        })
-    };
+fn a_failed_or_useless_refresh_is_retried_with_backoff_not_denied() {
     let mut h = Harness::new(config());
-    h.join_policy = expired();
+    h.join_policy = Box::new(|_, payload| {
+        let token = payload.get("access_token").and_then(Value::as_str);
+        Some(if token == Some("good") {
+            Ok(())
+        } else {
+            Err("InvalidJWTToken: Token has expired 1 seconds ago".into())
+        })
+    });
     h.subscribe(None);
-    h.give_token(Err("signed out"));
-    assert_eq!(h.state_of(&list()), Some(ChannelState::Denied));
+    assert_eq!(h.token_requests, 1);
+    h.give_token(Err("offline"));
+    assert_eq!(h.state_of(&list()), Some(ChannelState::AwaitingToken));
     assert!(h
         .errors
         .iter()
-        .any(|e| matches!(e, SessionError::Token { reason } if reason == "signed out")));
-
-    let mut h = Harness::new(config());
-    h.join_policy = expired();
-    h.subscribe(None);
-    h.give_token(Ok("token-2"));
-    assert_eq!(
-        h.state_of(&list()),
-        Some(ChannelState::Denied),
-        "still expired after a refresh"
+        .any(|e| matches!(e, SessionError::Token { reason } if reason == "offline")));
+    h.advance(2_000);
+    assert_eq!(h.token_requests, 2, "asked again after a backoff");
+    h.give_token(Ok("token-1"));
+    assert!(
+        h.errors.iter().any(
+            |e| matches!(e, SessionError::Token { reason } if reason.contains("gave back the token that expired"))
+        ),
+        "{:?}",
+        h.errors
     );
-    assert_eq!(h.token_requests, 1);
+    assert_eq!(
+        h.joins.len(),
+        1,
+        "the same expired token is not tried again"
+    );
+    h.advance(5_000);
+    assert_eq!(h.token_requests, 3);
+    // A fresh token that is expired too: asked again, after a backoff.
+    h.give_token(Ok("token-2"));
+    assert_eq!(h.joins.len(), 2);
+    assert_eq!(h.token_requests, 3, "not at once");
+    h.advance(5_000);
+    assert_eq!(h.token_requests, 4);
+    h.give_token(Ok("good"));
+    assert_eq!(h.state_of(&list()), Some(ChannelState::Joined));
+    assert_eq!(h.statuses.last(), Some(&Status::Connected));
+    assert!(!h.statuses.contains(&Status::Denied));
 }
 
 #[test]
@@ -184,7 +211,7 @@ fn server_closes_are_handled_by_reason() {
     // Rate limit: retry later, no token needed.
     h.server_shutdown(&list(), "Too many messages per second");
     assert_eq!(h.state_of(&list()), Some(ChannelState::Retrying));
-    h.advance(60_000);
+    h.advance(61_000);
     assert_eq!(h.state_of(&list()), Some(ChannelState::Joined));
 
     // Permission revoked: denied.
@@ -268,9 +295,10 @@ fn a_reconnect_rejoins_every_channel_and_private_ones_replay_from_the_last_event
         .unwrap()
         .get("replay")
         .unwrap();
-    // 10:20:00Z is 1766226000000 ms; replay starts a second before it.
-    assert_eq!(replay.to_json(), r#"{"since":1766225999000,"limit":25}"#);
-    assert_eq!(h.session.stats(h.now).reconnects, 1);
+    // From the last frame received (at START, 10:15:00Z), less the 500 ms overlap: the event's
+    // `at` (10:20:00Z, ahead of the local clock) does not move it.
+    assert_eq!(replay.to_json(), r#"{"since":1766225699500,"limit":25}"#);
+    assert_eq!(h.session.stats(h.clock()).reconnects, 1);
 }
 
 #[test]
@@ -309,7 +337,8 @@ fn public_channels_resync_after_a_gap_and_full_replays_too() {
         );
     }
 
-    // Private: a replay that fills its limit may not have covered the gap: resync too.
+    // Private: a full replay that starts after everything received may not have covered the
+    // gap: resync too.
     let mut h = Harness::new(config());
     h.subscribe(None);
     h.push_event(
@@ -318,25 +347,17 @@ fn public_channels_resync_after_a_gap_and_full_replays_too() {
         &fixture("table.deactivated"),
         Some(r#"{"id":"first"}"#),
     );
+    h.server_up = false;
     h.drop_connection();
-    h.advance(120_000);
-    for i in 0..25 {
+    for i in 0..30 {
+        h.advance(100);
         let payload = event_at("table.activated", &format!("2025-12-20T11:00:{i:02}Z"));
-        h.push_event(
-            &list(),
-            "table.activated",
-            &payload,
-            Some(&format!(r#"{{"replayed":true,"id":"r{i}"}}"#)),
-        );
+        h.publish(&list(), "table.activated", &payload, 0);
     }
-    h.advance(1_000);
-    assert_eq!(
-        h.batches
-            .iter()
-            .filter(|b| b.reason.as_str() == "resync")
-            .count(),
-        1
-    );
+    h.server_up = true;
+    h.advance(120_000);
+    assert_eq!(h.resyncs(), 1);
+    assert_eq!(h.session.stats(h.clock()).pipeline.applied, 26);
 }
 
 #[test]
@@ -365,9 +386,9 @@ fn one_event_on_two_feeds_and_again_after_a_reconnect_is_applied_once() {
         &payload,
         Some(r#"{"replayed":true,"id":"list-1"}"#),
     );
-    h.session.flush(h.now);
+    h.session.flush(h.clock());
     h.pump();
-    let stats = h.session.stats(h.now).pipeline;
+    let stats = h.session.stats(h.clock()).pipeline;
     assert_eq!((stats.applied, stats.duplicates), (1, 2));
     let fills = h
         .delivered_keys()
@@ -393,7 +414,7 @@ fn events_for_another_casino_are_dropped_and_reported() {
         Some(Value::from("seven")),
     );
     h.push_event(&list(), "table.deactivated", &bad, None);
-    h.session.flush(h.now);
+    h.session.flush(h.clock());
     h.pump();
     assert!(h.batches.is_empty());
     assert!(
@@ -401,7 +422,7 @@ fn events_for_another_casino_are_dropped_and_reported() {
     );
     assert_eq!(h.errors[0].name(), "ForeignCasinoError");
     assert_eq!(h.errors[1].name(), "InvalidEventError");
-    let stats = h.session.stats(h.now).pipeline;
+    let stats = h.session.stats(h.clock()).pipeline;
     assert_eq!(
         (stats.foreign_casino, stats.malformed, stats.applied),
         (1, 1, 0)
@@ -456,7 +477,7 @@ fn batches_come_out_of_the_window_and_close_delivers_what_is_pending() {
         &fixture("table.activated"),
         Some(r#"{"id":"c"}"#),
     );
-    h.session.close(h.now);
+    h.session.close(h.clock());
     h.pump();
     assert_eq!(h.batches.len(), 2);
     assert_eq!(h.statuses.last(), Some(&Status::Closed));
@@ -468,8 +489,8 @@ fn batches_come_out_of_the_window_and_close_delivers_what_is_pending() {
 fn set_auth_sends_the_new_token_to_joined_channels() {
     let mut h = Harness::new(config());
     h.subscribe(None);
-    h.session.set_auth("token-9".into());
-    h.session.set_auth("token-9".into());
+    h.session.set_auth("token-9".into(), h.clock());
+    h.session.set_auth("token-9".into(), h.clock());
     h.pump();
     assert_eq!(h.access_tokens, [(list(), "token-9".to_owned())]);
 }
@@ -478,13 +499,13 @@ fn set_auth_sends_the_new_token_to_joined_channels() {
 fn offline_waits_and_online_reconnects_at_once() {
     let mut h = Harness::new(config());
     h.subscribe(None);
-    h.session.set_online(false, h.now);
+    h.session.set_online(false, h.clock());
     h.server_up = false;
     h.drop_connection();
     h.advance(10 * 60 * 1000);
     let opens_while_offline = h.opens;
     h.server_up = true;
-    h.session.set_online(true, h.now);
+    h.session.set_online(true, h.clock());
     h.pump();
     assert_eq!(h.opens, opens_while_offline + 1);
     assert_eq!(h.state_of(&list()), Some(ChannelState::Joined));
@@ -492,17 +513,10 @@ fn offline_waits_and_online_reconnects_at_once() {
 
 #[test]
 fn with_only_a_token_callback_the_first_join_waits_for_the_token() {
-    let mut h = Harness::new(config());
-    h.session = casino_realtime::session::Session::new(
-        config(),
-        casino_realtime::cache::RuleSet::defaults(),
-        Default::default(),
-        Default::default(),
-        None,
-        1,
+    let mut h = Harness::with_session(
+        common::fake_server::session(config(), None, true),
+        casino_realtime::protocol::Vsn::V2,
     );
-    h.session.request_token_first(h.now);
-    h.pump();
     h.subscribe(None);
     assert_eq!((h.token_requests, h.joins.len()), (1, 0));
     h.give_token(Ok("from-app"));
@@ -521,7 +535,7 @@ fn a_due_rejoin_while_offline_does_not_spin() {
     h.join_policy = Box::new(|_, _| None); // joins time out, so a rejoin is scheduled
     h.subscribe(None);
     h.advance(10_000);
-    h.session.set_online(false, h.now);
+    h.session.set_online(false, h.clock());
     h.server_up = false;
     h.drop_connection();
     h.advance(30 * 60 * 1000); // the harness panics if a deadline keeps firing in the past
@@ -594,19 +608,17 @@ fn a_token_request_that_never_answers_is_given_up_and_late_answers_ignored() {
     });
     h.subscribe(None);
     let first = h.token_request;
-    h.advance(11_000);
-    assert_eq!(h.state_of(&list()), Some(ChannelState::Denied));
+    h.advance(10_500);
+    assert_eq!(h.state_of(&list()), Some(ChannelState::AwaitingToken));
     assert!(h
         .errors
         .iter()
         .any(|e| matches!(e, SessionError::Token { .. })));
-    h.session.token_result(first, Ok("late".into()), h.now);
+    let joins = h.joins.len();
+    h.session.token_result(first, Ok("late".into()), h.clock());
     h.pump();
-    assert_eq!(
-        h.state_of(&list()),
-        Some(ChannelState::Denied),
-        "the late answer changes nothing"
-    );
+    assert_eq!(h.joins.len(), joins, "the late answer changes nothing");
+    assert_eq!(h.state_of(&list()), Some(ChannelState::AwaitingToken));
 }
 
 #[test]

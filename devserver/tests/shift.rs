@@ -11,7 +11,7 @@ use casino_realtime::json::Value;
 use casino_realtime::session::{ChannelState, Status};
 use devserver::scenario::floor::Floor;
 use devserver::scenario::{Delivery, ScenarioConfig, Step};
-use fake::{config, Harness, CASINO, START};
+use fake::{config, Harness, CASINO, MONO0, START};
 use std::cell::RefCell;
 use std::collections::HashSet;
 use std::rc::Rc;
@@ -72,15 +72,15 @@ fn a_twelve_hour_shift_with_wifi_losses_applies_every_event_once_or_resyncs() {
         .collect();
     let mut missed_per_outage = vec![0u32; outages.len()];
     let (mut produced, mut next_id) = (HashSet::new(), 0u64);
-    let end = START + HOURS * 3600 * 1000;
+    let end = MONO0 + HOURS * 3600 * 1000;
 
-    let mut now = START;
+    let mut now = MONO0;
     while now < end {
         now += TICK_MS;
         h.advance_to(now);
         let outage = outages
             .iter()
-            .position(|&(at, len)| now >= START + at && now < START + at + len);
+            .position(|&(at, len)| now >= MONO0 + at && now < MONO0 + at + len);
         let was_up = h.server_up;
         h.server_up = outage.is_none();
         if was_up && !h.server_up {
@@ -99,7 +99,7 @@ fn a_twelve_hour_shift_with_wifi_losses_applies_every_event_once_or_resyncs() {
                         id: id.clone(),
                         event: p.event.into(),
                         payload: p.payload.clone(),
-                        inserted: now,
+                        inserted: h.true_time() as u64,
                     });
                     if connected {
                         reached.borrow_mut().insert(id.clone());
@@ -130,10 +130,10 @@ fn a_twelve_hour_shift_with_wifi_losses_applies_every_event_once_or_resyncs() {
         }
     }
     h.advance(60_000);
-    h.session.flush(h.now);
+    h.session.flush(h.clock());
     h.pump();
 
-    let stats = h.session.stats(h.now);
+    let stats = h.session.stats(h.clock());
     let reached = reached.borrow();
     // Exactly once: every distinct event that reached the terminal was applied once.
     assert_eq!(stats.pipeline.applied, reached.len() as u64, "{stats:?}");

@@ -4,6 +4,7 @@ use crate::cache::RuleError;
 use crate::catalog::EventError;
 use js_sys::{Error, Reflect};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 #[wasm_bindgen(typescript_custom_section)]
 const ERRORS_TS: &str = r#"
@@ -25,6 +26,45 @@ export interface CasinoRealtimeError extends Error {
   path?: string;
 }
 "#;
+
+/// A JS `Error` with this `name`.
+pub(crate) fn named(name: &str, message: &str) -> JsValue {
+    let error = Error::new(message);
+    error.set_name(name);
+    error.into()
+}
+
+/// A JS `TypeError`, for an argument of the wrong type.
+pub(crate) fn type_error(message: &str) -> JsValue {
+    js_sys::TypeError::new(message).into()
+}
+
+/// What a thrown value says, whatever it is: an `Error`'s message, a string, or its type. Reads
+/// no property that could throw again.
+pub(crate) fn describe(thrown: &JsValue) -> String {
+    if let Some(error) = thrown.dyn_ref::<Error>() {
+        // `message` is an own data property of real Errors; a getter that throws gives "".
+        return Reflect::get(error, &"message".into())
+            .ok()
+            .and_then(|m| m.as_string())
+            .unwrap_or_default();
+    }
+    if let Some(text) = thrown.as_string() {
+        return text;
+    }
+    js_type(thrown)
+}
+
+/// `typeof value`, with `null` and arrays told apart.
+pub(crate) fn js_type(value: &JsValue) -> String {
+    if value.is_null() {
+        "null".into()
+    } else if js_sys::Array::is_array(value) {
+        "array".into()
+    } else {
+        value.js_typeof().as_string().unwrap_or_default()
+    }
+}
 
 fn error(name: &str, message: &str, props: &[(&str, Option<&str>)]) -> JsValue {
     let error = Error::new(message);

@@ -1,7 +1,8 @@
 //! What the browser lends the session, each owned so that dropping it lets go: the WebSocket and
-//! its handlers, the one timer, and the page listeners (online, offline, visibility). No
+//! its handlers, the one timer, and the page listeners; and the two clocks. No
 //! `.forget()`: the closures live exactly as long as their owner.
 
+use crate::clock::Now;
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -72,29 +73,67 @@ extern "C" {
     fn set_timeout(handler: &Function, ms: f64) -> JsValue;
     #[wasm_bindgen(js_name = clearTimeout)]
     fn clear_timeout(handle: &JsValue);
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn performance_now() -> f64;
 }
 
-/// The one pending timer.
+/// Both clocks: `performance.now()` for deadlines, `Date.now()` for what the server compares.
+pub(crate) fn now() -> Now {
+    Now::new(
+        performance_now().max(0.0) as u64,
+        js_sys::Date::now() as i64,
+    )
+}
+
+/// The one timer, with one closure for its whole life. It is re-armed only when the session's
+/// deadline comes earlier than the time it is armed for: a deadline that moves later (a batch
+/// window extended by every frame) lets it fire early once, and the tick re-arms it. So a
+/// burst of frames costs no `setTimeout`/`clearTimeout` per frame.
 pub(crate) struct OwnedTimer {
-    handle: JsValue,
-    _callback: Closure<dyn FnMut()>,
+    callback: Closure<dyn FnMut()>,
+    armed: Option<(u64, JsValue)>,
 }
 
 impl OwnedTimer {
-    /// Calls `callback` after `ms`.
-    pub fn after(ms: f64, callback: impl FnMut() + 'static) -> Self {
-        let callback = Closure::<dyn FnMut()>::new(callback);
-        let handle = set_timeout(callback.as_ref().unchecked_ref(), ms.max(0.0));
+    /// A timer that calls `callback` when it fires.
+    pub fn new(callback: impl FnMut() + 'static) -> Self {
         OwnedTimer {
-            handle,
-            _callback: callback,
+            callback: Closure::<dyn FnMut()>::new(callback),
+            armed: None,
+        }
+    }
+
+    /// Makes sure the timer fires by `deadline` (monotonic ms), or not at all for `None`.
+    pub fn arm(&mut self, deadline: Option<u64>, now: u64) {
+        match (deadline, &self.armed) {
+            (None, None) => {}
+            (Some(at), Some((armed, _))) if *armed <= at => {}
+            (deadline, _) => {
+                self.clear();
+                if let Some(at) = deadline {
+                    let ms = at.saturating_sub(now) as f64;
+                    let handle = set_timeout(self.callback.as_ref().unchecked_ref(), ms);
+                    self.armed = Some((at, handle));
+                }
+            }
+        }
+    }
+
+    /// The timer fired: nothing is armed any more.
+    pub fn fired(&mut self) {
+        self.armed = None;
+    }
+
+    pub fn clear(&mut self) {
+        if let Some((_, handle)) = self.armed.take() {
+            clear_timeout(&handle);
         }
     }
 }
 
 impl Drop for OwnedTimer {
     fn drop(&mut self) {
-        clear_timeout(&self.handle);
+        self.clear();
     }
 }
 

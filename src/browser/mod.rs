@@ -8,9 +8,11 @@
 //! Rule for contributors: never call user JS while a `RefCell` borrow is alive; collect what
 //! is to be delivered, release state, then call (see docs/style.md §7).
 
+mod driver;
 mod error;
 mod host;
 mod options;
+mod page;
 mod plan;
 mod realtime;
 mod types;

@@ -29,14 +29,20 @@ fn invalid(message: &str) -> JsValue {
     error.into()
 }
 
-fn get(object: &JsValue, key: &str) -> Option<JsValue> {
-    Reflect::get(object, &key.into())
-        .ok()
-        .filter(|v| !v.is_undefined() && !v.is_null())
+/// A member, `None` when absent; a getter that throws is an error naming the member.
+fn get(object: &JsValue, key: &str) -> Result<Option<JsValue>, JsValue> {
+    match Reflect::get(object, &key.into()) {
+        Ok(v) if v.is_undefined() || v.is_null() => Ok(None),
+        Ok(v) => Ok(Some(v)),
+        Err(thrown) => Err(invalid(&format!(
+            "reading '{key}' threw: {}",
+            super::error::describe(&thrown)
+        ))),
+    }
 }
 
 fn string(object: &JsValue, key: &str, required: bool) -> Result<Option<String>, JsValue> {
-    match get(object, key) {
+    match get(object, key)? {
         None if required => Err(invalid(&format!("'{key}' is required"))),
         None => Ok(None),
         Some(v) => v
@@ -47,7 +53,7 @@ fn string(object: &JsValue, key: &str, required: bool) -> Result<Option<String>,
 }
 
 fn function(object: &JsValue, key: &str) -> Result<Option<Function>, JsValue> {
-    match get(object, key) {
+    match get(object, key)? {
         None => Ok(None),
         Some(v) => v
             .dyn_into::<Function>()
@@ -56,17 +62,27 @@ fn function(object: &JsValue, key: &str) -> Result<Option<Function>, JsValue> {
     }
 }
 
-fn number(object: &JsValue, key: &str, path: &str) -> Result<Option<u64>, JsValue> {
-    match get(object, key) {
-        None => Ok(None),
-        Some(v) => match v.as_f64() {
-            Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 => {
-                Ok(Some(n as u64))
-            }
-            _ => Err(invalid(&format!(
-                "'{path}.{key}' must be a whole number of at least 0"
-            ))),
-        },
+/// A whole number in `range`, or `None` when absent.
+fn number(
+    object: &JsValue,
+    key: &str,
+    path: &str,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<Option<u64>, JsValue> {
+    let Some(v) = get(object, key)? else {
+        return Ok(None);
+    };
+    match v.as_f64() {
+        Some(n) if n.fract() == 0.0 && n >= *range.start() as f64 && n <= *range.end() as f64 => {
+            Ok(Some(n as u64))
+        }
+        _ => Err(invalid(&format!(
+            "'{path}.{key}' must be a whole number from {} to {}, got {}",
+            range.start(),
+            range.end(),
+            v.as_f64()
+                .map_or_else(|| super::error::js_type(&v), |n| n.to_string())
+        ))),
     }
 }
 
@@ -86,7 +102,7 @@ pub(crate) fn read(options: &JsValue) -> Result<Options, JsValue> {
     let casino_id = Uuid::parse(&casino)
         .ok_or_else(|| invalid(&format!("'casinoId' must be a uuid, got \"{casino}\"")))?;
     let mut session = SessionConfig::new(&url, &api_key, casino_id);
-    if let Some(private) = get(options, "private") {
+    if let Some(private) = get(options, "private")? {
         session.private = private
             .as_bool()
             .ok_or_else(|| invalid("'private' must be a boolean"))?;
@@ -95,30 +111,43 @@ pub(crate) fn read(options: &JsValue) -> Result<Options, JsValue> {
         session.vsn = Vsn::from_param(Some(&vsn))
             .ok_or_else(|| invalid("'vsn' must be \"1.0.0\" or \"2.0.0\""))?;
     }
+    // Bounds on numbers: a window of minutes or a dedup table of gigabytes is a mistake, not a
+    // setting.
     let mut batch = BatchConfig::default();
-    if let Some(b) = get(options, "batch") {
-        if let Some(ms) = number(&b, "debounceMs", "batch")? {
+    if let Some(b) = get(options, "batch")? {
+        if let Some(ms) = number(&b, "debounceMs", "batch", 0..=5_000)? {
             batch.debounce_ms = ms;
         }
-        if let Some(ms) = number(&b, "maxWaitMs", "batch")? {
+        if let Some(ms) = number(&b, "maxWaitMs", "batch", 1..=10_000)? {
             batch.max_wait_ms = ms;
+        }
+        if batch.max_wait_ms < batch.debounce_ms {
+            return Err(invalid(&format!(
+                "'batch.maxWaitMs' ({}) must be at least 'batch.debounceMs' ({})",
+                batch.max_wait_ms, batch.debounce_ms
+            )));
         }
     }
     let mut dedup = DedupConfig::default();
-    if let Some(d) = get(options, "dedup") {
-        if let Some(capacity) = number(&d, "capacity", "dedup")? {
+    if let Some(d) = get(options, "dedup")? {
+        if let Some(capacity) = number(&d, "capacity", "dedup", 1..=1_000_000)? {
             dedup.capacity = capacity as usize;
         }
-        if let Some(ttl) = number(&d, "ttlMs", "dedup")? {
+        if let Some(ttl) = number(&d, "ttlMs", "dedup", 1_000..=86_400_000)? {
             dedup.ttl_ms = ttl;
         }
     }
-    let rules = match get(options, "rules") {
+    let rules = match get(options, "rules")? {
         None => RuleSet::defaults(),
         Some(rules) => {
             let text = JSON::stringify(&rules)
-                .ok()
-                .and_then(|t| t.as_string())
+                .map_err(|thrown| {
+                    invalid(&format!(
+                        "'rules' cannot be written as JSON ({})",
+                        super::error::describe(&thrown)
+                    ))
+                })?
+                .as_string()
                 .unwrap_or_default();
             let value =
                 json::parse(&text).map_err(|_| invalid("'rules' must be a plain object"))?;

@@ -1,6 +1,6 @@
 //! `planCacheActions` and `CacheRules`: an event in, the cache actions it calls for out.
 
-use super::error::{event_error, not_serializable, rules_error};
+use super::error::{describe, event_error, js_type, not_serializable, rules_error, type_error};
 use crate::cache::{actions_to_json, RuleSet};
 use crate::catalog::{EventError, EventKind};
 use crate::json::{self, Value};
@@ -9,10 +9,21 @@ use wasm_bindgen::prelude::*;
 
 /// A JS value as the core's JSON; `None` for what JSON cannot hold (`undefined`, functions).
 /// For a value `JSON.stringify` refuses (a BigInt, a cycle), the reason it gave.
+/// Whatever `JSON.stringify` throws (a getter or `toJSON` may throw anything) is described, never
+/// assumed to be an `Error`.
 fn to_json(value: &JsValue) -> Result<Option<Value>, String> {
-    let text = JSON::stringify(value)
-        .map_err(|thrown| String::from(js_sys::Error::from(thrown).message()))?;
+    let text = JSON::stringify(value).map_err(|thrown| describe(&thrown))?;
     Ok(text.as_string().and_then(|text| json::parse(&text).ok()))
+}
+
+/// The event name, or a `TypeError` saying what was passed instead.
+fn event_name(event: &JsValue, function: &str) -> Result<String, JsValue> {
+    event.as_string().ok_or_else(|| {
+        type_error(&format!(
+            "{function}: the event name must be a string, got {}",
+            js_type(event)
+        ))
+    })
 }
 
 fn actions_js(actions: &[crate::cache::CacheAction]) -> Result<JsValue, JsValue> {
@@ -32,7 +43,7 @@ fn plan(rules: &RuleSet, event: &str, payload: &JsValue) -> Result<JsValue, JsVa
             let err = match EventKind::from_name(event) {
                 Some(kind) => EventError::NotAnObject {
                     event: kind,
-                    got: payload.js_typeof().as_string().unwrap_or_default(),
+                    got: js_type(payload),
                 },
                 None => EventError::Unknown {
                     name: event.to_owned(),
@@ -48,7 +59,8 @@ fn plan(rules: &RuleSet, event: &str, payload: &JsValue) -> Result<JsValue, JsVa
 }
 
 /// Validates `payload` as catalog event `event` and returns the cache actions the default rules
-/// call for. Throws `UnknownEventError` or `InvalidEventError` (see `CasinoRealtimeError`).
+/// call for. Throws `UnknownEventError` or `InvalidEventError` (see `CasinoRealtimeError`), and
+/// a `TypeError` when `event` is not a string. Any value is accepted and answered.
 ///
 /// ```ts
 /// const actions = planCacheActions("table.fill_requested", payload);
@@ -56,13 +68,14 @@ fn plan(rules: &RuleSet, event: &str, payload: &JsValue) -> Result<JsValue, JsVa
 /// ```
 #[wasm_bindgen(js_name = planCacheActions, unchecked_return_type = "CacheAction[]")]
 pub fn plan_cache_actions(
-    event: &str,
+    #[wasm_bindgen(unchecked_param_type = "string")] event: &JsValue,
     #[wasm_bindgen(unchecked_param_type = "unknown")] payload: &JsValue,
 ) -> Result<JsValue, JsValue> {
     thread_local! {
         static DEFAULTS: RuleSet = RuleSet::defaults();
     }
-    DEFAULTS.with(|rules| plan(rules, event, payload))
+    let event = event_name(event, "planCacheActions")?;
+    DEFAULTS.with(|rules| plan(rules, &event, payload))
 }
 
 /// The default rules with an app's changes, validated once when constructed.
@@ -107,9 +120,10 @@ impl CacheRules {
     #[wasm_bindgen(unchecked_return_type = "CacheAction[]")]
     pub fn plan(
         &self,
-        event: &str,
+        #[wasm_bindgen(unchecked_param_type = "string")] event: &JsValue,
         #[wasm_bindgen(unchecked_param_type = "unknown")] payload: &JsValue,
     ) -> Result<JsValue, JsValue> {
-        plan(&self.rules, event, payload)
+        let event = event_name(event, "CacheRules.plan")?;
+        plan(&self.rules, &event, payload)
     }
 }

@@ -1,19 +1,16 @@
-//! `CasinoRealtime`: the session executed in a browser. It feeds the session socket events,
-//! timer ticks, page events and app calls, and carries out what the session asks.
-//!
-//! User callbacks are called only after every `RefCell` borrow is released, and what they throw
-//! is caught and reported; a callback may call `unsubscribe()` or `close()` from inside itself.
+//! `CasinoRealtime`, the exported class: options in, a manager out, and its methods. The driver
+//! (`driver.rs`) runs the session; this module only converts what the app passes.
 
-use super::host::{OwnedListener, OwnedSocket, OwnedTimer};
+use super::driver::{with, Callbacks, Inner};
+use super::error::{describe, js_type, named, type_error};
+use super::host::now;
 use super::options::{self, Options};
-use crate::session::{Output, Session, SessionError, Status};
-use js_sys::{Array, Date, Error, Function, Promise, Reflect, Uint8Array, JSON};
-use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
-use std::rc::{Rc, Weak};
+use super::page;
+use crate::session::Session;
+use js_sys::{Array, Reflect};
+use std::cell::RefCell;
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
-use web_sys::{MessageEvent, VisibilityState};
 
 #[wasm_bindgen(typescript_custom_section)]
 const REALTIME_TS: &str = r#"
@@ -31,8 +28,18 @@ export interface CacheBatch {
   flushedAt: number;
 }
 
-/** The connection as the UI should show it. */
-export type RealtimeStatus = "connecting" | "connected" | "reconnecting" | "degraded" | "denied" | "closed";
+/**
+ * The manager's state, derived from its channels:
+ * "connected" every channel joined; "connecting" the first joins under way; "reconnecting" a
+ * connection or channel lost and being recovered; "degraded" repeated failures (data may be
+ * stale); "partial" some channels live, others refused or waiting for a token; "awaiting-token"
+ * every channel waits for a fresh token (`setAuth`); "denied" every channel refused (tried again
+ * every few minutes); "closed" after `close()`.
+ */
+export type RealtimeStatus = "connecting" | "connected" | "reconnecting" | "degraded" | "partial" | "awaiting-token" | "denied" | "closed";
+
+/** A channel's state in `stats()`. */
+export type RealtimeChannelState = "joining" | "joined" | "retrying" | "awaiting-token" | "denied";
 
 /** Options of `new CasinoRealtime(options)`. */
 export interface CasinoRealtimeOptions {
@@ -54,9 +61,9 @@ export interface CasinoRealtimeOptions {
   onStatus?: (status: RealtimeStatus) => void;
   /** Dropped events, refused channels, token failures, errors thrown by callbacks. */
   onError?: (error: CasinoRealtimeError) => void;
-  /** Coalescing window: quiet time and longest wait, ms (250 / 500). */
+  /** Coalescing window: quiet time (0-5000) and longest wait (1-10000), ms (250 / 500). */
   batch?: { debounceMs?: number; maxWaitMs?: number };
-  /** Replay filter: identities kept and for how long (10000 / 600000 ms). */
+  /** Replay filter: identities kept (1-1000000) and for how long (1000-86400000 ms) (10000 / 600000). */
   dedup?: { capacity?: number; ttlMs?: number };
   /** Changes to the default cache rules. */
   rules?: RuleOverrides;
@@ -72,273 +79,23 @@ export interface RealtimeStats {
   duplicates: number;
   malformed: number;
   foreignCasino: number;
+  /** Frames dropped unread: not Realtime frames, or over Supabase's 5 MB. */
+  unreadableFrames: number;
   batches: number;
   reconnects: number;
-  channels: Array<{ topic: string; state: "joining" | "joined" | "retrying" | "denied"; lastEventAgeMs: number | null }>;
+  /** Gaps recovered by a replay, and by a resync batch. */
+  replays: number;
+  resyncs: number;
+  channels: Array<{
+    topic: string;
+    state: RealtimeChannelState;
+    /** The server's reason, when refused, retrying after a failure or waiting for a token. */
+    reason: string | null;
+    subscribers: number;
+    lastEventAgeMs: number | null;
+  }>;
 }
 "#;
-
-struct Callbacks {
-    on_batch: Option<Function>,
-    on_status: Option<Function>,
-    on_error: Option<Function>,
-    get_access_token: Option<Function>,
-}
-
-#[derive(Default)]
-struct Host {
-    socket: Option<OwnedSocket>,
-    timer: Option<OwnedTimer>,
-    listeners: Vec<OwnedListener>,
-}
-
-struct Inner {
-    session: RefCell<Session>,
-    host: RefCell<Host>,
-    callbacks: Callbacks,
-    /// Deliveries in the order the session produced them. A callback that re-enters (calls
-    /// `close()`, `subscribe()`) only adds to the queue; the outermost `run` empties it.
-    queue: RefCell<VecDeque<Delivery>>,
-    delivering: Cell<bool>,
-    me: Weak<Inner>,
-}
-
-fn now() -> u64 {
-    Date::now() as u64
-}
-
-/// What to hand user code once no state is borrowed.
-enum Delivery {
-    Batch(String),
-    Status(Status),
-    Error(JsValue),
-    RequestToken(u64),
-}
-
-fn session_error(error: &SessionError) -> JsValue {
-    let js = Error::new(&error.to_string());
-    js.set_name(error.name());
-    if let Some(topic) = error.topic() {
-        let _ = Reflect::set(&js, &"topic".into(), &topic.into());
-    }
-    if let SessionError::InvalidEvent { error, .. } = error {
-        let _ = Reflect::set(&js, &"reason".into(), &error.reason().into());
-        if let Some(field) = error.field() {
-            let _ = Reflect::set(&js, &"field".into(), &field.into());
-        }
-    }
-    js.into()
-}
-
-impl Inner {
-    /// Carries out the session's outputs until it has nothing more to say, then re-arms the
-    /// timer. Callbacks run between rounds, with nothing borrowed.
-    fn run(&self) {
-        loop {
-            self.execute();
-            if self.delivering.get() {
-                // A callback re-entered: the outer run delivers, in order.
-                return;
-            }
-            let next = self.queue.borrow_mut().pop_front();
-            let Some(delivery) = next else { break };
-            self.delivering.set(true);
-            self.deliver(delivery);
-            self.delivering.set(false);
-        }
-        self.arm_timer();
-    }
-
-    /// Carries out the session's socket outputs and queues what is for the app.
-    fn execute(&self) {
-        loop {
-            let outputs = self.session.borrow_mut().drain();
-            if outputs.is_empty() {
-                return;
-            }
-            for output in outputs {
-                let delivery = match output {
-                    Output::Open { url, socket } => {
-                        self.open(&url, socket);
-                        continue;
-                    }
-                    Output::Close { code, reason } => {
-                        if let Some(socket) = self.host.borrow_mut().socket.take() {
-                            socket.close(code, &reason);
-                        }
-                        continue;
-                    }
-                    Output::Send(text) => {
-                        if let Some(socket) = &self.host.borrow().socket {
-                            // A failed send means the socket is going; its close event follows.
-                            let _ = socket.ws.send_with_str(&text);
-                        }
-                        continue;
-                    }
-                    Output::Channel { .. } => continue,
-                    Output::Batch(batch) => Delivery::Batch(batch.to_json()),
-                    Output::Status(status) => Delivery::Status(status),
-                    Output::Error(error) => Delivery::Error(session_error(&error)),
-                    Output::RequestToken { id } => Delivery::RequestToken(id),
-                };
-                self.queue.borrow_mut().push_back(delivery);
-            }
-        }
-    }
-
-    fn open(&self, url: &str, id: u64) {
-        let (open, close, message) = (self.me.clone(), self.me.clone(), self.me.clone());
-        let socket = OwnedSocket::open(
-            url,
-            move |_| {
-                with(&open, |inner| {
-                    inner.session.borrow_mut().socket_opened(id, now())
-                })
-            },
-            move |_| {
-                with(&close, |inner| {
-                    inner.session.borrow_mut().socket_closed(id, now())
-                })
-            },
-            move |event: MessageEvent| {
-                with(&message, |inner| {
-                    let data = event.data();
-                    let mut session = inner.session.borrow_mut();
-                    match data.as_string() {
-                        Some(text) => session.text_frame(id, &text, now()),
-                        None => session.binary_frame(id, &Uint8Array::new(&data).to_vec(), now()),
-                    }
-                })
-            },
-        );
-        match socket {
-            Ok(socket) => self.host.borrow_mut().socket = Some(socket),
-            // An invalid URL, or a page that may not open it (mixed content): say so, and treat
-            // it as a lost socket, which retries with backoff.
-            Err(thrown) => {
-                let error = Error::new(&format!("cannot open a WebSocket to {url}"));
-                error.set_name("ProtocolError");
-                let _ = Reflect::set(&error, &"cause".into(), &thrown);
-                self.queue
-                    .borrow_mut()
-                    .push_back(Delivery::Error(error.into()));
-                self.session.borrow_mut().socket_closed(id, now());
-            }
-        }
-    }
-
-    fn arm_timer(&self) {
-        let deadline = self.session.borrow().deadline();
-        let mut host = self.host.borrow_mut();
-        host.timer = deadline.map(|at| {
-            let me = self.me.clone();
-            OwnedTimer::after(at.saturating_sub(now()) as f64, move || {
-                with(&me, |inner| inner.session.borrow_mut().tick(now()))
-            })
-        });
-    }
-
-    /// Calls user code; what it throws is reported to `onError` (or the console, if `onError`
-    /// itself threw).
-    fn call(
-        &self,
-        callback: Option<&Function>,
-        arg: &JsValue,
-        is_on_error: bool,
-    ) -> Option<JsValue> {
-        let callback = callback?;
-        match callback.call1(&JsValue::UNDEFINED, arg) {
-            Ok(value) => Some(value),
-            Err(thrown) if is_on_error => {
-                console_error(&thrown);
-                None
-            }
-            Err(thrown) => {
-                let error = Error::new("a CasinoRealtime callback threw");
-                error.set_name("CallbackError");
-                let _ = Reflect::set(&error, &"cause".into(), &thrown);
-                self.call(self.callbacks.on_error.as_ref(), &error.into(), true);
-                None
-            }
-        }
-    }
-
-    fn deliver(&self, delivery: Delivery) {
-        match delivery {
-            Delivery::Batch(json) => {
-                let batch = JSON::parse(&json).unwrap_or(JsValue::NULL);
-                self.call(self.callbacks.on_batch.as_ref(), &batch, false);
-            }
-            Delivery::Status(status) => {
-                self.call(
-                    self.callbacks.on_status.as_ref(),
-                    &status.as_str().into(),
-                    false,
-                );
-            }
-            Delivery::Error(error) => {
-                self.call(self.callbacks.on_error.as_ref(), &error, true);
-            }
-            Delivery::RequestToken(id) => self.request_token(id),
-        }
-    }
-
-    fn request_token(&self, id: u64) {
-        let Some(get) = self.callbacks.get_access_token.as_ref() else {
-            let reason = "the token expired and there is no getAccessToken option".into();
-            self.session
-                .borrow_mut()
-                .token_result(id, Err(reason), now());
-            return;
-        };
-        let result = match get.call0(&JsValue::UNDEFINED) {
-            Ok(value) => value,
-            Err(thrown) => Promise::reject(&thrown).into(),
-        };
-        let promise = Promise::resolve(&result);
-        let (ok, err) = (self.me.clone(), self.me.clone());
-        let on_ok = Closure::once_into_js(move |token: JsValue| {
-            let token = token
-                .as_string()
-                .ok_or_else(|| "getAccessToken gave no token".to_owned());
-            with(&ok, |inner| {
-                inner.session.borrow_mut().token_result(id, token, now())
-            });
-        });
-        let on_err = Closure::once_into_js(move |thrown: JsValue| {
-            let reason = thrown
-                .dyn_ref::<Error>()
-                .map(|e| String::from(e.message()))
-                .or_else(|| thrown.as_string())
-                .unwrap_or_else(|| "getAccessToken failed".into());
-            with(&err, |inner| {
-                inner
-                    .session
-                    .borrow_mut()
-                    .token_result(id, Err(reason), now())
-            });
-        });
-        if let Ok(then) =
-            Reflect::get(&promise, &"then".into()).and_then(|t| t.dyn_into::<Function>())
-        {
-            let _ = then.call2(&promise, &on_ok, &on_err);
-        }
-    }
-}
-
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_namespace = console, js_name = error)]
-    fn console_error(value: &JsValue);
-}
-
-/// Runs `f` on the manager if it is still alive, then carries out what it caused.
-fn with(me: &Weak<Inner>, f: impl FnOnce(&Inner)) {
-    if let Some(inner) = me.upgrade() {
-        f(&inner);
-        inner.run();
-    }
-}
 
 #[wasm_bindgen]
 extern "C" {
@@ -362,6 +119,38 @@ pub struct CasinoRealtime {
     inner: Rc<Inner>,
 }
 
+/// `subscribe()`'s `resourceId`, checked.
+fn resource_id(options: &JsValue) -> Result<Option<String>, JsValue> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(None);
+    }
+    if !options.is_object() {
+        let got = js_type(options);
+        return Err(type_error(&format!(
+            "subscribe: pass {{ resourceId }} or nothing, got {got}"
+        )));
+    }
+    let value = Reflect::get(options, &"resourceId".into()).map_err(|thrown| {
+        type_error(&format!(
+            "subscribe: reading 'resourceId' threw: {}",
+            describe(&thrown)
+        ))
+    })?;
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    match value.as_string() {
+        Some(id) if !id.is_empty() && !id.contains(':') => Ok(Some(id)),
+        Some(_) => Err(type_error(
+            "subscribe: 'resourceId' must be non-empty and without ':'",
+        )),
+        None => Err(type_error(&format!(
+            "subscribe: 'resourceId' must be a string, got {}",
+            js_type(&value)
+        ))),
+    }
+}
+
 #[wasm_bindgen]
 impl CasinoRealtime {
     /// Creates the manager; nothing connects until the first `subscribe()`. Throws
@@ -382,25 +171,26 @@ impl CasinoRealtime {
             on_error,
         } = options::read(options)?;
         let seed = (js_sys::Math::random() * 9_007_199_254_740_991.0) as u64;
-        let needs_token = access_token.is_none() && get_access_token.is_some();
-        let mut session = Session::new(session, rules, dedup, batch, access_token, seed);
-        if needs_token {
-            session.request_token_first(now());
-        }
-        let inner = Rc::new_cyclic(|me| Inner {
-            session: RefCell::new(session),
-            host: RefCell::new(Host::default()),
-            callbacks: Callbacks {
+        let token_source = get_access_token.is_some();
+        let session = Session::new(
+            session,
+            rules,
+            dedup,
+            batch,
+            access_token,
+            token_source,
+            seed,
+        );
+        let inner = Inner::new(
+            session,
+            Callbacks {
                 on_batch,
                 on_status,
                 on_error,
                 get_access_token,
             },
-            queue: RefCell::new(VecDeque::new()),
-            delivering: Cell::new(false),
-            me: me.clone(),
-        });
-        inner.host.borrow_mut().listeners = page_listeners(&inner.me);
+        );
+        inner.host.borrow_mut().listeners = page::listeners(&inner.me);
         inner.run();
         Ok(CasinoRealtime { inner })
     }
@@ -408,46 +198,57 @@ impl CasinoRealtime {
     /// Subscribes to the casino's list feed, or to the detail channel of `resourceId`, and
     /// returns a function that ends the subscription (safe to call twice, fits a React effect
     /// cleanup). Two subscriptions to one channel share its join; it is left a second after the
-    /// last ends. If the returned function is garbage-collected uncalled, the subscription
-    /// lasts until `close()`.
+    /// last ends. The returned function keeps the manager alive until it is called, so a manager
+    /// held only through it keeps delivering. Throws `ClosedError` after `close()`, and a
+    /// `TypeError` for options that are not `{ resourceId?: string }`.
     #[wasm_bindgen(unchecked_return_type = "() => void")]
-    pub fn subscribe(&self, options: Option<SubscribeOptions>) -> Result<JsValue, JsValue> {
-        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
-        let resource = match Reflect::get(&options, &"resourceId".into()) {
-            Ok(v) if v.is_undefined() || v.is_null() => None,
-            Ok(v) => Some(v.as_string().ok_or_else(|| {
-                JsValue::from(Error::new("subscribe: 'resourceId' must be a string"))
-            })?),
-            Err(_) => None,
-        };
-        if resource
-            .as_deref()
-            .is_some_and(|r| r.is_empty() || r.contains(':'))
-        {
-            return Err(
-                Error::new("subscribe: 'resourceId' must be non-empty and without ':'").into(),
-            );
-        }
+    pub fn subscribe(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "SubscribeOptions")] options: &JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let resource = resource_id(options)?;
         let id = self
             .inner
             .session
             .borrow_mut()
             .subscribe(resource.as_deref(), now());
+        let Some(id) = id else {
+            return Err(named(
+                "ClosedError",
+                "subscribe: this CasinoRealtime was closed; create a new one",
+            ));
+        };
         self.inner.run();
-        let me = Rc::downgrade(&self.inner);
+        let keep = RefCell::new(Some(self.inner.clone()));
         let unsubscribe = Closure::<dyn FnMut()>::new(move || {
-            with(&me, |inner| {
-                inner.session.borrow_mut().unsubscribe(id, now())
-            });
+            // Taken out first: the manager may be dropped when this was its last holder.
+            let inner = keep.borrow_mut().take();
+            if let Some(inner) = inner {
+                with(&inner.me, |inner| {
+                    inner.session.borrow_mut().unsubscribe(id, now())
+                });
+            }
         });
         Ok(unsubscribe.into_js_value())
     }
 
-    /// A new access token (after the app refreshed its session): joined channels get it at once.
+    /// A new access token (after the app refreshed its session): joined channels get it at
+    /// once, and channels waiting for a token or refused join again with it. Throws a
+    /// `TypeError` for anything but a string.
     #[wasm_bindgen(js_name = setAuth)]
-    pub fn set_auth(&self, token: String) {
-        self.inner.session.borrow_mut().set_auth(token);
+    pub fn set_auth(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] token: &JsValue,
+    ) -> Result<(), JsValue> {
+        let token = token.as_string().ok_or_else(|| {
+            type_error(&format!(
+                "setAuth: the token must be a string, got {}",
+                js_type(token)
+            ))
+        })?;
+        self.inner.session.borrow_mut().set_auth(token, now());
         self.inner.run();
+        Ok(())
     }
 
     /// Delivers the pending batch now.
@@ -469,75 +270,53 @@ impl CasinoRealtime {
         let stats = session.stats(now());
         let p = stats.pipeline;
         let out = js_sys::Object::new();
-        let set = |k: &str, v: JsValue| {
-            let _ = Reflect::set(&out, &k.into(), &v);
+        let set = |target: &js_sys::Object, k: &str, v: JsValue| {
+            let _ = Reflect::set(target, &k.into(), &v);
         };
-        set("status", session.status().as_str().into());
+        set(&out, "status", session.status().as_str().into());
         for (key, value) in [
             ("eventsReceived", p.received),
             ("applied", p.applied),
             ("duplicates", p.duplicates),
             ("malformed", p.malformed),
             ("foreignCasino", p.foreign_casino),
+            ("unreadableFrames", stats.unreadable_frames),
             ("batches", p.batches),
             ("reconnects", stats.reconnects),
+            ("replays", stats.replays),
+            ("resyncs", stats.resyncs),
         ] {
-            set(key, (value as f64).into());
+            set(&out, key, (value as f64).into());
         }
         let channels = Array::new();
-        for (topic, state, age) in stats.channels {
+        for channel in stats.channels {
             let c = js_sys::Object::new();
-            let _ = Reflect::set(&c, &"topic".into(), &topic.into());
-            let _ = Reflect::set(&c, &"state".into(), &state.as_str().into());
-            let _ = Reflect::set(
+            set(&c, "topic", channel.topic.into());
+            set(&c, "state", channel.state.as_str().into());
+            set(
                 &c,
-                &"lastEventAgeMs".into(),
-                &age.map_or(JsValue::NULL, |a| (a as f64).into()),
+                "reason",
+                channel.reason.map_or(JsValue::NULL, Into::into),
+            );
+            set(&c, "subscribers", f64::from(channel.subscribers).into());
+            set(
+                &c,
+                "lastEventAgeMs",
+                channel
+                    .last_event_age_ms
+                    .map_or(JsValue::NULL, |a| (a as f64).into()),
             );
             channels.push(&c);
         }
-        set("channels", channels.into());
+        set(&out, "channels", channels.into());
         out.into()
     }
 
-    /// Delivers what is pending, leaves everything and closes the socket. Final.
+    /// Delivers what is pending, leaves everything and closes the socket, then removes every
+    /// listener and the timer. Final: later calls do nothing, and `subscribe()` throws.
     pub fn close(&self) {
         self.inner.session.borrow_mut().close(now());
         self.inner.run();
-        let mut host = self.inner.host.borrow_mut();
-        host.timer = None;
-        host.listeners.clear();
+        self.inner.release();
     }
-}
-
-/// `online`, `offline` and `visibilitychange`, so a lost connection is retried the moment the
-/// terminal is back.
-fn page_listeners(me: &Weak<Inner>) -> Vec<OwnedListener> {
-    let Some(window) = web_sys::window() else {
-        return Vec::new();
-    };
-    let mut listeners = Vec::new();
-    for (kind, online) in [("online", true), ("offline", false)] {
-        let me = me.clone();
-        if let Ok(l) = OwnedListener::new(window.clone().into(), kind, move |_| {
-            with(&me, |inner| {
-                inner.session.borrow_mut().set_online(online, now())
-            })
-        }) {
-            listeners.push(l);
-        }
-    }
-    if let Some(document) = window.document() {
-        let me = me.clone();
-        let doc = document.clone();
-        if let Ok(l) = OwnedListener::new(document.into(), "visibilitychange", move |_| {
-            let visible = doc.visibility_state() == VisibilityState::Visible;
-            with(&me, |inner| {
-                inner.session.borrow_mut().set_visible(visible, now())
-            })
-        }) {
-            listeners.push(l);
-        }
-    }
-    listeners
 }

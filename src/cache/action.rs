@@ -178,6 +178,14 @@ impl CacheAction {
         }
     }
 
+    /// Sets the event time a data write is ordered by (invalidations have none).
+    pub fn set_at(&mut self, time: i64) {
+        if let CacheAction::SetQueryData { at, .. } | CacheAction::MergeQueryData { at, .. } = self
+        {
+            *at = time;
+        }
+    }
+
     /// Writes the action as the JS `CacheAction` object (the event time stays on this side).
     pub fn write(&self, w: &mut Writer<'_>) {
         w.open('{');

@@ -52,6 +52,15 @@ impl Default for Backoff {
 }
 
 impl Backoff {
+    /// Ceilings from `base_ms` doubling to `cap_ms`, never shorter than `floor_ms`.
+    pub const fn new(base_ms: u64, cap_ms: u64, floor_ms: u64) -> Self {
+        Backoff {
+            base_ms,
+            cap_ms,
+            floor_ms,
+        }
+    }
+
     /// The wait before attempt `attempt` (0 for the first retry).
     pub fn delay(&self, attempt: u32, rng: &mut Rng) -> u64 {
         let ceiling = self
@@ -62,13 +71,16 @@ impl Backoff {
     }
 }
 
-/// What to do after a join failed or a joined channel was closed by the server.
+/// What to do after a join failed or a joined channel was closed by the server. A denial is not
+/// forever either: the session tries again on a long backoff (see `SessionConfig`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
-    /// The server will not change its mind: stop, report `denied`.
+    /// Refused (a policy, a token): report `denied`, try again rarely.
     Denied,
     /// The token expired: get a fresh one from the app, then rejoin.
     RefreshToken,
+    /// A rate limit: Supabase's are averages over a minute, so wait at least that long.
+    RateLimited,
     /// Try again later.
     Retry,
 }
@@ -97,8 +109,18 @@ pub fn classify(reason: &str) -> Verdict {
             .windows(needle.len())
             .any(|w| w == needle.as_bytes())
     };
+    const RATE_LIMITED: &[&str] = &[
+        "Too many messages per second",
+        "Too many presence messages per second",
+        "Client presence rate limit exceeded",
+        "ClientJoinRateLimitReached",
+        "ConnectionRateLimitReached",
+        "ChannelRateLimitReached",
+    ];
     if has("Token has expired") || has("Token expiration time is invalid") {
         Verdict::RefreshToken
+    } else if RATE_LIMITED.iter().any(|r| reason.starts_with(r)) {
+        Verdict::RateLimited
     } else if DENIED.iter().any(|d| reason.starts_with(d)) {
         Verdict::Denied
     } else {
@@ -161,16 +183,19 @@ mod tests {
                 Verdict::RefreshToken,
             ),
             ("Token has expired 3 seconds ago", Verdict::RefreshToken),
-            ("ChannelRateLimitReached: Too many channels", Verdict::Retry),
+            (
+                "ChannelRateLimitReached: Too many channels",
+                Verdict::RateLimited,
+            ),
             (
                 "ClientJoinRateLimitReached: Too many joins per second",
-                Verdict::Retry,
+                Verdict::RateLimited,
             ),
             (
                 "RealtimeRestarting: Realtime is restarting, please standby",
                 Verdict::Retry,
             ),
-            ("Too many messages per second", Verdict::Retry),
+            ("Too many messages per second", Verdict::RateLimited),
             ("Unknown Error on Channel", Verdict::Retry),
             ("join crashed", Verdict::Retry),
         ] {

@@ -1,94 +1,27 @@
-//! The session's configuration, its outputs and the states it reports.
+//! What the session reports: its outputs, the manager's and the channels' states, errors, counts.
 
-use super::retry::Backoff;
 use crate::batch::CacheBatch;
 use crate::catalog::{EventError, Uuid};
-use crate::protocol::Vsn;
+use crate::pipeline::PipelineStats;
 use std::fmt;
 
-/// How to reach the server and how patient to be.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SessionConfig {
-    /// `ws(s)://<host>/realtime/v1` (`/websocket` is added unless present).
-    pub url: String,
-    /// The project's API key, sent as `apikey` at connect.
-    pub api_key: String,
-    /// The casino whose channels are joined; events naming another casino are dropped.
-    pub casino_id: Uuid,
-    /// Join private channels (RLS decides joins; replay is possible).
-    pub private: bool,
-    /// The serializer.
-    pub vsn: Vsn,
-    /// Heartbeat period; a heartbeat unanswered for as long means the connection is dead.
-    pub heartbeat_ms: u64,
-    /// How long a join may take before it is abandoned and retried.
-    pub join_timeout_ms: u64,
-    /// How long a channel stays joined after its last subscriber left (React StrictMode's
-    /// mount-unmount-mount does not churn the socket).
-    pub leave_grace_ms: u64,
-    /// Reconnect and rejoin timing.
-    pub backoff: Backoff,
-    /// Consecutive failures after which the status says `degraded`.
-    pub degraded_after: u32,
-    /// Messages asked for in a replay (Supabase allows 25); a replay that fills it is followed
-    /// by a resync, since more may have been missed.
-    pub replay_limit: u32,
-    /// Gaps longer than this are not replayed (Supabase keeps 72 h) but resynced.
-    pub replay_window_ms: u64,
-}
-
-impl SessionConfig {
-    /// Defaults from docs/protocol.md §6 and docs/design.md for this server, key and casino.
-    pub fn new(url: &str, api_key: &str, casino_id: Uuid) -> Self {
-        SessionConfig {
-            url: url.to_owned(),
-            api_key: api_key.to_owned(),
-            casino_id,
-            private: true,
-            vsn: Vsn::V2,
-            heartbeat_ms: 25_000,
-            join_timeout_ms: 10_000,
-            leave_grace_ms: 1_000,
-            backoff: Backoff::default(),
-            degraded_after: 3,
-            replay_limit: 25,
-            replay_window_ms: 72 * 3600 * 1000,
-        }
-    }
-
-    /// The socket URL with `apikey` and `vsn`.
-    pub fn socket_url(&self) -> String {
-        let base = self.url.trim_end_matches('/');
-        let base = if base.ends_with("/websocket") {
-            base.to_owned()
-        } else {
-            format!("{base}/websocket")
-        };
-        let separator = if base.contains('?') { '&' } else { '?' };
-        let mut key = String::new();
-        for b in self.api_key.bytes() {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                key.push(b as char);
-            } else {
-                key.push_str(&format!("%{b:02X}"));
-            }
-        }
-        format!("{base}{separator}apikey={key}&vsn={}", self.vsn.as_str())
-    }
-}
-
-/// The connection's state, as the app sees it.
+/// The manager's state, as the app should show it. Derived from the socket and the channels'
+/// states after every input, never stored beside them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
-    /// Not connected yet (nothing subscribed, or the first attempt is under way).
+    /// Not connected yet: nothing subscribed, or the first joins are under way.
     Connecting,
-    /// Connected, channels joined or joining.
+    /// Every subscribed channel is joined.
     Connected,
-    /// The connection was lost; retrying.
+    /// A connection or a channel was lost; retrying.
     Reconnecting,
     /// Repeated failures: still retrying, but the UI should say data may be stale.
     Degraded,
-    /// The server refused a channel for good (wrong casino, role, token).
+    /// Some channels are joined and live, others are refused or wait for a token.
+    Partial,
+    /// Every channel waits for a fresh token (`setAuth`, or `getAccessToken` retried).
+    AwaitingToken,
+    /// Every channel is refused (wrong casino, role, token); retried rarely.
     Denied,
     /// `close()` was called.
     Closed,
@@ -102,22 +35,26 @@ impl Status {
             Status::Connected => "connected",
             Status::Reconnecting => "reconnecting",
             Status::Degraded => "degraded",
+            Status::Partial => "partial",
+            Status::AwaitingToken => "awaiting-token",
             Status::Denied => "denied",
             Status::Closed => "closed",
         }
     }
 }
 
-/// A channel's state.
+/// A channel's state, as `stats()` shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChannelState {
-    /// Join sent, no reply yet.
+    /// Not joined yet, or its join is under way.
     Joining,
     /// Joined: events flow.
     Joined,
-    /// Waiting to join again (after a failure, a loss or a refresh).
+    /// Lost or failed: joins again when its backoff or the connection allows.
     Retrying,
-    /// Refused for good.
+    /// The token expired: waits for a fresh one.
+    AwaitingToken,
+    /// Refused by the server (its reason is in the stats); tried again rarely.
     Denied,
 }
 
@@ -128,6 +65,7 @@ impl ChannelState {
             ChannelState::Joining => "joining",
             ChannelState::Joined => "joined",
             ChannelState::Retrying => "retrying",
+            ChannelState::AwaitingToken => "awaiting-token",
             ChannelState::Denied => "denied",
         }
     }
@@ -152,19 +90,20 @@ pub enum SessionError {
         /// The casino it named.
         casino_id: Uuid,
     },
-    /// A frame could not be read and was dropped.
+    /// A frame could not be read, or was too large, and was dropped.
     BadFrame {
         /// Why.
         reason: String,
     },
-    /// The server refused a channel for good.
+    /// The server refused a channel.
     Denied {
         /// The channel.
         topic: String,
         /// The server's reason.
         reason: String,
     },
-    /// The app's `getAccessToken` failed or gave nothing.
+    /// No usable token: `getAccessToken` failed, gave nothing or gave the expired token back,
+    /// or there is no `getAccessToken` and the token expired.
     Token {
         /// Why.
         reason: String,
@@ -215,7 +154,7 @@ impl fmt::Display for SessionError {
             }
             SessionError::BadFrame { reason } => write!(f, "unreadable frame dropped: {reason}"),
             SessionError::Denied { topic, reason } => write!(f, "{topic} refused: {reason}"),
-            SessionError::Token { reason } => write!(f, "getAccessToken failed: {reason}"),
+            SessionError::Token { reason } => write!(f, "no usable access token: {reason}"),
         }
     }
 }
@@ -239,17 +178,10 @@ pub enum Output {
     },
     /// Send a text frame.
     Send(String),
-    /// Hand this batch to `onBatch`.
+    /// Hand this batch to `onBatch`. Its `opened_at`/`flushed_at` are wall-clock ms.
     Batch(CacheBatch),
-    /// The overall status changed.
+    /// The manager's status changed.
     Status(Status),
-    /// A channel's state changed.
-    Channel {
-        /// The channel.
-        topic: String,
-        /// Its new state.
-        state: ChannelState,
-    },
     /// Report to `onError`.
     Error(SessionError),
     /// Call the app's `getAccessToken()` and pass the result to `token_result` with this id.
@@ -257,4 +189,36 @@ pub enum Output {
         /// Identifies the request.
         id: u64,
     },
+}
+
+/// One channel in `stats()`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelStats {
+    /// `realtime:{casino_id}[:{resource_id}]`.
+    pub topic: String,
+    /// Its state.
+    pub state: ChannelState,
+    /// Why it is refused, retrying or waiting, when the server said.
+    pub reason: Option<String>,
+    /// Subscriptions holding it (0 during the leave grace).
+    pub subscribers: u32,
+    /// Ms since its last event, if it had one.
+    pub last_event_age_ms: Option<u64>,
+}
+
+/// Counts for `stats()`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SessionStats {
+    /// Events through the pipeline.
+    pub pipeline: PipelineStats,
+    /// Frames dropped because they could not be read or were too large.
+    pub unreadable_frames: u64,
+    /// Connections opened after the first.
+    pub reconnects: u64,
+    /// Gaps recovered by a replay.
+    pub replays: u64,
+    /// Gaps covered by a resync.
+    pub resyncs: u64,
+    /// Per channel.
+    pub channels: Vec<ChannelStats>,
 }

@@ -1,0 +1,300 @@
+//! The session executed in a page: feeds it socket events, timer ticks, page events and app
+//! calls, and carries out what it asks.
+//!
+//! User callbacks are called only after every `RefCell` borrow is released, and what they throw
+//! is caught and reported; a callback may call `unsubscribe()` or `close()` from inside itself.
+
+use super::error::{describe, named};
+use super::host::{now, OwnedListener, OwnedSocket, OwnedTimer};
+use crate::session::{Output, Session, SessionError, Status, MAX_FRAME_BYTES};
+use js_sys::{ArrayBuffer, Function, JsString, Promise, Reflect, Uint8Array, JSON};
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::{Rc, Weak};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::MessageEvent;
+
+pub(crate) struct Callbacks {
+    pub on_batch: Option<Function>,
+    pub on_status: Option<Function>,
+    pub on_error: Option<Function>,
+    pub get_access_token: Option<Function>,
+}
+
+#[derive(Default)]
+pub(crate) struct Host {
+    pub socket: Option<OwnedSocket>,
+    pub timer: Option<OwnedTimer>,
+    pub listeners: Vec<OwnedListener>,
+}
+
+pub(crate) struct Inner {
+    pub session: RefCell<Session>,
+    pub host: RefCell<Host>,
+    pub callbacks: Callbacks,
+    /// Deliveries in the order the session produced them. A callback that re-enters (calls
+    /// `close()`, `subscribe()`) only adds to the queue; the outermost `run` empties it.
+    queue: RefCell<VecDeque<Delivery>>,
+    delivering: Cell<bool>,
+    pub me: Weak<Inner>,
+}
+
+/// What to hand user code once no state is borrowed.
+enum Delivery {
+    Batch(String),
+    Status(Status),
+    Error(JsValue),
+    RequestToken(u64),
+}
+
+fn session_error(error: &SessionError) -> JsValue {
+    let js = named(error.name(), &error.to_string());
+    if let Some(topic) = error.topic() {
+        let _ = Reflect::set(&js, &"topic".into(), &topic.into());
+    }
+    if let SessionError::InvalidEvent { error, .. } = error {
+        let _ = Reflect::set(&js, &"reason".into(), &error.reason().into());
+        if let Some(field) = error.field() {
+            let _ = Reflect::set(&js, &"field".into(), &field.into());
+        }
+    }
+    if let SessionError::Denied { reason, .. } = error {
+        let _ = Reflect::set(&js, &"reason".into(), &reason.as_str().into());
+    }
+    js
+}
+
+impl Inner {
+    pub fn new(session: Session, callbacks: Callbacks) -> Rc<Inner> {
+        let inner = Rc::new_cyclic(|me: &Weak<Inner>| Inner {
+            session: RefCell::new(session),
+            host: RefCell::new(Host::default()),
+            callbacks,
+            queue: RefCell::new(VecDeque::new()),
+            delivering: Cell::new(false),
+            me: me.clone(),
+        });
+        let me = inner.me.clone();
+        inner.host.borrow_mut().timer = Some(OwnedTimer::new(move || {
+            if let Some(inner) = me.upgrade() {
+                if let Some(timer) = inner.host.borrow_mut().timer.as_mut() {
+                    timer.fired();
+                }
+                inner.session.borrow_mut().tick(now());
+                inner.run();
+            }
+        }));
+        inner
+    }
+
+    /// Carries out the session's outputs until it has nothing more to say, then re-arms the
+    /// timer. Callbacks run between rounds, with nothing borrowed.
+    pub fn run(&self) {
+        loop {
+            self.execute();
+            if self.delivering.get() {
+                // A callback re-entered: the outer run delivers, in order.
+                return;
+            }
+            let next = self.queue.borrow_mut().pop_front();
+            let Some(delivery) = next else { break };
+            self.delivering.set(true);
+            self.deliver(delivery);
+            self.delivering.set(false);
+        }
+        let deadline = self.session.borrow().deadline();
+        if let Some(timer) = self.host.borrow_mut().timer.as_mut() {
+            timer.arm(deadline, now().mono);
+        }
+    }
+
+    /// Carries out the session's socket outputs and queues what is for the app.
+    fn execute(&self) {
+        loop {
+            let outputs = self.session.borrow_mut().drain();
+            if outputs.is_empty() {
+                return;
+            }
+            for output in outputs {
+                let delivery = match output {
+                    Output::Open { url, socket } => {
+                        self.open(&url, socket);
+                        continue;
+                    }
+                    Output::Close { code, reason } => {
+                        if let Some(socket) = self.host.borrow_mut().socket.take() {
+                            socket.close(code, &reason);
+                        }
+                        continue;
+                    }
+                    Output::Send(text) => {
+                        if let Some(socket) = &self.host.borrow().socket {
+                            // A failed send means the socket is going; its close event follows.
+                            let _ = socket.ws.send_with_str(&text);
+                        }
+                        continue;
+                    }
+                    Output::Batch(batch) => Delivery::Batch(batch.to_json()),
+                    Output::Status(status) => Delivery::Status(status),
+                    Output::Error(error) => Delivery::Error(session_error(&error)),
+                    Output::RequestToken { id } => Delivery::RequestToken(id),
+                };
+                self.queue.borrow_mut().push_back(delivery);
+            }
+        }
+    }
+
+    fn open(&self, url: &str, id: u64) {
+        let (open, close, message) = (self.me.clone(), self.me.clone(), self.me.clone());
+        let socket = OwnedSocket::open(
+            url,
+            move |_| {
+                with(&open, |inner| {
+                    inner.session.borrow_mut().socket_opened(id, now())
+                })
+            },
+            move |_| {
+                with(&close, |inner| {
+                    inner.session.borrow_mut().socket_closed(id, now())
+                })
+            },
+            move |event: MessageEvent| with(&message, |inner| inner.frame(id, &event.data())),
+        );
+        match socket {
+            Ok(socket) => self.host.borrow_mut().socket = Some(socket),
+            // An invalid URL, or a page that may not open it (mixed content): say so, and treat
+            // it as a lost socket, which retries with backoff.
+            Err(thrown) => {
+                let error = named(
+                    "ProtocolError",
+                    &format!("cannot open a WebSocket to {url}"),
+                );
+                let _ = Reflect::set(&error, &"cause".into(), &thrown);
+                self.queue.borrow_mut().push_back(Delivery::Error(error));
+                self.session.borrow_mut().socket_closed(id, now());
+            }
+        }
+    }
+
+    /// A frame, refused unread when it is larger than Supabase allows: it is never copied into
+    /// wasm memory. A text frame's UTF-16 length bounds its UTF-8 size from below.
+    fn frame(&self, socket: u64, data: &JsValue) {
+        let mut session = self.session.borrow_mut();
+        if let Some(text) = data.dyn_ref::<JsString>() {
+            let units = text.length() as usize;
+            if units > MAX_FRAME_BYTES {
+                return session.frame_refused(socket, units, now());
+            }
+            let text = String::from(text);
+            session.text_frame(socket, &text, now());
+        } else if let Some(buffer) = data.dyn_ref::<ArrayBuffer>() {
+            let bytes = buffer.byte_length() as usize;
+            if bytes > MAX_FRAME_BYTES {
+                return session.frame_refused(socket, bytes, now());
+            }
+            session.binary_frame(socket, &Uint8Array::new(buffer).to_vec(), now());
+        }
+    }
+
+    /// Calls user code; what it throws is reported to `onError` (or the console, if `onError`
+    /// itself threw).
+    fn call(
+        &self,
+        callback: Option<&Function>,
+        arg: &JsValue,
+        is_on_error: bool,
+    ) -> Option<JsValue> {
+        let callback = callback?;
+        match callback.call1(&JsValue::UNDEFINED, arg) {
+            Ok(value) => Some(value),
+            Err(thrown) if is_on_error => {
+                console_error(&thrown);
+                None
+            }
+            Err(thrown) => {
+                let error = named("CallbackError", "a CasinoRealtime callback threw");
+                let _ = Reflect::set(&error, &"cause".into(), &thrown);
+                self.call(self.callbacks.on_error.as_ref(), &error, true);
+                None
+            }
+        }
+    }
+
+    fn deliver(&self, delivery: Delivery) {
+        match delivery {
+            Delivery::Batch(json) => {
+                let batch = JSON::parse(&json).unwrap_or(JsValue::NULL);
+                self.call(self.callbacks.on_batch.as_ref(), &batch, false);
+            }
+            Delivery::Status(status) => {
+                self.call(
+                    self.callbacks.on_status.as_ref(),
+                    &status.as_str().into(),
+                    false,
+                );
+            }
+            Delivery::Error(error) => {
+                self.call(self.callbacks.on_error.as_ref(), &error, true);
+            }
+            Delivery::RequestToken(id) => self.request_token(id),
+        }
+    }
+
+    /// Calls `getAccessToken` and hands its answer, whatever it is, to the session.
+    fn request_token(&self, id: u64) {
+        let Some(get) = self.callbacks.get_access_token.as_ref() else {
+            return;
+        };
+        let result = match get.call0(&JsValue::UNDEFINED) {
+            Ok(value) => value,
+            Err(thrown) => Promise::reject(&thrown).into(),
+        };
+        let promise = Promise::resolve(&result);
+        let (ok, err) = (self.me.clone(), self.me.clone());
+        let on_ok = Closure::once_into_js(move |token: JsValue| {
+            let token = token
+                .as_string()
+                .ok_or_else(|| "getAccessToken gave no token".to_owned());
+            with(&ok, |inner| {
+                inner.session.borrow_mut().token_result(id, token, now())
+            });
+        });
+        let on_err = Closure::once_into_js(move |thrown: JsValue| {
+            let reason = format!("getAccessToken failed: {}", describe(&thrown));
+            with(&err, |inner| {
+                inner
+                    .session
+                    .borrow_mut()
+                    .token_result(id, Err(reason), now())
+            });
+        });
+        if let Ok(then) =
+            Reflect::get(&promise, &"then".into()).and_then(|t| t.dyn_into::<Function>())
+        {
+            let _ = then.call2(&promise, &on_ok, &on_err);
+        }
+    }
+
+    /// Lets go of the socket, the timer and the listeners (after `close()`).
+    pub fn release(&self) {
+        let mut host = self.host.borrow_mut();
+        host.socket = None;
+        host.timer = None;
+        host.listeners.clear();
+    }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = console, js_name = error)]
+    fn console_error(value: &JsValue);
+}
+
+/// Runs `f` on the manager if it is still alive, then carries out what it caused.
+pub(crate) fn with(me: &Weak<Inner>, f: impl FnOnce(&Inner)) {
+    if let Some(inner) = me.upgrade() {
+        f(&inner);
+        inner.run();
+    }
+}

@@ -1,0 +1,109 @@
+//! How to reach the server and how patient to be.
+
+use super::retry::Backoff;
+use crate::catalog::Uuid;
+use crate::protocol::Vsn;
+
+/// The session's settings. [`SessionConfig::new`] gives the defaults; every duration is in ms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionConfig {
+    /// `ws(s)://<host>/realtime/v1` (`/websocket` is added unless present).
+    pub url: String,
+    /// The project's API key, sent as `apikey` at connect.
+    pub api_key: String,
+    /// The casino whose channels are joined; events naming another casino are dropped.
+    pub casino_id: Uuid,
+    /// Join private channels (RLS decides joins; replay is possible).
+    pub private: bool,
+    /// The serializer.
+    pub vsn: Vsn,
+    /// Heartbeat period; a heartbeat unanswered for as long means the connection is dead.
+    pub heartbeat_ms: u64,
+    /// How long a probe heartbeat (after a wake, a resumed page) may go unanswered.
+    pub probe_timeout_ms: u64,
+    /// How long a join may wait for its reply. Every reply to a join on the socket restarts the
+    /// wait of the others, because the server answers failed joins one at a time, late.
+    pub join_timeout_ms: u64,
+    /// How long a channel stays joined after its last subscriber left (React StrictMode's
+    /// mount-unmount-mount does not churn the socket).
+    pub leave_grace_ms: u64,
+    /// Reconnect and rejoin timing after ordinary failures.
+    pub backoff: Backoff,
+    /// Rejoin timing after a rate limit (Supabase's limits are averages over a minute).
+    pub rate_limit_backoff: Backoff,
+    /// Rejoin timing after a refusal: Supabase also answers `Unauthorized` when it could not
+    /// evaluate the policies, so a refused channel is tried again, rarely.
+    pub refused_backoff: Backoff,
+    /// Timing of `getAccessToken` calls that failed or gave back the expired token.
+    pub token_backoff: Backoff,
+    /// A connection or join that held this long resets its failure count.
+    pub stable_after_ms: u64,
+    /// Consecutive failures after which the status says `degraded`.
+    pub degraded_after: u32,
+    /// Messages asked for in a replay (Supabase allows 25).
+    pub replay_limit: u32,
+    /// Gaps longer than this are not replayed (Supabase keeps 72 h) but resynced.
+    pub replay_window_ms: u64,
+    /// How long after a join its replayed messages may still arrive.
+    pub replay_settle_ms: u64,
+    /// How far before the start of a gap (corrected for the producers' clocks) a replay starts.
+    pub replay_overlap_ms: u64,
+    /// Bound on the clock correction a replay point gets from events' `at`.
+    pub max_skew_ms: u64,
+    /// A wall clock that ran this much further than the monotonic one (a sleep), or a deadline
+    /// served this late (a frozen or throttled page), makes the session check its connection.
+    pub wake_after_ms: u64,
+}
+
+impl SessionConfig {
+    /// Defaults (docs/protocol.md §6, docs/design.md) for this server, key and casino.
+    pub fn new(url: &str, api_key: &str, casino_id: Uuid) -> Self {
+        SessionConfig {
+            url: url.to_owned(),
+            api_key: api_key.to_owned(),
+            casino_id,
+            private: true,
+            vsn: Vsn::V2,
+            heartbeat_ms: 25_000,
+            probe_timeout_ms: 5_000,
+            join_timeout_ms: 10_000,
+            leave_grace_ms: 1_000,
+            backoff: Backoff::new(1_000, 30_000, 100),
+            rate_limit_backoff: Backoff::new(60_000, 300_000, 60_000),
+            refused_backoff: Backoff::new(120_000, 600_000, 60_000),
+            token_backoff: Backoff::new(1_000, 60_000, 500),
+            stable_after_ms: 30_000,
+            degraded_after: 3,
+            replay_limit: 25,
+            replay_window_ms: 72 * 3600 * 1000,
+            replay_settle_ms: 2_000,
+            replay_overlap_ms: 500,
+            max_skew_ms: 300_000,
+            wake_after_ms: 5_000,
+        }
+    }
+
+    /// The socket URL with `apikey` and `vsn`.
+    pub fn socket_url(&self) -> String {
+        let base = self.url.trim_end_matches('/');
+        let mut url = String::from(base);
+        if !base.ends_with("/websocket") {
+            url.push_str("/websocket");
+        }
+        url.push(if base.contains('?') { '&' } else { '?' });
+        url.push_str("apikey=");
+        const HEX: &[u8; 16] = b"0123456789ABCDEF";
+        for b in self.api_key.bytes() {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                url.push(b as char);
+            } else {
+                url.push('%');
+                url.push(HEX[usize::from(b >> 4)] as char);
+                url.push(HEX[usize::from(b & 15)] as char);
+            }
+        }
+        url.push_str("&vsn=");
+        url.push_str(self.vsn.as_str());
+        url
+    }
+}

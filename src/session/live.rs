@@ -1,0 +1,734 @@
+//! The session while it lives: its parts, the inputs that reach it, the connection, what is due,
+//! and the status derived from it all.
+
+use super::auth::{Auth, TokenRequest};
+use super::channel::{Channel, Channels, Coverage, Demand, Phase};
+use super::link::{Heartbeat, Link, LinkState, OpenLink};
+use super::recovery::{resync_actions, Skew};
+use super::retry::Rng;
+use super::types::{ChannelState, Output, SessionError, SessionStats, Status};
+use super::{SessionConfig, SubscriptionId, MAX_FRAME_BYTES};
+use crate::batch::{BatchConfig, BatchReason, CacheBatch};
+use crate::cache::{CacheAction, RuleSet};
+use crate::clock::Now;
+use crate::dedup::DedupConfig;
+use crate::json::Value;
+use crate::pipeline::Pipeline;
+use crate::protocol::{decode_binary, decode_text, encode_text, Frame, FrameError, Message};
+
+/// The time of the last input and the deadline the session then asked for: a later input
+/// tells from them whether the machine slept or the page was frozen.
+#[derive(Debug, Default)]
+pub(super) struct Watch {
+    last: Option<Now>,
+    due: Option<u64>,
+}
+
+pub(super) struct Live {
+    pub config: SessionConfig,
+    pub rng: Rng,
+    pub pipeline: Pipeline,
+    /// What a resync invalidates: every key family the rules write.
+    pub resync: Vec<CacheAction>,
+    pub link: Link,
+    pub auth: Auth,
+    pub channels: Channels,
+    pub subscriptions: Vec<(SubscriptionId, String)>,
+    pub next_subscription: SubscriptionId,
+    pub next_ref: u64,
+    pub skew: Skew,
+    pub watch: Watch,
+    /// The status last reported (derived; kept only to report changes).
+    pub status: Status,
+    pub unreadable_frames: u64,
+    pub replays: u64,
+    pub resyncs: u64,
+    pub out: Vec<Output>,
+}
+
+impl Live {
+    pub fn new(
+        config: SessionConfig,
+        rules: RuleSet,
+        dedup: DedupConfig,
+        batch: BatchConfig,
+        token: Option<String>,
+        token_source: bool,
+        seed: u64,
+    ) -> Self {
+        let mut rng = Rng::new(seed);
+        let dedup_seed = rng.next_u64();
+        Live {
+            config,
+            resync: resync_actions(&rules),
+            pipeline: Pipeline::new(rules, dedup, batch, dedup_seed),
+            rng,
+            link: Link::new(),
+            auth: Auth::new(token, token_source),
+            channels: Channels::default(),
+            subscriptions: Vec::new(),
+            next_subscription: 0,
+            next_ref: 0,
+            skew: Skew::default(),
+            watch: Watch::default(),
+            status: Status::Connecting,
+            unreadable_frames: 0,
+            replays: 0,
+            resyncs: 0,
+            out: Vec::new(),
+        }
+    }
+
+    // ---- time ----
+
+    /// The earliest deadline of every part.
+    pub fn deadline(&self) -> Option<u64> {
+        [
+            self.link.deadline(),
+            self.auth.deadline(),
+            self.pipeline.deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .chain(self.channels.iter().filter_map(Channel::deadline))
+        .min()
+    }
+
+    /// A wall clock that ran further than the monotonic one (the machine slept: monotonic
+    /// clocks stop in suspend), or a deadline served far too late (a frozen or throttled page):
+    /// the connection may be dead without the socket knowing, so check it now.
+    pub fn observe_clock(&mut self, now: Now) {
+        let Some(last) = self.watch.last else {
+            return;
+        };
+        let wake = self.config.wake_after_ms;
+        let wall_ran = now.wall.saturating_sub(last.wall);
+        let mono_ran = now.mono.saturating_sub(last.mono) as i64;
+        let slept = wall_ran.saturating_sub(mono_ran) > wake as i64;
+        let late = self
+            .watch
+            .due
+            .is_some_and(|due| now.mono > due.saturating_add(wake));
+        if slept || late {
+            self.check_link(now);
+        }
+    }
+
+    /// Runs everything due at `now`. Each step moves its own deadline past `now`, so a few
+    /// passes (a due retry can make a join due) always end it.
+    pub fn run_due(&mut self, now: Now) {
+        for _ in 0..8 {
+            if !self.deadline().is_some_and(|d| d <= now.mono) {
+                return;
+            }
+            self.due_link(now);
+            self.due_auth(now);
+            self.due_channels(now);
+            if let Some(batch) = self.pipeline.poll(now.mono) {
+                self.deliver(batch, now);
+            }
+        }
+    }
+
+    /// After an input: remember the time, and report the status if it changed.
+    pub fn settle(&mut self, now: Now) {
+        self.watch = Watch {
+            last: Some(now),
+            due: self.deadline(),
+        };
+        let status = self.derive_status(now);
+        if status != self.status {
+            self.status = status;
+            self.out.push(Output::Status(status));
+        }
+    }
+
+    // ---- subscriptions ----
+
+    pub fn subscribe(&mut self, resource: Option<&str>, now: Now) -> SubscriptionId {
+        self.next_subscription += 1;
+        let id = self.next_subscription;
+        let topic = match resource {
+            Some(r) => format!("realtime:{}:{r}", self.config.casino_id),
+            None => format!("realtime:{}", self.config.casino_id),
+        };
+        self.subscriptions.push((id, topic.clone()));
+        match self.channels.get_mut(&topic) {
+            Some(channel) => {
+                channel.demand = match channel.demand {
+                    Demand::Wanted(n) => Demand::Wanted(n + 1),
+                    Demand::Releasing { .. } => Demand::Wanted(1),
+                };
+                // A new subscriber may come after a change of policy: try a refused channel now.
+                if let Phase::Refused { retry_at, .. } = &mut channel.phase {
+                    *retry_at = Some(now.mono);
+                }
+            }
+            None => self.channels.0.push(Channel::new(topic)),
+        }
+        self.join_ready(now);
+        self.ensure_link(now);
+        id
+    }
+
+    pub fn unsubscribe(&mut self, id: SubscriptionId, now: Now) {
+        let Some(i) = self.subscriptions.iter().position(|(s, _)| *s == id) else {
+            return;
+        };
+        let (_, topic) = self.subscriptions.swap_remove(i);
+        let until = now.mono + self.config.leave_grace_ms;
+        if let Some(channel) = self.channels.get_mut(&topic) {
+            channel.demand = match channel.demand {
+                Demand::Wanted(n) if n > 1 => Demand::Wanted(n - 1),
+                _ => Demand::Releasing { until },
+            };
+        }
+    }
+
+    // ---- the connection ----
+
+    fn wants_link(&self) -> bool {
+        self.channels.iter().any(Channel::wanted)
+    }
+
+    /// Opens a socket if a channel wants one and none is on its way.
+    pub fn ensure_link(&mut self, now: Now) {
+        if matches!(self.link.state, LinkState::Down { retry_at: None }) {
+            self.connect(now);
+        }
+    }
+
+    fn connect(&mut self, now: Now) {
+        if !self.wants_link() {
+            self.link.state = LinkState::Down { retry_at: None };
+            return;
+        }
+        if !self.link.online {
+            // `navigator.onLine` is not always right (VPNs): keep trying, on the backoff.
+            let delay = self.link_delay();
+            self.link.state = LinkState::Down {
+                retry_at: Some(now.mono + delay),
+            };
+            return;
+        }
+        self.link.sockets += 1;
+        let socket = self.link.sockets;
+        self.link.state = LinkState::Opening {
+            socket,
+            deadline: now.mono + self.config.join_timeout_ms,
+        };
+        self.out.push(Output::Open {
+            url: self.config.socket_url(),
+            socket,
+        });
+    }
+
+    fn link_delay(&mut self) -> u64 {
+        let attempt = self.link.failures.saturating_sub(1).min(16);
+        self.config.backoff.delay(attempt, &mut self.rng)
+    }
+
+    pub fn socket_opened(&mut self, socket: u64, now: Now) {
+        if !matches!(self.link.state, LinkState::Opening { socket: s, .. } if s == socket) {
+            return;
+        }
+        self.link.opened += 1;
+        self.link.state = LinkState::Open(OpenLink {
+            socket,
+            since: now.mono,
+            last_frame: now,
+            heartbeat: Heartbeat::Due(now.mono + self.config.heartbeat_ms),
+        });
+        self.join_ready(now);
+    }
+
+    pub fn socket_closed(&mut self, socket: u64, now: Now) {
+        if self.link.is_current(socket) {
+            self.lose_link(now);
+        }
+    }
+
+    /// Closes the socket ourselves (a timeout), then loses it.
+    fn drop_link(&mut self, reason: &str, now: Now) {
+        self.out.push(Output::Close {
+            code: 1000,
+            reason: reason.into(),
+        });
+        self.lose_link(now);
+    }
+
+    /// The one way a connection ends: every joined channel opens a gap from the last frame
+    /// received, every join under way starts over on the next socket, and the next socket waits
+    /// its backoff. A connection that held resets the count first, so only failing ones grow it.
+    pub fn lose_link(&mut self, now: Now) {
+        let (held, gap_from) = match &self.link.state {
+            LinkState::Open(open) => (
+                now.mono.saturating_sub(open.since) >= self.config.stable_after_ms,
+                open.last_frame,
+            ),
+            _ => (false, now),
+        };
+        if held {
+            self.link.failures = 0;
+        }
+        self.link.failures += 1;
+        let delay = self.link_delay();
+        self.link.state = LinkState::Down {
+            retry_at: self.wants_link().then_some(now.mono + delay),
+        };
+        for channel in self.channels.iter_mut() {
+            match std::mem::replace(&mut channel.phase, Phase::Pending) {
+                Phase::Joined(_) => channel.open_gap(gap_from),
+                Phase::Joining(join) => {
+                    if let Some(reason) = join.retry_of {
+                        channel.phase = Phase::Refused {
+                            reason,
+                            retry_at: None,
+                        };
+                    }
+                }
+                other => channel.phase = other,
+            }
+        }
+    }
+
+    /// Checks the connection now (a wake, a resumed page): a heartbeat with a short timeout
+    /// when open, a connection attempt without waiting out the backoff when down.
+    pub fn check_link(&mut self, now: Now) {
+        let probe_deadline = now.mono + self.config.probe_timeout_ms;
+        match &mut self.link.state {
+            LinkState::Down { .. } => {
+                if self.wants_link() {
+                    self.connect(now);
+                }
+            }
+            LinkState::Opening { .. } => {}
+            LinkState::Open(open) => match &mut open.heartbeat {
+                Heartbeat::Awaiting { deadline, .. } => {
+                    *deadline = (*deadline).min(probe_deadline);
+                }
+                Heartbeat::Due(next) => {
+                    let next = *next;
+                    self.heartbeat(probe_deadline, next);
+                }
+            },
+        }
+    }
+
+    fn heartbeat(&mut self, deadline: u64, next: u64) {
+        let msg_ref = self.send(None, "phoenix", "heartbeat", Value::Object(Vec::new()));
+        if let LinkState::Open(open) = &mut self.link.state {
+            open.heartbeat = Heartbeat::Awaiting {
+                msg_ref,
+                deadline,
+                next,
+            };
+        }
+    }
+
+    fn due_link(&mut self, now: Now) {
+        let t = now.mono;
+        match &self.link.state {
+            LinkState::Down { retry_at: Some(at) } if *at <= t => self.connect(now),
+            LinkState::Opening { deadline, .. } if *deadline <= t => {
+                self.drop_link("connect timeout", now)
+            }
+            LinkState::Open(open) => match &open.heartbeat {
+                // No reply in time: the connection is dead, whatever the socket says.
+                Heartbeat::Awaiting { deadline, .. } if *deadline <= t => {
+                    self.drop_link("heartbeat timeout", now)
+                }
+                Heartbeat::Due(at) if *at <= t => {
+                    let period = self.config.heartbeat_ms;
+                    self.heartbeat(t + period, t + period);
+                }
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+
+    pub fn set_online(&mut self, online: bool, now: Now) {
+        self.link.online = online;
+        if online && matches!(self.link.state, LinkState::Down { .. }) {
+            self.connect(now);
+        }
+    }
+
+    /// With no channel left, the socket goes too, and is not reconnected.
+    fn close_if_idle(&mut self) {
+        if !self.channels.0.is_empty() {
+            return;
+        }
+        if !matches!(self.link.state, LinkState::Down { .. }) {
+            self.out.push(Output::Close {
+                code: 1000,
+                reason: "no channels".into(),
+            });
+        }
+        self.link.state = LinkState::Down { retry_at: None };
+    }
+
+    // ---- frames ----
+
+    pub fn send(
+        &mut self,
+        join_ref: Option<&str>,
+        topic: &str,
+        event: &str,
+        payload: Value,
+    ) -> String {
+        self.next_ref += 1;
+        let msg_ref = self.next_ref.to_string();
+        let frame = Frame::Message(Message {
+            join_ref: join_ref.map(str::to_owned),
+            msg_ref: Some(msg_ref.clone()),
+            topic: topic.to_owned(),
+            event: event.to_owned(),
+            payload,
+        });
+        if let Ok(text) = encode_text(&frame, self.config.vsn) {
+            self.out.push(Output::Send(text));
+        }
+        msg_ref
+    }
+
+    /// Whether a frame on `socket` is to be read; records that the connection is alive.
+    fn receiving(&mut self, socket: u64, now: Now) -> bool {
+        match &mut self.link.state {
+            LinkState::Open(open) if open.socket == socket => {
+                open.last_frame = now;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    pub fn text_frame(&mut self, socket: u64, text: &str, now: Now) {
+        if !self.receiving(socket, now) {
+            return;
+        }
+        if text.len() > MAX_FRAME_BYTES {
+            return self.frame_refused(socket, text.len());
+        }
+        let frame = decode_text(text, self.config.vsn);
+        self.frame(frame, now);
+    }
+
+    pub fn binary_frame(&mut self, socket: u64, bytes: &[u8], now: Now) {
+        if !self.receiving(socket, now) {
+            return;
+        }
+        if bytes.len() > MAX_FRAME_BYTES {
+            return self.frame_refused(socket, bytes.len());
+        }
+        self.frame(decode_binary(bytes), now);
+    }
+
+    pub fn frame_refused(&mut self, socket: u64, bytes: usize) {
+        if self.link.open_socket() == Some(socket) {
+            self.unreadable(format!(
+                "a frame of {bytes} bytes is over the {MAX_FRAME_BYTES}-byte limit"
+            ));
+        }
+    }
+
+    pub fn unreadable(&mut self, reason: String) {
+        self.unreadable_frames += 1;
+        self.out
+            .push(Output::Error(SessionError::BadFrame { reason }));
+    }
+
+    fn frame(&mut self, frame: Result<Frame, FrameError>, now: Now) {
+        match frame {
+            Err(e) => self.unreadable(e.reason),
+            Ok(Frame::Broadcast(b)) => self.broadcast(b, now),
+            Ok(Frame::Message(m)) if m.topic == "phoenix" => {
+                if m.event != "phx_reply" || m.msg_ref.is_none() {
+                    return;
+                }
+                if let LinkState::Open(open) = &mut self.link.state {
+                    if let Heartbeat::Awaiting { msg_ref, next, .. } = &open.heartbeat {
+                        if m.msg_ref.as_ref() == Some(msg_ref) {
+                            open.heartbeat = Heartbeat::Due(*next);
+                        }
+                    }
+                }
+            }
+            Ok(Frame::Message(m)) => self.channel_message(m, now),
+        }
+    }
+
+    // ---- channels due ----
+
+    fn due_channels(&mut self, now: Now) {
+        let t = now.mono;
+        for topic in self.channels.topics() {
+            let Some(channel) = self.channels.get_mut(&topic) else {
+                continue;
+            };
+            if matches!(channel.demand, Demand::Releasing { until } if until <= t) {
+                if let Some(join_ref) = channel.join_ref().map(str::to_owned) {
+                    self.send(
+                        Some(&join_ref),
+                        &topic,
+                        "phx_leave",
+                        Value::Object(Vec::new()),
+                    );
+                }
+                self.channels.0.retain(|c| c.topic != topic);
+                continue;
+            }
+            match &mut channel.phase {
+                Phase::Joining(join) if join.deadline <= t => {
+                    // No reply in time: leave that join, as realtime-js does, and try again.
+                    let join_ref = join.join_ref.clone();
+                    self.send(
+                        Some(&join_ref),
+                        &topic,
+                        "phx_leave",
+                        Value::Object(Vec::new()),
+                    );
+                    self.failed(&topic, "join timed out", now);
+                }
+                Phase::Joined(joined)
+                    if joined.replay.as_ref().is_some_and(|r| r.settle_at <= t) =>
+                {
+                    self.settle_replay(&topic, now)
+                }
+                Phase::BackingOff { until, .. } if *until <= t => channel.phase = Phase::Pending,
+                Phase::Refused { retry_at, .. } if retry_at.is_some_and(|at| at <= t) => {
+                    // Tried as soon as the socket is open (`join_ready`).
+                    *retry_at = None;
+                }
+                _ => {}
+            }
+        }
+        self.join_ready(now);
+        self.close_if_idle();
+    }
+
+    /// Joins every wanted channel that waits for the socket (or for its retry after a refusal),
+    /// when the socket is open and a token is in hand; asks for the first token if need be.
+    pub fn join_ready(&mut self, now: Now) {
+        if self.link.open_socket().is_none() {
+            return;
+        }
+        let ready: Vec<String> = self
+            .channels
+            .iter()
+            .filter(|c| c.wanted())
+            .filter(|c| {
+                matches!(
+                    c.phase,
+                    Phase::Pending | Phase::Refused { retry_at: None, .. }
+                )
+            })
+            .map(|c| c.topic.clone())
+            .collect();
+        if ready.is_empty() {
+            return;
+        }
+        if !self.auth.ready() {
+            self.need_token(now);
+            return;
+        }
+        for topic in ready {
+            self.join(&topic, now);
+        }
+    }
+
+    // ---- tokens ----
+
+    /// Asks the app for a token unless a request is under way or waiting out its backoff. After
+    /// tokens that did not work, the request waits its backoff first.
+    pub fn need_token(&mut self, now: Now) {
+        if !self.auth.source || self.auth.request != TokenRequest::Idle {
+            return;
+        }
+        if self.auth.failures > 0 {
+            let attempt = (self.auth.failures - 1).min(16);
+            let delay = self.config.token_backoff.delay(attempt, &mut self.rng);
+            self.auth.request = TokenRequest::Waiting {
+                until: now.mono + delay,
+            };
+            return;
+        }
+        self.ask_token(now);
+    }
+
+    fn ask_token(&mut self, now: Now) {
+        self.auth.requests += 1;
+        let id = self.auth.requests;
+        self.auth.request = TokenRequest::InFlight {
+            id,
+            deadline: now.mono + self.config.join_timeout_ms,
+        };
+        self.out.push(Output::RequestToken { id });
+    }
+
+    fn needs_token(&self) -> bool {
+        self.channels.iter().any(|c| {
+            c.wanted()
+                && (matches!(c.phase, Phase::AwaitingToken { .. })
+                    || (matches!(c.phase, Phase::Pending) && !self.auth.ready()))
+        })
+    }
+
+    fn due_auth(&mut self, now: Now) {
+        match self.auth.request {
+            TokenRequest::InFlight { id, deadline } if deadline <= now.mono => {
+                self.token_result(id, Err("getAccessToken did not answer in time".into()), now)
+            }
+            TokenRequest::Waiting { until } if until <= now.mono => {
+                self.auth.request = TokenRequest::Idle;
+                if self.needs_token() {
+                    self.ask_token(now);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub fn token_result(&mut self, id: u64, token: Result<String, String>, now: Now) {
+        if !matches!(self.auth.request, TokenRequest::InFlight { id: i, .. } if i == id) {
+            return;
+        }
+        self.auth.request = TokenRequest::Idle;
+        let token = match token {
+            Ok(t) if t.is_empty() => Err("getAccessToken gave no token".to_owned()),
+            Ok(t) if self.auth.is_expired() && self.auth.token.as_deref() == Some(t.as_str()) => {
+                Err("getAccessToken gave back the token that expired".to_owned())
+            }
+            other => other,
+        };
+        match token {
+            Ok(token) => {
+                self.auth.install(token);
+                self.token_arrived(now);
+            }
+            Err(reason) => {
+                self.out.push(Output::Error(SessionError::Token { reason }));
+                self.auth.failures += 1;
+                let attempt = (self.auth.failures - 1).min(16);
+                let delay = self.config.token_backoff.delay(attempt, &mut self.rng);
+                self.auth.request = TokenRequest::Waiting {
+                    until: now.mono + delay,
+                };
+            }
+        }
+    }
+
+    pub fn set_auth(&mut self, token: String, now: Now) {
+        if token.is_empty() || !self.auth.install(token) {
+            return;
+        }
+        if matches!(self.auth.request, TokenRequest::Waiting { .. }) {
+            self.auth.request = TokenRequest::Idle;
+        }
+        self.token_arrived(now);
+    }
+
+    /// A new token is in use: joined channels get it (Supabase re-checks their policies),
+    /// channels waiting for one or refused join again with it.
+    fn token_arrived(&mut self, now: Now) {
+        let token = self.auth.token.clone().unwrap_or_default();
+        for topic in self.channels.topics() {
+            let Some(channel) = self.channels.get_mut(&topic) else {
+                continue;
+            };
+            match &mut channel.phase {
+                Phase::Joined(joined) => {
+                    let join_ref = joined.join_ref.clone();
+                    let payload =
+                        Value::Object(vec![("access_token".into(), token.as_str().into())]);
+                    self.send(Some(&join_ref), &topic, "access_token", payload);
+                }
+                Phase::AwaitingToken { .. } => channel.phase = Phase::Pending,
+                Phase::Refused { retry_at, .. } => *retry_at = None,
+                _ => {}
+            }
+        }
+        self.join_ready(now);
+    }
+
+    // ---- batches ----
+
+    /// Hands a batch out, its window's times on the wall clock.
+    pub fn deliver(&mut self, mut batch: CacheBatch, now: Now) {
+        batch.opened_at = now.wall_at(batch.opened_at).max(0) as u64;
+        batch.flushed_at = now.wall.max(0) as u64;
+        self.out.push(Output::Batch(batch));
+    }
+
+    pub fn flush(&mut self, now: Now) {
+        if let Some(batch) = self.pipeline.flush(now.mono, BatchReason::Flush) {
+            self.deliver(batch, now);
+        }
+    }
+
+    pub fn close(&mut self, now: Now) {
+        self.flush(now);
+        if !matches!(self.link.state, LinkState::Down { .. }) {
+            self.out.push(Output::Close {
+                code: 1000,
+                reason: "closed by the app".into(),
+            });
+        }
+    }
+
+    // ---- status and stats ----
+
+    /// The manager's status from the socket and the channels (see [`Status`]).
+    fn derive_status(&self, now: Now) -> Status {
+        if self.channels.0.is_empty() {
+            return self.status;
+        }
+        let (mut live, mut refused, mut transient) = (0, 0, 0);
+        let (mut failing, mut ever) = (false, false);
+        for channel in self.channels.iter() {
+            match channel.state() {
+                ChannelState::Joined => live += 1,
+                ChannelState::Denied => refused += 1,
+                ChannelState::AwaitingToken => {}
+                ChannelState::Joining | ChannelState::Retrying => {
+                    transient += 1;
+                    failing |= channel.failures >= self.config.degraded_after;
+                }
+            }
+            ever |= channel.coverage != Coverage::Unjoined;
+        }
+        let link_held = matches!(&self.link.state,
+            LinkState::Open(open) if now.mono.saturating_sub(open.since) >= self.config.stable_after_ms);
+        failing |= self.link.failures >= self.config.degraded_after && !link_held;
+        let total = self.channels.0.len();
+        if transient > 0 {
+            if failing {
+                Status::Degraded
+            } else if ever {
+                Status::Reconnecting
+            } else {
+                Status::Connecting
+            }
+        } else if live == total {
+            Status::Connected
+        } else if live > 0 {
+            Status::Partial
+        } else if refused > 0 {
+            Status::Denied
+        } else {
+            Status::AwaitingToken
+        }
+    }
+
+    pub fn stats(&self, now: Now) -> SessionStats {
+        SessionStats {
+            pipeline: self.pipeline.stats(),
+            unreadable_frames: self.unreadable_frames,
+            reconnects: self.link.opened.saturating_sub(1),
+            replays: self.replays,
+            resyncs: self.resyncs,
+            channels: self.channels.iter().map(|c| c.stats(now)).collect(),
+        }
+    }
+}
