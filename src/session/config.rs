@@ -29,6 +29,9 @@ pub struct SessionConfig {
     pub leave_grace_ms: u64,
     /// Reconnect and rejoin timing after ordinary failures.
     pub backoff: Backoff,
+    /// For this long after a connection starts failing, reconnects come within
+    /// `backoff.base_ms`; then the wait grows with the outage, up to `backoff.cap_ms`.
+    pub quick_reconnect_ms: u64,
     /// Rejoin timing after a rate limit (Supabase's limits are averages over a minute).
     pub rate_limit_backoff: Backoff,
     /// Rejoin timing after a refusal: Supabase also answers `Unauthorized` when it could not
@@ -38,8 +41,10 @@ pub struct SessionConfig {
     pub token_backoff: Backoff,
     /// A connection or join that held this long resets its failure count.
     pub stable_after_ms: u64,
-    /// Consecutive failures after which the status says `degraded`.
+    /// Consecutive failed joins of a channel after which the status says `degraded`.
     pub degraded_after: u32,
+    /// How long the connection may keep failing before the status says `degraded`.
+    pub degraded_after_ms: u64,
     /// Messages asked for in a replay (Supabase allows 25).
     pub replay_limit: u32,
     /// Gaps longer than this are not replayed (Supabase keeps 72 h) but resynced.
@@ -69,11 +74,13 @@ impl SessionConfig {
             join_timeout_ms: 10_000,
             leave_grace_ms: 1_000,
             backoff: Backoff::new(1_000, 30_000, 100),
+            quick_reconnect_ms: 10_000,
             rate_limit_backoff: Backoff::new(60_000, 300_000, 60_000),
             refused_backoff: Backoff::new(120_000, 600_000, 60_000),
             token_backoff: Backoff::new(1_000, 60_000, 500),
             stable_after_ms: 30_000,
             degraded_after: 3,
+            degraded_after_ms: 10_000,
             replay_limit: 25,
             replay_window_ms: 72 * 3600 * 1000,
             replay_settle_ms: 2_000,

@@ -172,6 +172,9 @@ impl Live {
         if join.token == generation {
             self.auth.failures = 0;
         }
+        if let super::link::LinkState::Open(open) = &mut self.link.state {
+            open.worked = true;
+        }
         let replay = join.replay.then_some(Replay {
             received: 0,
             oldest_known: None,

@@ -13,6 +13,8 @@ pub(super) struct Link {
     pub opened: u64,
     /// Consecutive connections that failed or died young; reset once one held.
     pub failures: u32,
+    /// When the current streak of failures began.
+    pub failing_since: Option<u64>,
     /// What the browser says of the network (`navigator.onLine`).
     pub online: bool,
 }
@@ -30,8 +32,8 @@ pub(super) enum LinkState {
 #[derive(Debug)]
 pub(super) struct OpenLink {
     pub socket: u64,
-    /// When it opened (monotonic).
-    pub since: u64,
+    /// A join succeeded on it: it worked, whatever ends it later.
+    pub worked: bool,
     /// When the last frame arrived: everything the server sent before it was received, so a
     /// gap starts there.
     pub last_frame: Now,
@@ -58,6 +60,7 @@ impl Link {
             sockets: 0,
             opened: 0,
             failures: 0,
+            failing_since: None,
             online: true,
         }
     }

@@ -205,7 +205,7 @@ impl Live {
         }
         if !self.link.online {
             // `navigator.onLine` is not always right (VPNs): keep trying, on the backoff.
-            let delay = self.link_delay();
+            let delay = self.link_delay(now);
             self.link.state = LinkState::Down {
                 retry_at: Some(now.mono + delay),
             };
@@ -223,9 +223,22 @@ impl Live {
         });
     }
 
-    fn link_delay(&mut self) -> u64 {
-        let attempt = self.link.failures.saturating_sub(1).min(16);
-        self.config.backoff.delay(attempt, &mut self.rng)
+    /// The wait before the next connection attempt, full jitter under a ceiling that follows
+    /// how long the connection has been failing: within the base for the first seconds (a Wi-Fi
+    /// blip is over quickly, and a replay covers only 25 messages), then up to half the outage
+    /// so far, capped.
+    fn link_delay(&mut self, now: Now) -> u64 {
+        let backoff = self.config.backoff;
+        let failing = self
+            .link
+            .failing_since
+            .map_or(0, |since| now.mono.saturating_sub(since));
+        let ceiling = if failing < self.config.quick_reconnect_ms {
+            backoff.base_ms
+        } else {
+            (failing / 2).clamp(backoff.base_ms, backoff.cap_ms)
+        };
+        self.rng.up_to(ceiling).max(backoff.floor_ms)
     }
 
     pub fn socket_opened(&mut self, socket: u64, now: Now) {
@@ -235,7 +248,7 @@ impl Live {
         self.link.opened += 1;
         self.link.state = LinkState::Open(OpenLink {
             socket,
-            since: now.mono,
+            worked: false,
             last_frame: now,
             heartbeat: Heartbeat::Due(now.mono + self.config.heartbeat_ms),
         });
@@ -259,20 +272,20 @@ impl Live {
 
     /// The one way a connection ends: every joined channel opens a gap from the last frame
     /// received, every join under way starts over on the next socket, and the next socket waits
-    /// its backoff. A connection that held resets the count first, so only failing ones grow it.
+    /// its backoff. A connection on which a join succeeded resets the failure streak first, so
+    /// only connections that fail (refused, dying before any join) grow it.
     pub fn lose_link(&mut self, now: Now) {
-        let (held, gap_from) = match &self.link.state {
-            LinkState::Open(open) => (
-                now.mono.saturating_sub(open.since) >= self.config.stable_after_ms,
-                open.last_frame,
-            ),
+        let (worked, gap_from) = match &self.link.state {
+            LinkState::Open(open) => (open.worked, open.last_frame),
             _ => (false, now),
         };
-        if held {
+        if worked {
             self.link.failures = 0;
+            self.link.failing_since = None;
         }
         self.link.failures += 1;
-        let delay = self.link_delay();
+        self.link.failing_since.get_or_insert(now.mono);
+        let delay = self.link_delay(now);
         self.link.state = LinkState::Down {
             retry_at: self.wants_link().then_some(now.mono + delay),
         };
@@ -698,9 +711,12 @@ impl Live {
             }
             ever |= channel.coverage != Coverage::Unjoined;
         }
-        let link_held = matches!(&self.link.state,
-            LinkState::Open(open) if now.mono.saturating_sub(open.since) >= self.config.stable_after_ms);
-        failing |= self.link.failures >= self.config.degraded_after && !link_held;
+        let link_worked = matches!(&self.link.state, LinkState::Open(open) if open.worked);
+        failing |= !link_worked
+            && self
+                .link
+                .failing_since
+                .is_some_and(|t| now.mono.saturating_sub(t) >= self.config.degraded_after_ms);
         let total = self.channels.0.len();
         if transient > 0 {
             if failing {

@@ -260,6 +260,11 @@ impl Harness {
     fn handle(&mut self, output: Output) {
         match output {
             Output::Open { socket, .. } => {
+                assert!(
+                    self.socket.is_none(),
+                    "socket {socket} opened while {:?} is still open",
+                    self.socket
+                );
                 self.opens += 1;
                 if self.hang_opens {
                     return;
@@ -588,6 +593,14 @@ impl Harness {
             Value::Object(Vec::new()),
         );
         self.pump();
+    }
+
+    /// No frame is on its way to the client (so its view can match the server's).
+    pub fn quiet(&self) -> bool {
+        !self
+            .schedule
+            .iter()
+            .any(|(_, what)| matches!(what, Scheduled::Frame(..)))
     }
 
     pub fn state_of(&self, topic: &str) -> Option<ChannelState> {

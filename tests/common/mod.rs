@@ -72,3 +72,47 @@ fn set(target: &mut Value, path: &str, value: Option<Value>) {
 pub fn j(text: &str) -> Value {
     json::parse(text).unwrap()
 }
+
+/// `ms` since the epoch as RFC 3339 (`2025-12-20T10:15:00.000Z`).
+pub fn iso(ms: i64) -> String {
+    let (days, rem) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3_600_000,
+        rem / 60_000 % 60,
+        rem / 1000 % 60,
+        rem % 1000
+    )
+}
+
+/// The `n`th unique `table.fill_requested`, dated `at_ms`: its table is its own
+/// (`5555…{n}`), so its custody key names it alone.
+pub fn numbered_fill(n: u64, at_ms: i64) -> Value {
+    let table = format!("55555555-5555-4555-8555-{n:012}");
+    let payload = with(
+        fixture("table.fill_requested"),
+        "table_id",
+        Some(Value::from(table.as_str())),
+    );
+    let payload = with(
+        payload,
+        "request_id",
+        Some(Value::from(format!("fill-{n}").as_str())),
+    );
+    with(payload, "at", Some(Value::from(iso(at_ms).as_str())))
+}
+
+/// The custody key of [`numbered_fill`] `n`, as the batch JSON writes it.
+pub fn numbered_fill_key(n: u64) -> String {
+    format!(r#"["table-context","table","55555555-5555-4555-8555-{n:012}","custody"]"#)
+}
