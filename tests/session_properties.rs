@@ -246,7 +246,7 @@ fn apply(h: &mut Harness, book: &mut Book, op: &Op) {
 fn check(h: &Harness, book: &Book, op: &Op) -> Result<(), TestCaseError> {
     let deadline = h.session.deadline();
     prop_assert!(
-        deadline.is_none_or(|d| d > h.now),
+        !deadline.is_some_and(|d| d <= h.now),
         "after {op:?}: deadline {deadline:?} at {} left unserved",
         h.now
     );
