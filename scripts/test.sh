@@ -22,6 +22,9 @@ cargo clippy -p casino-realtime --all-targets --test browser --test realtime_bro
 step "native tests (SDK core, devserver)"
 cargo test --workspace
 
+step "fuzz, short run (npm run fuzz does 1,000,000 cases per target)"
+cargo run --quiet --profile fuzz -p fuzz -- --cases 100000
+
 step "devserver conformance with @supabase/realtime-js"
 cargo build -p devserver
 node --test --test-force-exit devserver/conformance/*.test.mjs
