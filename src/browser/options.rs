@@ -80,8 +80,11 @@ fn number(
             "'{path}.{key}' must be a whole number from {} to {}, got {}",
             range.start(),
             range.end(),
-            v.as_f64()
-                .map_or_else(|| super::error::js_type(&v), |n| n.to_string())
+            // JS writes the number: Rust's float printer would add kilobytes to the wasm.
+            JSON::stringify(&v)
+                .ok()
+                .and_then(|t| t.as_string())
+                .unwrap_or_else(|| super::error::js_type(&v))
         ))),
     }
 }

@@ -114,6 +114,20 @@ impl Live {
         }
     }
 
+    /// Before an input: a wake is noticed, and what was due runs.
+    #[inline(never)]
+    pub fn begin(&mut self, now: Now) {
+        self.observe_clock(now);
+        self.run_due(now);
+    }
+
+    /// After an input: what it made due runs, and the status is reported if it changed.
+    #[inline(never)]
+    pub fn end(&mut self, now: Now) {
+        self.run_due(now);
+        self.settle(now);
+    }
+
     /// Runs everything due at `now`. Each step moves its own deadline past `now`, so a few
     /// passes (a due retry can make a join due) always end it.
     pub fn run_due(&mut self, now: Now) {

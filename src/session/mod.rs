@@ -71,14 +71,13 @@ impl Session {
         }
     }
 
-    /// Runs one input: what was due first, then the input, then what it made due.
+    /// Runs one input: what was due first, then the input, then what it made due. The steps
+    /// around it are one function, not copied into every input.
     fn input<T>(&mut self, now: Now, f: impl FnOnce(&mut Live) -> T) -> Option<T> {
-        let live = self.live.as_mut()?;
-        live.observe_clock(now);
-        live.run_due(now);
+        let live = self.live.as_deref_mut()?;
+        live.begin(now);
         let result = f(live);
-        live.run_due(now);
-        live.settle(now);
+        live.end(now);
         Some(result)
     }
 
