@@ -180,11 +180,7 @@ fn keys(batches: &[JsValue]) -> Vec<String> {
 async fn joins_a_private_channel_and_delivers_batches_with_the_expected_keys() {
     let casino = casino(1);
     let p = probe(&casino, &casino, "pit_boss").await;
-    let _unsubscribe: Function = p
-        .realtime
-        .subscribe(&JsValue::UNDEFINED)
-        .unwrap()
-        .unchecked_into();
+    let _unsubscribe: Function = p.realtime.subscribe(None).unwrap().unchecked_into();
     until("connected", || {
         p.statuses.borrow().last().map(String::as_str) == Some("connected")
     })
@@ -215,7 +211,7 @@ async fn joins_a_private_channel_and_delivers_batches_with_the_expected_keys() {
 async fn duplicates_are_dropped() {
     let casino = casino(2);
     let p = probe(&casino, &casino, "pit_boss").await;
-    let _unsubscribe = p.realtime.subscribe(&JsValue::UNDEFINED).unwrap();
+    let _unsubscribe = p.realtime.subscribe(None).unwrap();
     until("connected", || {
         p.statuses.borrow().last().map(String::as_str) == Some("connected")
     })
@@ -244,7 +240,7 @@ async fn duplicates_are_dropped() {
 async fn a_denial_is_reported_with_the_servers_reason() {
     let (casino, other) = (casino(3), casino(4));
     let p = probe(&casino, &other, "pit_boss").await;
-    let _unsubscribe = p.realtime.subscribe(&JsValue::UNDEFINED).unwrap();
+    let _unsubscribe = p.realtime.subscribe(None).unwrap();
     until("denied", || {
         p.statuses.borrow().last().map(String::as_str) == Some("denied")
     })
@@ -265,10 +261,10 @@ async fn a_denial_is_reported_with_the_servers_reason() {
 async fn a_dropped_connection_is_recovered_with_channels_rejoined() {
     let casino = casino(5);
     let p = probe(&casino, &casino, "pit_boss").await;
-    let _list = p.realtime.subscribe(&JsValue::UNDEFINED).unwrap();
+    let _list = p.realtime.subscribe(None).unwrap();
     let detail = Object::new();
     Reflect::set(&detail, &"resourceId".into(), &"table-7".into()).unwrap();
-    let _detail = p.realtime.subscribe(&detail).unwrap();
+    let _detail = p.realtime.subscribe(Some(detail.unchecked_into())).unwrap();
     until("connected", || {
         p.statuses.borrow().last().map(String::as_str) == Some("connected")
     })
@@ -344,12 +340,7 @@ async fn a_callback_may_close_the_manager_and_what_it_throws_is_reported() {
         Reflect::set(&options, &key.into(), &value).unwrap();
     }
     *holder.borrow_mut() = Some(CasinoRealtime::new(&options).unwrap());
-    let _unsubscribe = holder
-        .borrow()
-        .as_ref()
-        .unwrap()
-        .subscribe(&JsValue::UNDEFINED)
-        .unwrap();
+    let _unsubscribe = holder.borrow().as_ref().unwrap().subscribe(None).unwrap();
     until("connected", || {
         statuses.borrow().last().map(String::as_str) == Some("connected")
     })

@@ -206,7 +206,7 @@ impl Inner {
         is_on_error: bool,
     ) -> Option<JsValue> {
         let callback = callback?;
-        match callback.call1(&JsValue::UNDEFINED, arg) {
+        match super::js::call(callback, arg) {
             Ok(value) => Some(value),
             Err(thrown) if is_on_error => {
                 console_error(&thrown);
@@ -246,7 +246,7 @@ impl Inner {
         let Some(get) = self.callbacks.get_access_token.as_ref() else {
             return;
         };
-        let result = match get.call0(&JsValue::UNDEFINED) {
+        let result = match super::js::call(get, &JsValue::UNDEFINED) {
             Ok(value) => value,
             Err(thrown) => Promise::reject(&thrown).into(),
         };

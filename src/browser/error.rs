@@ -44,7 +44,7 @@ pub(crate) fn type_error(message: &str) -> JsValue {
 pub(crate) fn describe(thrown: &JsValue) -> String {
     if let Some(error) = thrown.dyn_ref::<Error>() {
         // `message` is an own data property of real Errors; a getter that throws gives "".
-        return Reflect::get(error, &"message".into())
+        return super::js::get(error, "message")
             .ok()
             .and_then(|m| m.as_string())
             .unwrap_or_default();

@@ -11,6 +11,7 @@
 mod driver;
 mod error;
 mod host;
+mod js;
 mod options;
 mod page;
 mod plan;

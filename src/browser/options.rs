@@ -7,7 +7,7 @@ use crate::dedup::DedupConfig;
 use crate::json;
 use crate::protocol::Vsn;
 use crate::session::SessionConfig;
-use js_sys::{Error, Function, Reflect, JSON};
+use js_sys::{Error, Function};
 use wasm_bindgen::{JsCast, JsValue};
 
 /// Everything the constructor needs.
@@ -31,7 +31,7 @@ fn invalid(message: &str) -> JsValue {
 
 /// A member, `None` when absent; a getter that throws is an error naming the member.
 fn get(object: &JsValue, key: &str) -> Result<Option<JsValue>, JsValue> {
-    match Reflect::get(object, &key.into()) {
+    match super::js::get(object, key) {
         Ok(v) if v.is_undefined() || v.is_null() => Ok(None),
         Ok(v) => Ok(Some(v)),
         Err(thrown) => Err(invalid(&format!(
@@ -81,9 +81,9 @@ fn number(
             range.start(),
             range.end(),
             // JS writes the number: Rust's float printer would add kilobytes to the wasm.
-            JSON::stringify(&v)
+            super::js::stringify(&v)
                 .ok()
-                .and_then(|t| t.as_string())
+                .flatten()
                 .unwrap_or_else(|| super::error::js_type(&v))
         ))),
     }
@@ -143,14 +143,13 @@ pub(crate) fn read(options: &JsValue) -> Result<Options, JsValue> {
     let rules = match get(options, "rules")? {
         None => RuleSet::defaults(),
         Some(rules) => {
-            let text = JSON::stringify(&rules)
+            let text = super::js::stringify(&rules)
                 .map_err(|thrown| {
                     invalid(&format!(
                         "'rules' cannot be written as JSON ({})",
                         super::error::describe(&thrown)
                     ))
                 })?
-                .as_string()
                 .unwrap_or_default();
             let value =
                 json::parse(&text).map_err(|_| invalid("'rules' must be a plain object"))?;

@@ -12,8 +12,8 @@ use wasm_bindgen::prelude::*;
 /// Whatever `JSON.stringify` throws (a getter or `toJSON` may throw anything) is described, never
 /// assumed to be an `Error`.
 fn to_json(value: &JsValue) -> Result<Option<Value>, String> {
-    let text = JSON::stringify(value).map_err(|thrown| describe(&thrown))?;
-    Ok(text.as_string().and_then(|text| json::parse(&text).ok()))
+    let text = super::js::stringify(value).map_err(|thrown| describe(&thrown))?;
+    Ok(text.and_then(|text| json::parse(&text).ok()))
 }
 
 /// The event name, or a `TypeError` saying what was passed instead.

@@ -130,7 +130,7 @@ fn resource_id(options: &JsValue) -> Result<Option<String>, JsValue> {
             "subscribe: pass {{ resourceId }} or nothing, got {got}"
         )));
     }
-    let value = Reflect::get(options, &"resourceId".into()).map_err(|thrown| {
+    let value = super::js::get(options, "resourceId").map_err(|thrown| {
         type_error(&format!(
             "subscribe: reading 'resourceId' threw: {}",
             describe(&thrown)
@@ -202,11 +202,10 @@ impl CasinoRealtime {
     /// held only through it keeps delivering. Throws `ClosedError` after `close()`, and a
     /// `TypeError` for options that are not `{ resourceId?: string }`.
     #[wasm_bindgen(unchecked_return_type = "() => void")]
-    pub fn subscribe(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "SubscribeOptions")] options: &JsValue,
-    ) -> Result<JsValue, JsValue> {
-        let resource = resource_id(options)?;
+    pub fn subscribe(&self, options: Option<SubscribeOptions>) -> Result<JsValue, JsValue> {
+        // The declared type is not checked: whatever the app passed arrives here.
+        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
+        let resource = resource_id(&options)?;
         let id = self
             .inner
             .session
