@@ -15,6 +15,7 @@ export type {
   CacheBatch,
   CasinoRealtimeError,
   CasinoRealtimeOptions,
+  RealtimeChannelState,
   RealtimeStats,
   RealtimeStatus,
   InitInput,

@@ -9,21 +9,36 @@ use wasm_bindgen::JsCast;
 #[wasm_bindgen(typescript_custom_section)]
 const ERRORS_TS: &str = r#"
 /**
- * What casino-realtime throws: a real `Error` whose `name` says which kind.
+ * What casino-realtime throws or reports: a real `Error` whose `name` says which kind.
  * - `UnknownEventError`: the event name is not in the catalog (`event` is the name given).
  * - `InvalidEventError`: the payload does not match the catalog (`event`, `field`, `reason`).
  * - `InvalidRulesError`: a cache rule cannot be used (`path` locates it in the rules object).
+ * - `InvalidOptionsError`: a `CasinoRealtime` option is missing, of the wrong type or out of range.
+ * - `ChannelDeniedError` (to `onError`): the server refused a channel (`topic`, `reason`: its words).
+ * - `TokenError` (to `onError`): no usable token (`getAccessToken` failed, or the token expired).
+ * - `ProtocolError` (to `onError`): a frame could not be read or was over 5 MB; dropped.
+ * - `ForeignCasinoError` (to `onError`): an event named another casino; dropped.
+ * - `CallbackError` (to `onError`): `onBatch` or `onStatus` threw (`cause`).
+ * - `ClosedError`: `subscribe()` after `close()`.
+ * - `NotInitializedError`: a synchronous call before the `.wasm` loaded.
+ * A wrong argument type (an event name that is not a string, say) throws a plain `TypeError`.
  */
 export interface CasinoRealtimeError extends Error {
-  name: "UnknownEventError" | "InvalidEventError" | "InvalidRulesError";
-  /** Stable machine-readable reason: "unknown_event", "missing_field", "invalid_field", ... */
-  reason: string;
+  name: "UnknownEventError" | "InvalidEventError" | "InvalidRulesError" | "InvalidOptionsError"
+    | "ChannelDeniedError" | "TokenError" | "ProtocolError" | "ForeignCasinoError"
+    | "CallbackError" | "ClosedError" | "NotInitializedError";
+  /** Machine-readable reason ("unknown_event", "missing_field", ...), or the server's words. */
+  reason?: string;
   /** The event name concerned, when there is one. */
   event?: string;
   /** The payload field at fault (`pits[0].sequence`), for field errors. */
   field?: string;
   /** Where in the rules object the problem is, for rule errors. */
   path?: string;
+  /** The channel concerned. */
+  topic?: string;
+  /** What a callback threw, or what opening a socket threw. */
+  cause?: unknown;
 }
 "#;
 

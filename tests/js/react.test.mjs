@@ -3,12 +3,10 @@
 // channels joined for a component's lifetime, and StrictMode's double effects not churning joins.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { JSDOM } from 'jsdom';
 import WebSocket from 'ws';
+import { startDevserver, token as devToken, status, publish, until as untilDone } from './devserver.mjs';
 
 const dom = new JSDOM('<!doctype html><div id="root"></div>');
 globalThis.window = dom.window;
@@ -28,44 +26,25 @@ const h = React.createElement;
 const CASINO = '33333333-3333-4333-8333-333333333333';
 const fixtures = JSON.parse(await readFile(new URL('../fixtures/events.json', import.meta.url), 'utf8'));
 let server;
-let child;
 
 before(async () => {
   await initCasinoRealtime(await readFile(new URL('../../pkg/casino_realtime_wasm_bg.wasm', import.meta.url)));
-  const binary = fileURLToPath(new URL('../../target/debug/devserver', import.meta.url));
-  child = spawn(binary, ['--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  server = await new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`devserver exited with ${code}`)));
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const match = line.match(/^devserver listening on (http:\/\/\S+)$/);
-      if (match) resolve(match[1]);
-    });
-  });
+  server = await startDevserver();
 });
 
-after(() => child?.kill());
+after(() => server?.stop());
 
-async function token(query) {
-  const response = await fetch(`${server}/_dev/token?${new URLSearchParams(query)}`, { method: 'POST' });
-  return (await response.json()).token;
-}
+const token = (query) => devToken(server, query);
 
 async function channels() {
-  const status = await (await fetch(`${server}/_dev/status`)).json();
-  return status.channels.map((c) => c.topic).sort();
+  return (await status(server)).channels.map((c) => c.topic).sort();
 }
 
-async function until(what, check) {
-  for (let i = 0; i < 1000; i += 1) {
-    if (await check()) return;
-    await act(() => new Promise((resolve) => setTimeout(resolve, 20)));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
+const until = (what, check) => untilDone(what, check, 20_000, (f) => act(f));
 
 test('the hook applies batches to the QueryClient and joins detail channels for a lifetime', async () => {
   const accessToken = await token({ staff_role: 'pit_boss', casino_id: CASINO });
-  const options = { url: `${server.replace('http', 'ws')}/realtime/v1`, apiKey: accessToken, accessToken, casinoId: CASINO };
+  const options = { url: server.ws, apiKey: accessToken, accessToken, casinoId: CASINO };
   const queryClient = new QueryClient();
   let fetches = 0;
   const seen = { status: null, realtimes: new Set() };
@@ -97,13 +76,7 @@ test('the hook applies batches to the QueryClient and joins detail channels for 
   await until('the first fetch', () => fetches >= 1);
   const before = fetches;
 
-  const service = await token({ role: 'service_role', staff_role: '', casino_id: '' });
-  const payload = { ...fixtures['table.fill_requested'], casino_id: CASINO };
-  await fetch(`${server}/realtime/v1/api/db/send`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${service}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ topic: CASINO, event: 'table.fill_requested', payload }),
-  });
+  await publish(server, CASINO, 'table.fill_requested', { ...fixtures['table.fill_requested'], casino_id: CASINO });
   await until('the invalidated query refetched', () => fetches > before);
 
   await act(async () => root.render(h(App, { showTable: false })));

@@ -5,6 +5,7 @@ import {
   applyCacheBatch,
   createCasinoRealtime,
   type RealtimeStatus,
+  type RealtimeChannelState,
   CacheRules,
   initCasinoRealtime,
   invalidateByDomainEvent,
@@ -59,10 +60,24 @@ export async function live(): Promise<RealtimeStatus> {
   const unsubscribe: () => void = realtime.subscribe({ resourceId: 'slip-1' });
   realtime.subscribe();
   unsubscribe();
-  // @ts-expect-error: the status is one of six words
+  // @ts-expect-error: the status is one of eight words
   if (realtime.status === 'offline') return 'closed';
+  const partial: RealtimeStatus = 'partial';
+  const waiting: RealtimeStatus = 'awaiting-token';
+  const channel = realtime.stats().channels[0];
+  const reason: string | null = channel.reason;
+  // @ts-expect-error: a channel state is not a manager status
+  const state: RealtimeChannelState = 'partial';
   realtime.close();
-  return realtime.status;
+  return [partial, waiting, reason, state].length ? realtime.status : 'closed';
+}
+
+export function narrow(error: CasinoRealtimeError): string {
+  if (error.name === 'ChannelDeniedError') return `${error.topic}: ${error.reason}`;
+  if (error.name === 'ClosedError' || error.name === 'TokenError') return error.message;
+  // @ts-expect-error: not a name casino-realtime uses
+  if (error.name === 'NoSuchError') return '';
+  return String(error.cause);
 }
 
 import { useCasinoRealtime, useRealtimeChannel } from '../../pkg/react.js';
