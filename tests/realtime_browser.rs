@@ -353,3 +353,34 @@ async fn a_callback_may_close_the_manager_and_what_it_throws_is_reported() {
     assert_eq!(statuses.borrow().last().map(String::as_str), Some("closed"));
     assert_eq!(holder.borrow().as_ref().unwrap().status(), "closed");
 }
+
+#[wasm_bindgen_test]
+async fn a_resumed_page_replaces_a_silent_connection_within_seconds() {
+    let casino = casino(7);
+    let p = probe(&casino, &casino, "pit_boss").await;
+    let _unsubscribe = p.realtime.subscribe(None).unwrap();
+    until("connected", || {
+        p.statuses.borrow().last().map(String::as_str) == Some("connected")
+    })
+    .await;
+    // The server stops answering heartbeats: the socket looks open but nothing proves it alive.
+    post("/_dev/faults/heartbeats?answer=false", None, None).await;
+    let document = web_sys::window().unwrap().document().unwrap();
+    document
+        .dispatch_event(&web_sys::Event::new("resume").unwrap())
+        .unwrap();
+    // The probe's 5 s, then a reconnect; without the resume it takes 25-50 s.
+    let reconnected = || {
+        let stats = p.realtime.stats();
+        Reflect::get(&stats, &"reconnects".into()).unwrap().as_f64() == Some(1.0)
+    };
+    for _ in 0..400 {
+        if reconnected() {
+            break;
+        }
+        sleep(20).await;
+    }
+    post("/_dev/faults/heartbeats?answer=true", None, None).await;
+    assert!(reconnected(), "replaced within 8 s of the resume");
+    p.realtime.close();
+}
