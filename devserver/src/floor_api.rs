@@ -29,15 +29,6 @@ fn respond(admin: &Admin, build: impl FnOnce(&Floor) -> Option<Value>) -> Respon
     }
 }
 
-fn obj(members: Vec<(&str, Value)>) -> Value {
-    Value::Object(
-        members
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect(),
-    )
-}
-
 fn number(x: f64) -> Value {
     json::parse(&format!("{x:.2}")).unwrap_or(Value::Null)
 }
@@ -51,7 +42,7 @@ fn table(floor: &Floor, i: usize) -> Value {
             .collect(),
     );
     let open_slips = floor.slips.iter().filter(|s| s.table == i).count() as i64;
-    obj(vec![
+    Value::object(vec![
         ("id", t.id.as_str().into()),
         ("label", t.label.as_str().into()),
         ("game", t.game.into()),
@@ -61,7 +52,7 @@ fn table(floor: &Floor, i: usize) -> Value {
         (
             "fill_pending",
             t.fill.as_ref().map_or(Value::Null, |(r, a)| {
-                obj(vec![
+                Value::object(vec![
                     ("request_id", r.as_str().into()),
                     ("amount_cents", Value::from(*a)),
                 ])
@@ -70,7 +61,7 @@ fn table(floor: &Floor, i: usize) -> Value {
         (
             "credit_pending",
             t.credit.as_ref().map_or(Value::Null, |(r, a)| {
-                obj(vec![
+                Value::object(vec![
                     ("request_id", r.as_str().into()),
                     ("amount_cents", Value::from(*a)),
                 ])
@@ -114,7 +105,7 @@ fn slip(floor: &Floor, s: &crate::scenario::floor::Slip) -> Value {
         .find(|v| v.id == s.visit)
         .and_then(|v| v.player)
         .map(|p| &floor.players[p]);
-    obj(vec![
+    Value::object(vec![
         ("id", s.id.as_str().into()),
         ("visit_id", s.visit.as_str().into()),
         ("table_id", table.id.as_str().into()),
@@ -148,7 +139,7 @@ pub async fn slip_detail(State(admin): State<Admin>, Path(id): Path<String>) -> 
 pub async fn visits(State(admin): State<Admin>) -> Response {
     respond(&admin, |f| {
         let visits = f.visits.iter().map(|v| {
-            obj(vec![
+            Value::object(vec![
                 ("id", v.id.as_str().into()),
                 (
                     "player_id",
@@ -168,7 +159,7 @@ pub async fn visits(State(admin): State<Admin>) -> Response {
 }
 
 fn player(p: &crate::scenario::floor::Player) -> Value {
-    obj(vec![
+    Value::object(vec![
         ("id", p.id.as_str().into()),
         ("balance", Value::from(p.balance)),
         ("tier", p.tier.into()),

@@ -37,7 +37,7 @@ pub use event::Event;
 pub use events::*;
 pub use identity::{Identity, IdentityHasher};
 pub use kind::{FieldKind, FieldSpec, FieldType};
-pub use time::{parse_date, parse_timestamp};
+pub use time::{format_timestamp, parse_date, parse_timestamp};
 pub use typescript::typescript_declarations;
 pub use values::{Counts, Date, Field, Record, Timestamp, Uuid};
 

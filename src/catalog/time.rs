@@ -69,6 +69,33 @@ impl Cursor<'_> {
     }
 }
 
+/// Howard Hinnant's `civil_from_days`: the (year, month, day) of a day number since the epoch.
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// RFC 3339 UTC with milliseconds (`2025-12-20T10:15:00.123Z`), from ms since the epoch: what
+/// producers (the dev server, tests) write into `at`.
+pub fn format_timestamp(ms: i64) -> String {
+    let (days, rem) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    let (y, m, d) = civil_from_days(days);
+    let (h, min, s, milli) = (
+        rem / 3_600_000,
+        rem / 60_000 % 60,
+        rem / 1000 % 60,
+        rem % 1000,
+    );
+    format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{milli:03}Z")
+}
+
 /// Parses a calendar date `YYYY-MM-DD`; returns days since 1970-01-01.
 pub fn parse_date(text: &str) -> Option<i64> {
     let mut c = Cursor {
@@ -199,5 +226,23 @@ mod tests {
         assert_eq!(parse_date("1900-02-29"), None);
         assert_eq!(parse_date("2025-12-20T00:00:00Z"), None);
         assert_eq!(parse_date("2025-1-20"), None);
+    }
+
+    #[test]
+    fn formatted_timestamps_parse_back() {
+        for ms in [
+            0,
+            1_766_225_700_123,
+            951_782_400_000,
+            4_102_444_799_999,
+            -86_400_001,
+        ] {
+            let text = format_timestamp(ms);
+            assert_eq!(parse_timestamp(&text), Some(ms * 1000), "{text}");
+        }
+        assert_eq!(
+            format_timestamp(1_766_225_700_123),
+            "2025-12-20T10:15:00.123Z"
+        );
     }
 }

@@ -33,6 +33,16 @@ pub enum Value {
 }
 
 impl Value {
+    /// An object from `(name, value)` pairs.
+    pub fn object(members: Vec<(&str, Value)>) -> Value {
+        Value::Object(
+            members
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+        )
+    }
+
     /// The member `key` of an object (the last one, if repeated); `None` for other values.
     pub fn get(&self, key: &str) -> Option<&Value> {
         match self {

@@ -9,15 +9,6 @@ use crate::clock::Now;
 use crate::json::{Number, Value};
 use crate::protocol::{encode_text, Frame, Message};
 
-fn obj(members: Vec<(&str, Value)>) -> Value {
-    Value::Object(
-        members
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect(),
-    )
-}
-
 impl Live {
     /// Sends `phx_join` for `topic` (the socket is open and a token in hand), asking for a
     /// replay after a gap on a private channel.
@@ -32,7 +23,7 @@ impl Live {
         let since = self.replay_point(channel, now);
         let mut broadcast = vec![("ack", Value::Bool(false)), ("self", Value::Bool(false))];
         if let Some(since) = since {
-            let replay = obj(vec![
+            let replay = Value::object(vec![
                 ("since", Value::Number(Number::int(since))),
                 (
                     "limit",
@@ -41,11 +32,11 @@ impl Live {
             ]);
             broadcast.push(("replay", replay));
         }
-        let config = obj(vec![
-            ("broadcast", obj(broadcast)),
+        let config = Value::object(vec![
+            ("broadcast", Value::object(broadcast)),
             (
                 "presence",
-                obj(vec![("key", "".into()), ("enabled", Value::Bool(false))]),
+                Value::object(vec![("key", "".into()), ("enabled", Value::Bool(false))]),
             ),
             ("postgres_changes", Value::Array(Vec::new())),
             ("private", Value::Bool(self.config.private)),
@@ -61,7 +52,7 @@ impl Live {
             msg_ref: Some(join_ref.clone()),
             topic: topic.to_owned(),
             event: "phx_join".to_owned(),
-            payload: obj(payload),
+            payload: Value::object(payload),
         });
         if let Ok(text) = encode_text(&frame, self.config.vsn) {
             self.out.push(super::Output::Send(text));
