@@ -1,6 +1,6 @@
-//! Server options, from the command line (`devserver --help`).
+//! Server options, from the command line (`devserver --help`). The other modules read this one;
+//! it reads none of them.
 
-use crate::scenario::ScenarioConfig;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -91,6 +91,45 @@ impl Default for Config {
             replay_store_per_topic: 1000,
             scenario: None,
             faults: Faults::default(),
+        }
+    }
+}
+
+/// The casino of the floor scenario, unless `--casino` says otherwise.
+pub const DEFAULT_CASINO: &str = "c0ffee00-ca51-4000-8000-000000000001";
+
+/// Another casino, whose events the foreign-casino fault sends.
+pub const OTHER_CASINO: &str = "0dd0dd00-ca51-4000-8000-000000000002";
+
+/// Options of the floor scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioConfig {
+    /// Seed of every random choice.
+    pub seed: u64,
+    /// Events per second.
+    pub rate: f64,
+    /// Percent of events also delivered a second time, with the same `meta.id`.
+    pub duplicate_pct: u32,
+    /// Percent of events held back and delivered after the next one.
+    pub out_of_order_pct: u32,
+    /// The casino.
+    pub casino_id: String,
+    /// Tables on the floor.
+    pub tables: usize,
+    /// Players.
+    pub players: usize,
+}
+
+impl Default for ScenarioConfig {
+    fn default() -> Self {
+        ScenarioConfig {
+            seed: 1,
+            rate: 5.0,
+            duplicate_pct: 5,
+            out_of_order_pct: 5,
+            casino_id: DEFAULT_CASINO.into(),
+            tables: 12,
+            players: 40,
         }
     }
 }

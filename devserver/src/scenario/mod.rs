@@ -9,44 +9,7 @@ use floor::{Floor, Publication, Rng};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// The casino of the floor scenario, unless `--casino` says otherwise.
-pub const DEFAULT_CASINO: &str = "c0ffee00-ca51-4000-8000-000000000001";
-
-/// Another casino, whose events the foreign-casino fault sends.
-pub const OTHER_CASINO: &str = "0dd0dd00-ca51-4000-8000-000000000002";
-
-/// Options of the floor scenario.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ScenarioConfig {
-    /// Seed of every random choice.
-    pub seed: u64,
-    /// Events per second.
-    pub rate: f64,
-    /// Percent of events also delivered a second time, with the same `meta.id`.
-    pub duplicate_pct: u32,
-    /// Percent of events held back and delivered after the next one.
-    pub out_of_order_pct: u32,
-    /// The casino.
-    pub casino_id: String,
-    /// Tables on the floor.
-    pub tables: usize,
-    /// Players.
-    pub players: usize,
-}
-
-impl Default for ScenarioConfig {
-    fn default() -> Self {
-        ScenarioConfig {
-            seed: 1,
-            rate: 5.0,
-            duplicate_pct: 5,
-            out_of_order_pct: 5,
-            casino_id: DEFAULT_CASINO.into(),
-            tables: 12,
-            players: 40,
-        }
-    }
-}
+pub use crate::config::{ScenarioConfig, DEFAULT_CASINO, OTHER_CASINO};
 
 /// Counts of what the scenario published, for `/_dev/status`.
 #[derive(Debug, Clone, Copy, Default)]
