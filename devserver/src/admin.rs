@@ -73,6 +73,12 @@ pub async fn joins(State(a): State<Admin>, Query(p): Params) -> Response {
     if let Some(reason) = p.get("refuse") {
         state.faults.refuse_joins = (!reason.is_empty()).then(|| reason.clone());
     }
+    if let Some(n) = p.get("unauthorized") {
+        let Ok(n) = n.parse() else {
+            return bad("unauthorized must be a whole number");
+        };
+        state.faults.unauthorized_joins = n;
+    }
     let refuse = state
         .faults
         .refuse_joins
@@ -81,7 +87,31 @@ pub async fn joins(State(a): State<Admin>, Query(p): Params) -> Response {
     ok(vec![
         ("delay_ms", Value::from(state.faults.join_delay_ms as i64)),
         ("refuse", refuse),
+        (
+            "unauthorized",
+            Value::from(i64::from(state.faults.unauthorized_joins)),
+        ),
     ])
+}
+
+/// `POST /_dev/faults/presence`: `presence_state` and `presence_diff` on every joined channel.
+pub async fn presence(State(a): State<Admin>) -> Response {
+    count(channel::send_presence(&a.hub))
+}
+
+/// `POST /_dev/faults/half-open`: every socket stops delivering and answering, without closing.
+pub async fn half_open(State(a): State<Admin>) -> Response {
+    count(socket::half_open_all(&a.hub))
+}
+
+/// `POST /_dev/faults/outage?ms=N`: every socket dies without a close frame and none can
+/// connect for N ms (default 3000): the network is down.
+pub async fn outage(State(a): State<Admin>, Query(p): Params) -> Response {
+    let Ok(ms) = p.get("ms").map_or(Ok(3_000), |ms| ms.parse::<i64>()) else {
+        return bad("ms must be a whole number");
+    };
+    a.hub.lock().faults.outage_until_ms = now_ms() + ms;
+    count(socket::drop_all(&a.hub))
 }
 
 /// `POST /_dev/faults/crash-channel?topic=realtime:<subtopic>`: `phx_error` on that topic.
@@ -125,6 +155,7 @@ pub async fn foreign_casino(State(a): State<Admin>, Query(p): Params) -> Respons
         "table.deactivated",
         sample("table.deactivated", scenario::OTHER_CASINO),
         true,
+        a.hub.config.transaction,
     );
     ok(vec![("id", id.into())])
 }
@@ -141,9 +172,13 @@ pub async fn schema_violation(State(a): State<Admin>, Query(p): Params) -> Respo
         members.retain(|(k, _)| k != "table_id");
         members.push(("table_id".into(), "table seven".into()));
     }
-    let id = a
-        .hub
-        .publish_database(topic, "table.deactivated", payload, true);
+    let id = a.hub.publish_database(
+        topic,
+        "table.deactivated",
+        payload,
+        true,
+        a.hub.config.transaction,
+    );
     ok(vec![("id", id.into())])
 }
 
@@ -235,6 +270,11 @@ pub async fn status(State(a): State<Admin>) -> Response {
             "rate_limit_tripped".into(),
             Value::Bool(f.rate_limit_tripped),
         ),
+        (
+            "unauthorized_joins".into(),
+            Value::from(i64::from(f.unauthorized_joins)),
+        ),
+        ("outage".into(), Value::Bool(f.outage_until_ms > now_ms())),
     ]);
     let scenario = a.scenario.as_ref().map_or(Value::Null, |s| {
         let stats = s.delivery.lock().unwrap_or_else(|p| p.into_inner()).stats;

@@ -126,45 +126,43 @@ fn check_join(state: &State, hub: &Hub, conn_id: ConnId, m: &Message) -> Result<
     })
 }
 
-/// `phx_join`, after the join-delay fault if one is set.
-pub fn join(hub: &Arc<Hub>, conn_id: ConnId, m: Message) {
+/// `phx_join`, after the join-delay fault if one is set. A refused join is answered after the
+/// join error delay, during which the socket does nothing else: the reader is told to wait
+/// (`Some(delay)`) and the writer holds what it has, as Supabase's socket process sleeps.
+pub fn join(hub: &Arc<Hub>, conn_id: ConnId, m: Message) -> Option<Duration> {
     let delay = hub.lock().faults.join_delay_ms;
     if delay == 0 {
-        complete_join(hub, conn_id, m);
-    } else {
-        let hub = hub.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_millis(delay)).await;
-            complete_join(&hub, conn_id, m);
-        });
+        return complete_join(hub, conn_id, m);
     }
+    let hub = hub.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+        complete_join(&hub, conn_id, m);
+    });
+    None
 }
 
-fn complete_join(hub: &Arc<Hub>, conn_id: ConnId, m: Message) {
+fn complete_join(hub: &Arc<Hub>, conn_id: ConnId, m: Message) -> Option<Duration> {
     let mut state = hub.lock();
-    let outcome = check_join(&state, hub, conn_id, &m);
-    let Some(conn) = state.conns.get_mut(&conn_id) else {
-        return;
-    };
+    let mut outcome = check_join(&state, hub, conn_id, &m);
+    // The transient fault: the policy allows it, but evaluating it "failed".
+    if outcome.as_ref().is_ok_and(|j| j.private) && state.faults.unauthorized_joins > 0 {
+        state.faults.unauthorized_joins -= 1;
+        let subtopic = m.topic.strip_prefix("realtime:").unwrap_or(&m.topic);
+        outcome = Err(format!(
+            "Unauthorized: You do not have permissions to read from this Channel topic: {subtopic}"
+        ));
+    }
+    let conn = state.conns.get_mut(&conn_id)?;
     let (jr, r) = (m.join_ref.clone(), m.msg_ref.clone());
     let joined = match outcome {
         Ok(joined) => joined,
         Err(reason) => {
             let response = Value::Object(vec![("reason".into(), reason.into())]);
             let delay = hub.config.join_error_delay;
-            if delay.is_zero() {
-                conn.reply(jr.as_deref(), r.as_deref(), &m.topic, "error", response);
-            } else {
-                let hub = hub.clone();
-                drop(state);
-                tokio::spawn(async move {
-                    tokio::time::sleep(delay).await;
-                    if let Some(conn) = hub.lock().conns.get(&conn_id) {
-                        conn.reply(jr.as_deref(), r.as_deref(), &m.topic, "error", response);
-                    }
-                });
-            }
-            return;
+            conn.hold(delay);
+            conn.reply(jr.as_deref(), r.as_deref(), &m.topic, "error", response);
+            return (!delay.is_zero()).then_some(delay);
         }
     };
     // A second join of the same topic replaces the first, which is closed.
@@ -191,6 +189,39 @@ fn complete_join(hub: &Arc<Hub>, conn_id: ConnId, m: Message) {
     }
     drop(state);
     arm_expiry(hub.clone(), conn_id, m.topic, 0, joined.claims.exp);
+    None
+}
+
+/// The presence fault: every joined channel gets a `presence_state` and a `presence_diff`, as a
+/// channel others track presence on does (the SDK must ignore them).
+pub fn send_presence(hub: &Hub) -> usize {
+    let state = hub.lock();
+    let mut sent = 0;
+    for conn in state.conns.values() {
+        for channel in conn.channels.values() {
+            let jr = Some(channel.join_ref.as_str());
+            let meta = Value::object(vec![
+                ("phx_ref", "F3x7".into()),
+                ("online_at", "2025-12-20T10:15:00Z".into()),
+            ]);
+            let user = Value::object(vec![("metas", Value::Array(vec![meta]))]);
+            let state_payload = Value::object(vec![("dev-user", user.clone())]);
+            conn.send(&message(
+                jr,
+                None,
+                &channel.topic,
+                "presence_state",
+                state_payload,
+            ));
+            let diff = Value::object(vec![
+                ("joins", Value::object(vec![("dev-user", user)])),
+                ("leaves", empty()),
+            ]);
+            conn.send(&message(jr, None, &channel.topic, "presence_diff", diff));
+            sent += 1;
+        }
+    }
+    sent
 }
 
 /// Delivers the newest `limit` stored messages since `since` (ms), oldest first, marked
@@ -208,8 +239,9 @@ fn replay(
         .store
         .get(subtopic)
         .map(|q| {
+            // As Supabase's query: `inserted_at >= since` among committed rows.
             q.iter()
-                .filter(|s| s.inserted_ms >= since)
+                .filter(|s| s.committed && s.inserted_ms >= since)
                 .cloned()
                 .collect()
         })

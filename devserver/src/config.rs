@@ -42,6 +42,11 @@ pub struct Faults {
     pub refuse_joins: Option<String>,
     /// Every channel that next receives a message is closed for the message rate.
     pub rate_limit_tripped: bool,
+    /// This many private joins that the policy allows are refused with `Unauthorized`, as
+    /// Supabase refuses them when evaluating the policy hits a database error.
+    pub unauthorized_joins: u32,
+    /// Until this time (ms since the epoch) sockets cannot connect: a network outage.
+    pub outage_until_ms: i64,
 }
 
 /// Everything the server needs to run.
@@ -57,13 +62,23 @@ pub struct Config {
     pub frames: FramesMode,
     /// Close sockets that send nothing for this long (Phoenix: 60 s).
     pub idle_timeout: Duration,
-    /// Delay before a join error reply (Supabase: 5 s; 0 by default here).
+    /// Delay before a join error reply, during which the socket answers nothing else, as
+    /// Supabase's socket process sleeps (`CHANNEL_ERROR_BACKOFF_MS`, 5 s).
     pub join_error_delay: Duration,
+    /// Delay before a refused upgrade is answered (Supabase's `CONNECT_ERROR_BACKOFF_MS`, 2 s).
+    pub connect_error_delay: Duration,
+    /// How long a `realtime.send` transaction lasts: kept messages are stamped at its start
+    /// (Postgres `now()`), delivered when it commits.
+    pub transaction: Duration,
+    /// How far ahead (or behind, negative) of the server's clock the floor scenario's clock runs:
+    /// the events' `at` it publishes.
+    pub publisher_skew_ms: i64,
     /// Refuse public channels (`PrivateOnly`).
     pub private_only: bool,
     /// Channels one connection may join.
     pub max_channels_per_client: usize,
-    /// Messages per second (inbound broadcasts plus deliveries) before channels are closed.
+    /// Messages per second (inbound broadcasts plus deliveries), as an average over the last
+    /// 60 s like Supabase's, above which channels are closed (Supabase's default: 100).
     pub max_events_per_second: Option<u32>,
     /// Largest broadcast payload accepted, in bytes.
     pub max_payload_bytes: usize,
@@ -75,6 +90,18 @@ pub struct Config {
     pub faults: Faults,
 }
 
+impl Config {
+    /// Without Supabase's deliberate delays (failed joins, refused upgrades): for quick unit
+    /// tests (`--fast`). Everything else, the rate limit included, is as by default.
+    pub fn fast(self) -> Self {
+        Config {
+            join_error_delay: Duration::ZERO,
+            connect_error_delay: Duration::ZERO,
+            ..self
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -83,10 +110,13 @@ impl Default for Config {
             secret: DEFAULT_SECRET.into(),
             frames: FramesMode::Auto,
             idle_timeout: Duration::from_secs(60),
-            join_error_delay: Duration::ZERO,
+            join_error_delay: Duration::from_secs(5),
+            connect_error_delay: Duration::from_secs(2),
+            transaction: Duration::ZERO,
+            publisher_skew_ms: 0,
             private_only: false,
             max_channels_per_client: 100,
-            max_events_per_second: None,
+            max_events_per_second: Some(100),
             max_payload_bytes: 3_000_000,
             replay_store_per_topic: 1000,
             scenario: None,

@@ -9,8 +9,9 @@ use casino_realtime::protocol::{
     encode_text, encode_user_broadcast, Broadcast, BroadcastPayload, Frame, Message, Vsn,
 };
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::{Mutex, MutexGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc::UnboundedSender;
 
 /// Identifies a connection.
@@ -72,9 +73,26 @@ pub struct Conn {
     pub apikey: String,
     /// Joined channels by topic.
     pub channels: HashMap<String, Channel>,
+    /// The writer sends nothing before this time (ms since the epoch): the socket process is
+    /// asleep on a failed join.
+    pub held_until: Arc<AtomicI64>,
+    /// Half-open: the server neither reads nor writes this socket any more, and does not close it.
+    pub half_open: Arc<AtomicBool>,
 }
 
 impl Conn {
+    /// Holds everything this socket would send for `delay` more (after what is held already).
+    pub fn hold(&self, delay: Duration) {
+        let from = self.held_until.load(Ordering::Relaxed).max(now_ms());
+        self.held_until
+            .store(from + delay.as_millis() as i64, Ordering::Relaxed);
+    }
+
+    /// Whether the socket went half-open.
+    pub fn is_half_open(&self) -> bool {
+        self.half_open.load(Ordering::Relaxed)
+    }
+
     /// Sends a frame in this connection's serializer.
     pub fn send(&self, frame: &Frame) {
         // vsn 1.0.0 frames from the server carry no join_ref (docs/protocol.md §1.2).
@@ -167,8 +185,10 @@ pub fn message(
 pub struct Stored {
     /// Its id (`meta.id`).
     pub id: String,
-    /// When it was stored, ms since the epoch.
+    /// When its transaction began, ms since the epoch (`inserted_at`).
     pub inserted_ms: i64,
+    /// Its transaction committed: replay sees it.
+    pub committed: bool,
     /// The user event.
     pub event: String,
     /// The user payload.
@@ -206,6 +226,30 @@ pub struct Counters {
     pub rate_limited: u64,
 }
 
+/// Supabase's rate counter: 12 buckets of 5 s, the rate is their sum over 60 s
+/// (`lib/realtime/rate_counter/rate_counter.ex`).
+#[derive(Debug, Default)]
+pub struct RateCounter {
+    buckets: [u32; 12],
+    /// The 5-second tick of the newest bucket.
+    tick: i64,
+}
+
+impl RateCounter {
+    /// Counts one message at `now_ms`; returns the average per second over the last minute.
+    pub fn add(&mut self, now_ms: i64) -> f64 {
+        let tick = now_ms.div_euclid(5_000);
+        let elapsed = (tick - self.tick).clamp(0, 12);
+        for _ in 0..elapsed {
+            self.buckets.rotate_right(1);
+            self.buckets[0] = 0;
+        }
+        self.tick = self.tick.max(tick);
+        self.buckets[0] += 1;
+        f64::from(self.buckets.iter().sum::<u32>()) / 60.0
+    }
+}
+
 /// Everything behind the lock.
 #[derive(Debug, Default)]
 pub struct State {
@@ -218,8 +262,8 @@ pub struct State {
     pub faults: Faults,
     /// Counters.
     pub counters: Counters,
-    /// Messages counted in the current one-second window, and the window's start (s).
-    rate: (u32, i64),
+    /// Messages of the last minute, for the rate limit.
+    rate: RateCounter,
     next_id: u64,
 }
 
@@ -254,14 +298,10 @@ impl State {
         )
     }
 
-    /// Counts one message against the rate limit; true when the limit is exceeded.
+    /// Counts one message against the rate limit; true when the average is over it.
     fn over_rate(&mut self, limit: Option<u32>) -> bool {
-        let second = now_ms() / 1000;
-        if self.rate.1 != second {
-            self.rate = (0, second);
-        }
-        self.rate.0 += 1;
-        self.faults.rate_limit_tripped || limit.is_some_and(|l| self.rate.0 > l)
+        let average = self.rate.add(now_ms());
+        self.faults.rate_limit_tripped || limit.is_some_and(|l| average > f64::from(l))
     }
 
     /// Keeps a database message for replay.
@@ -285,11 +325,16 @@ impl State {
     ) {
         let topic = format!("realtime:{subtopic}");
         let id = broadcast.meta_id().map(str::to_owned);
+        // Supabase counts the message coming in, and then each delivery.
+        self.rate.add(now_ms());
         let mut receivers = Vec::new();
         for (&conn_id, conn) in &self.conns {
             let Some(channel) = conn.channels.get(&topic) else {
                 continue;
             };
+            if conn.is_half_open() {
+                continue;
+            }
             if channel.private != private {
                 continue;
             }
@@ -384,13 +429,15 @@ impl Hub {
     }
 
     /// Publishes a "database" broadcast (as `realtime.send`): a fresh `meta.id`, kept for replay
-    /// when private, delivered as kind 4. Returns the id.
+    /// when private, stamped with the server's clock at the start of a transaction that lasts
+    /// `transaction`, and delivered as kind 4 when it commits. Returns the id.
     pub fn publish_database(
-        &self,
+        self: &Arc<Self>,
         subtopic: &str,
         event: &str,
         payload: Value,
         private: bool,
+        transaction: Duration,
     ) -> String {
         let mut state = self.lock();
         let id = state.new_id();
@@ -398,6 +445,7 @@ impl Hub {
             let stored = Stored {
                 id: id.clone(),
                 inserted_ms: now_ms(),
+                committed: transaction.is_zero(),
                 event: event.into(),
                 payload: payload.clone(),
             };
@@ -411,13 +459,36 @@ impl Hub {
             payload: BroadcastPayload::Json(payload),
             meta: Some(Value::Object(vec![("id".into(), id.as_str().into())])),
         };
-        state.deliver(
-            subtopic,
-            private,
-            &broadcast,
-            &Origin::Database,
-            &self.config,
-        );
+        if transaction.is_zero() {
+            state.deliver(
+                subtopic,
+                private,
+                &broadcast,
+                &Origin::Database,
+                &self.config,
+            );
+        } else {
+            drop(state);
+            let (hub, subtopic, id) = (self.clone(), subtopic.to_owned(), id.clone());
+            tokio::spawn(async move {
+                tokio::time::sleep(transaction).await;
+                let mut state = hub.lock();
+                let stored = state
+                    .store
+                    .get_mut(&subtopic)
+                    .and_then(|q| q.iter_mut().find(|s| s.id == id));
+                if let Some(stored) = stored {
+                    stored.committed = true;
+                }
+                state.deliver(
+                    &subtopic,
+                    private,
+                    &broadcast,
+                    &Origin::Database,
+                    &hub.config,
+                );
+            });
+        }
         id
     }
 

@@ -28,9 +28,17 @@ SERVER OPTIONS
   --frames auto|json|binary  broadcast framing for vsn 2.0.0 clients (default auto, as Supabase;
                              a socket may pass ?frames=json|binary)
   --idle-timeout-ms N        close sockets silent this long (default 60000)
-  --join-error-delay-ms N    delay join errors as Supabase does (5000); default 0
+  --join-error-delay-ms N    answer a refused join after N ms, the socket doing nothing else
+                             meanwhile, as Supabase does (default 5000)
+  --connect-error-delay-ms N answer a refused upgrade after N ms, as Supabase does (default 2000)
+  --fast                     no deliberate delays (join and connect errors): for quick tests
+  --transaction-ms N         realtime.send transactions last N ms: kept messages are stamped at
+                             their start and delivered at commit (default 0; db/send takes
+                             ?transaction_ms=N per message)
+  --publisher-skew-ms N      the floor's clock runs N ms ahead of the server's (negative: behind)
   --private-only             refuse public channels
-  --max-events-per-second N  close channels past this many messages per second (default: no limit)
+  --max-events-per-second N  close channels when messages per second, averaged over the last
+                             minute, pass N, as Supabase does (default 100; 0: no limit)
 
 FAULTS AT START (also at runtime: POST /_dev/faults/...)
   --silent-heartbeats        do not answer heartbeats
@@ -124,16 +132,31 @@ fn server_config(mut args: Args) -> Result<(Config, Option<u64>), String> {
     if let Some(ms) = args.number("--idle-timeout-ms")? {
         config.idle_timeout = Duration::from_millis(ms);
     }
+    if args.switch("--fast") {
+        config = config.fast();
+    }
     if let Some(ms) = args.number("--join-error-delay-ms")? {
         config.join_error_delay = Duration::from_millis(ms);
     }
+    if let Some(ms) = args.number("--connect-error-delay-ms")? {
+        config.connect_error_delay = Duration::from_millis(ms);
+    }
+    if let Some(ms) = args.number("--transaction-ms")? {
+        config.transaction = Duration::from_millis(ms);
+    }
+    if let Some(ms) = args.number("--publisher-skew-ms")? {
+        config.publisher_skew_ms = ms;
+    }
     config.private_only = args.switch("--private-only");
-    config.max_events_per_second = args.number("--max-events-per-second")?;
+    if let Some(limit) = args.number::<u32>("--max-events-per-second")? {
+        config.max_events_per_second = (limit > 0).then_some(limit);
+    }
     config.faults = Faults {
         silent_heartbeats: args.switch("--silent-heartbeats"),
         join_delay_ms: args.number("--join-delay-ms")?.unwrap_or(0),
         refuse_joins: args.value("--refuse-joins")?,
         rate_limit_tripped: args.switch("--trip-rate-limit"),
+        ..Faults::default()
     };
     let drop_every = args.number("--drop-connections-every-s")?;
     match args.value("--scenario")?.as_deref() {

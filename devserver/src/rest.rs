@@ -214,7 +214,18 @@ pub async fn db_send(
         return message(StatusCode::FORBIDDEN, "Unauthorized");
     }
     let payload = body.get("payload").cloned().unwrap_or(Value::Null);
-    let id = hub.publish_database(topic, event, payload, private);
+    // `?transaction_ms=N`: this publication's transaction lasts N ms (the server's by default).
+    let transaction = match params.get("transaction_ms").map(|t| t.parse::<u64>()) {
+        None => hub.config.transaction,
+        Some(Ok(ms)) => std::time::Duration::from_millis(ms),
+        Some(Err(_)) => {
+            return message(
+                StatusCode::BAD_REQUEST,
+                "transaction_ms must be a whole number",
+            )
+        }
+    };
+    let id = hub.publish_database(topic, event, payload, private, transaction);
     let body = Value::Object(vec![("id".into(), id.into())]).to_json();
     (StatusCode::OK, [("content-type", "application/json")], body).into_response()
 }

@@ -12,7 +12,9 @@ use casino_realtime::json::Value;
 use casino_realtime::protocol::{decode_binary, decode_text, Frame, Vsn};
 use futures_util::{SinkExt, StreamExt};
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::{mpsc, Notify};
 
 fn json_error(status: StatusCode, key: &str, message: &str) -> Response {
@@ -36,12 +38,25 @@ pub async fn upgrade(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
         .or_else(|| params.get("apikey").cloned());
-    let Some(apikey) = apikey.filter(|k| !k.is_empty()) else {
-        return json_error(StatusCode::UNAUTHORIZED, "error", "API key is missing");
-    };
-    if let Err(e) = jwt::verify(&apikey, &hub.config.secret, now_ms() / 1000) {
-        return json_error(StatusCode::UNAUTHORIZED, "error", &e.connect_message());
+    // The outage fault: as if the network were down, the upgrade does not happen.
+    if hub.lock().faults.outage_until_ms > now_ms() {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
+    let refused = match apikey.filter(|k| !k.is_empty()) {
+        None => Err("API key is missing".to_owned()),
+        Some(key) => match jwt::verify(&key, &hub.config.secret, now_ms() / 1000) {
+            Ok(_) => Ok(key),
+            Err(e) => Err(e.connect_message()),
+        },
+    };
+    let apikey = match refused {
+        Ok(key) => key,
+        Err(message) => {
+            // Supabase answers a refused connect after a deliberate pause.
+            tokio::time::sleep(hub.config.connect_error_delay).await;
+            return json_error(StatusCode::UNAUTHORIZED, "error", &message);
+        }
+    };
     let frames = params
         .get("frames")
         .and_then(|f| FramesMode::parse(f))
@@ -54,18 +69,31 @@ pub async fn upgrade(
 async fn run(socket: WebSocket, hub: Arc<Hub>, vsn: Vsn, frames: FramesMode, apikey: String) {
     let (mut sink, mut stream) = socket.split();
     let (tx, mut rx) = mpsc::unbounded_channel();
+    let held_until = Arc::new(AtomicI64::new(0));
+    let half_open = Arc::new(AtomicBool::new(false));
     let conn_id = hub.lock().add_conn(Conn {
         tx,
         vsn,
         frames,
         apikey,
         channels: HashMap::new(),
+        held_until: held_until.clone(),
+        half_open: half_open.clone(),
     });
     let done = Arc::new(Notify::new());
 
     let writer_done = done.clone();
+    let writer_half_open = half_open.clone();
     let writer = tokio::spawn(async move {
         while let Some(out) = rx.recv().await {
+            // Held while the socket process sleeps on a failed join; silent once half-open.
+            let wait = held_until.load(Ordering::Relaxed) - now_ms();
+            if wait > 0 {
+                tokio::time::sleep(Duration::from_millis(wait as u64)).await;
+            }
+            if writer_half_open.load(Ordering::Relaxed) && out != Outbound::Abort {
+                continue;
+            }
             let sent = match out {
                 Outbound::Text(text) => sink.send(WsMessage::Text(text.into())).await,
                 Outbound::Binary(bytes) => sink.send(WsMessage::Binary(bytes.into())).await,
@@ -93,8 +121,18 @@ async fn run(socket: WebSocket, hub: Arc<Hub>, vsn: Vsn, frames: FramesMode, api
                 // Silence for the idle timeout: Phoenix closes the transport.
                 Err(_) | Ok(None) | Ok(Some(Err(_))) => break,
                 Ok(Some(Ok(WsMessage::Close(_)))) => break,
-                Ok(Some(Ok(WsMessage::Text(text)))) => handle(&hub, conn_id, decode_text(&text, vsn), false),
-                Ok(Some(Ok(WsMessage::Binary(bytes)))) => handle(&hub, conn_id, decode_binary(&bytes), true),
+                // Half-open: what the client sends never arrives.
+                Ok(Some(Ok(_))) if half_open.load(Ordering::Relaxed) => {}
+                Ok(Some(Ok(WsMessage::Text(text)))) => {
+                    let hold = handle(&hub, conn_id, decode_text(&text, vsn), false);
+                    // The socket reads nothing more while it sleeps on a failed join.
+                    if let Some(hold) = hold {
+                        tokio::time::sleep(hold).await;
+                    }
+                }
+                Ok(Some(Ok(WsMessage::Binary(bytes)))) => {
+                    handle(&hub, conn_id, decode_binary(&bytes), true);
+                }
                 Ok(Some(Ok(_))) => {}
             }
         }
@@ -104,14 +142,15 @@ async fn run(socket: WebSocket, hub: Arc<Hub>, vsn: Vsn, frames: FramesMode, api
     let _ = writer.await;
 }
 
+/// Handles one frame; `Some(delay)` when the socket must read nothing more for that long.
 fn handle(
     hub: &Arc<Hub>,
     conn_id: ConnId,
     frame: Result<Frame, casino_realtime::protocol::FrameError>,
     binary: bool,
-) {
+) -> Option<Duration> {
     // A malformed frame is dropped and the connection stays open, as on Supabase.
-    let Ok(frame) = frame else { return };
+    let Ok(frame) = frame else { return None };
     match frame {
         Frame::Broadcast(b) => channel::client_broadcast(hub, conn_id, b, binary),
         Frame::Message(m) => match (m.topic.as_str(), m.event.as_str()) {
@@ -129,12 +168,22 @@ fn handle(
                     }
                 }
             }
-            (_, "phx_join") => channel::join(hub, conn_id, m),
+            (_, "phx_join") => return channel::join(hub, conn_id, m),
             (_, "phx_leave") => channel::leave(hub, conn_id, &m),
             (_, "access_token") => channel::refresh_token(hub, conn_id, &m),
             _ => channel::other(hub, conn_id, &m),
         },
     }
+    None
+}
+
+/// Every socket goes half-open: the server stops reading and writing it, without closing it.
+pub fn half_open_all(hub: &Hub) -> usize {
+    let state = hub.lock();
+    for conn in state.conns.values() {
+        conn.half_open.store(true, Ordering::Relaxed);
+    }
+    state.conns.len()
 }
 
 /// Drops every connection without a close frame (the "network died" fault); returns how many.

@@ -107,9 +107,13 @@ async fn a_staff_member_joins_a_private_channel_and_gets_database_broadcasts_as_
         r#"{"status":"ok","response":{"postgres_changes":[]}}"#
     );
 
-    let id = server
-        .hub
-        .publish_database(CASINO, "table.deactivated", j(r#"{"n":1}"#), true);
+    let id = server.hub.publish_database(
+        CASINO,
+        "table.deactivated",
+        j(r#"{"n":1}"#),
+        true,
+        std::time::Duration::ZERO,
+    );
     match client.recv().await {
         Got::Binary(Frame::Broadcast(b)) => {
             assert_eq!(
@@ -264,9 +268,13 @@ async fn vsn_1_speaks_json_objects_without_join_ref_in_replies() {
     let key = token(&server, "pit_boss", CASINO, 3600);
     let mut client = Client::connect(&server, &format!("apikey={key}&vsn=1.0.0"), Vsn::V1).await;
     client.join(&topic(), join_payload(true, None, "{}")).await;
-    server
-        .hub
-        .publish_database(CASINO, "table.deactivated", j(r#"{"n":2}"#), true);
+    server.hub.publish_database(
+        CASINO,
+        "table.deactivated",
+        j(r#"{"n":2}"#),
+        true,
+        std::time::Duration::ZERO,
+    );
     match client.recv().await {
         Got::Text(Frame::Broadcast(b)) => {
             assert_eq!(b.payload, BroadcastPayload::Json(j(r#"{"n":2}"#)))
@@ -371,7 +379,9 @@ async fn a_socket_may_choose_its_framing() {
     .await;
     json.join(&topic(), join_payload(true, None, "{}")).await;
     binary.join(&topic(), join_payload(true, None, "{}")).await;
-    server.hub.publish_database(CASINO, "e", j("{}"), true);
+    server
+        .hub
+        .publish_database(CASINO, "e", j("{}"), true, std::time::Duration::ZERO);
     assert!(matches!(json.recv().await, Got::Text(Frame::Broadcast(_))));
     assert!(matches!(
         binary.recv().await,
@@ -541,9 +551,13 @@ async fn replay_delivers_the_newest_stored_messages_oldest_first_and_suppresses_
     let server = server(Config::default()).await;
     let ids: Vec<String> = (0..30)
         .map(|i| {
-            server
-                .hub
-                .publish_database(CASINO, "e", j(&format!(r#"{{"i":{i}}}"#)), true)
+            server.hub.publish_database(
+                CASINO,
+                "e",
+                j(&format!(r#"{{"i":{i}}}"#)),
+                true,
+                std::time::Duration::ZERO,
+            )
         })
         .collect();
     let mut client = Client::pit_boss(&server).await;

@@ -1,168 +1,236 @@
-//! A 12-hour shift on a simulated clock: the floor scenario's events, with duplicates and
-//! reordering, reach the SDK's session through a server that keeps them for replay, while the
-//! terminal's Wi-Fi drops every 45 minutes (sometimes for 10). Every unique event is applied
-//! exactly once, or its loss is covered by a resync batch.
+//! A 12-hour shift on simulated clocks: the floor scenario's events, with duplicates and
+//! reordering, reach the SDK's session through a fake server as hard as Supabase (kept messages
+//! stamped at the start of their transaction, replay by that stamp, refused joins answered
+//! late, one at a time). The terminal holds the list feed and three tables' detail feeds; its
+//! token expires every hour and `getAccessToken` gives a fresh one; its Wi-Fi drops every 45
+//! minutes, every fourth time for 10 minutes. Checked per event: each one published on a
+//! subscribed channel has all its cache keys in a batch after it was published, or a resync
+//! batch came after it; and no event is applied twice.
 #![allow(clippy::unwrap_used)]
 
 #[path = "../../tests/common/fake_server.rs"]
 mod fake;
 
-use casino_realtime::json::Value;
-use casino_realtime::session::{ChannelState, Status};
+use casino_realtime::cache::RuleSet;
+use casino_realtime::json::{Value, Writer};
+use casino_realtime::session::Status;
 use devserver::scenario::floor::Floor;
 use devserver::scenario::{Delivery, ScenarioConfig, Step};
 use fake::{config, Harness, CASINO, MONO0, START};
-use std::cell::RefCell;
 use std::collections::HashSet;
-use std::rc::Rc;
 
-struct Stored {
-    id: String,
-    event: String,
-    payload: Value,
-    inserted: u64,
+const TICK_MS: u64 = 6_000; // one event every 6 s: 7,200 in 12 h
+const HOURS: u64 = 12;
+const HOUR: u64 = 3_600_000;
+
+/// An event the floor published on channels the terminal holds.
+struct Published {
+    /// When, on the terminal's wall clock.
+    at: i64,
+    /// Its cache keys, as JSON.
+    keys: Vec<String>,
+}
+
+fn key_json(key: &casino_realtime::cache::QueryKey) -> String {
+    let mut out = String::new();
+    key.write(&mut Writer::new(&mut out));
+    out
+}
+
+/// Whether `key` is refetched by a batch holding `batch_keys` (the same key, or a prefix).
+fn covers(batch_keys: &[String], key: &str) -> bool {
+    batch_keys.iter().any(|k| {
+        k == key || key.starts_with(&k[..k.len() - 1]) && key.as_bytes()[k.len() - 1] == b','
+    })
 }
 
 #[test]
-fn a_twelve_hour_shift_with_wifi_losses_applies_every_event_once_or_resyncs() {
-    const TICK_MS: u64 = 6_000; // one event every 6 s: 7,200 in 12 h
-    const HOURS: u64 = 12;
-    let store: Rc<RefCell<Vec<Stored>>> = Rc::default();
-    let reached: Rc<RefCell<HashSet<String>>> = Rc::default();
-
+fn a_twelve_hour_shift_with_token_expiry_and_wifi_losses_loses_no_event() {
     let mut h = Harness::new(config());
-    let (replay_store, replay_reached) = (store.clone(), reached.clone());
-    h.replay = Some(Box::new(move |_topic, since, limit| {
-        let store = replay_store.borrow();
-        let newest: Vec<&Stored> = store
-            .iter()
-            .filter(|s| s.inserted as i64 >= since)
-            .collect();
-        let from = newest.len().saturating_sub(limit);
-        newest[from..]
-            .iter()
-            .map(|s| {
-                replay_reached.borrow_mut().insert(s.id.clone());
-                (s.event.clone(), s.payload.clone(), s.id.clone())
-            })
-            .collect()
-    }));
-    h.subscribe(None);
-    let list = Harness::topic(None);
+    h.join_error_delay_ms = 5_000;
+    // Tokens are `hour-<n>` (the first, `token-1`): each is good for its hour.
+    let hour_of = |now: u64| (now - MONO0) / HOUR;
+    let clock = std::rc::Rc::new(std::cell::Cell::new(MONO0));
+    let seen = clock.clone();
+    h.join_policy = Box::new(move |_, payload| {
+        let token = payload
+            .get("access_token")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        Some(
+            if token == format!("hour-{}", hour_of(seen.get()))
+                || token == "token-1" && hour_of(seen.get()) == 0
+            {
+                Ok(())
+            } else {
+                Err("InvalidJWTToken: Token has expired 0 seconds ago".into())
+            },
+        )
+    });
 
     let mut floor = Floor::new(5, CASINO, START as i64, TICK_MS as i64, 12, 40);
+    let details: Vec<String> = floor.tables.iter().take(3).map(|t| t.id.clone()).collect();
+    let mut held: Vec<String> = vec![CASINO.to_owned()];
+    h.subscribe(None);
+    for id in &details {
+        h.subscribe(Some(id));
+        held.push(format!("{CASINO}:{id}"));
+    }
     let mut delivery = Delivery::new(ScenarioConfig {
         seed: 5,
         duplicate_pct: 5,
         out_of_order_pct: 5,
         ..ScenarioConfig::default()
     });
-    // Outages: (start, length) in ms from the start; every fourth is 10 minutes long.
+    let rules = RuleSet::defaults();
     let outages: Vec<(u64, u64)> = (0..HOURS * 60 / 45)
         .map(|i| {
-            (
-                i * 45 * 60_000 + 20 * 60_000,
-                if i % 4 == 3 {
-                    10 * 60_000
-                } else {
-                    30_000 + (i % 3) * 60_000
-                },
-            )
+            let start = i * 45 * 60_000 + 20 * 60_000;
+            let len = if i % 4 == 3 {
+                10 * 60_000
+            } else {
+                30_000 + (i % 3) * 60_000
+            };
+            (MONO0 + start, len)
         })
         .collect();
-    let mut missed_per_outage = vec![0u32; outages.len()];
-    let (mut produced, mut next_id) = (HashSet::new(), 0u64);
-    let end = MONO0 + HOURS * 3600 * 1000;
-
-    let mut now = MONO0;
-    while now < end {
-        now += TICK_MS;
-        h.advance_to(now);
+    let mut published: Vec<Published> = Vec::new();
+    let mut tokens_given = 0;
+    let (mut expiries, mut last_hour) = (0, 0);
+    let end = MONO0 + HOURS * HOUR;
+    while h.now < end {
+        h.advance(TICK_MS);
+        clock.set(h.now);
+        // The hour turned: every joined channel's token expires, as Supabase closes them.
+        if hour_of(h.now) != last_hour {
+            last_hour = hour_of(h.now);
+            for topic in h.joined.keys().cloned().collect::<Vec<_>>() {
+                h.server_shutdown(&topic, "Token has expired 0 seconds ago");
+                expiries += 1;
+            }
+        }
+        // getAccessToken answers with the hour's token.
+        if h.token_requests > tokens_given {
+            tokens_given = h.token_requests;
+            h.give_token(Ok(&format!("hour-{}", hour_of(h.now))));
+        }
         let outage = outages
             .iter()
-            .position(|&(at, len)| now >= MONO0 + at && now < MONO0 + at + len);
+            .find(|&&(at, len)| h.now >= at && h.now < at + len);
         let was_up = h.server_up;
         h.server_up = outage.is_none();
         if was_up && !h.server_up {
             h.drop_connection();
         }
-        let connected = h.socket.is_some() && h.state_of(&list) == Some(ChannelState::Joined);
-        let publication = floor.next_publication();
-        for step in delivery.plan(publication) {
+        for step in delivery.plan(floor.next_publication()) {
             match step {
-                Step::Publish(p) if p.topics.iter().any(|t| t == CASINO) => {
-                    next_id += 1;
-                    let id = format!("m{next_id}");
-                    produced.insert(id.clone());
-                    let meta = format!(r#"{{"id":"{id}"}}"#);
-                    store.borrow_mut().push(Stored {
-                        id: id.clone(),
-                        event: p.event.into(),
-                        payload: p.payload.clone(),
-                        inserted: h.true_time() as u64,
-                    });
-                    if connected {
-                        reached.borrow_mut().insert(id.clone());
-                        h.push_event(&list, p.event, &p.payload, Some(&meta));
-                    } else if let Some(i) = outage {
-                        missed_per_outage[i] += 1;
+                Step::Publish(p) => {
+                    for topic in &p.topics {
+                        let id = h.publish(&format!("realtime:{topic}"), p.event, &p.payload, 0);
+                        delivery.published(topic, id);
                     }
-                    delivery.published(CASINO, id);
+                    if p.topics.iter().any(|t| held.contains(t)) {
+                        let keys = rules.plan(p.event, &p.payload).unwrap();
+                        published.push(Published {
+                            at: h.clock().wall,
+                            keys: keys.iter().map(|a| key_json(a.key())).collect(),
+                        });
+                    }
                 }
-                Step::Publish(_) => {}
-                Step::Repeat(_, id) => {
-                    let again = store
-                        .borrow()
-                        .iter()
-                        .find(|s| s.id == id)
-                        .map(|s| (s.event.clone(), s.payload.clone()));
-                    if let (true, Some((event, payload))) = (connected, again) {
-                        reached.borrow_mut().insert(id.clone());
+                // A duplicate delivery with the same meta.id, live if the channel is joined.
+                Step::Repeat(topic, id) => {
+                    let kept = h.kept.iter().find(|k| k.id == id).cloned();
+                    if let Some(k) = kept {
+                        let meta = format!(r#"{{"id":"{id}"}}"#);
                         h.push_event(
-                            &list,
-                            &event,
-                            &payload,
-                            Some(&format!(r#"{{"id":"{id}"}}"#)),
+                            &format!("realtime:{topic}"),
+                            &k.event,
+                            &k.payload,
+                            Some(&meta),
                         );
                     }
                 }
             }
         }
     }
+    h.server_up = true;
+    h.advance(30 * 60_000);
+    if h.token_requests > tokens_given {
+        h.give_token(Ok(&format!("hour-{}", hour_of(h.now))));
+    }
     h.advance(60_000);
     h.session.flush(h.clock());
     h.pump();
 
+    // Per event: all its keys refetched (or written) by a batch after it, or a resync after it.
+    let batches: Vec<(i64, bool, Vec<String>)> = h
+        .batches
+        .iter()
+        .map(|b| {
+            let keys = b.actions.iter().map(|a| key_json(a.key())).collect();
+            (b.flushed_at as i64, b.reason.as_str() == "resync", keys)
+        })
+        .collect();
+    let lost: Vec<usize> = published
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| {
+            let later = || batches.iter().filter(|(at, ..)| *at >= e.at);
+            let resynced = later().any(|(_, resync, _)| *resync);
+            let refetched = e
+                .keys
+                .iter()
+                .all(|key| later().any(|(_, _, keys)| covers(keys, key)));
+            !resynced && !refetched
+        })
+        .map(|(i, _)| i)
+        .collect();
     let stats = h.session.stats(h.clock());
-    let reached = reached.borrow();
-    // Exactly once: every distinct event that reached the terminal was applied once.
-    assert_eq!(stats.pipeline.applied, reached.len() as u64, "{stats:?}");
+    println!(
+        "shift: {} events on held channels, {} lost, {} applied, {} duplicates dropped, {} reconnects, \
+         {} replays, {} resyncs, {} token expiries, {} token requests",
+        published.len(),
+        lost.len(),
+        stats.pipeline.applied,
+        stats.pipeline.duplicates,
+        stats.reconnects,
+        stats.replays,
+        stats.resyncs,
+        expiries,
+        h.token_requests
+    );
+    assert!(
+        lost.is_empty(),
+        "events lost: {:?}",
+        &lost[..lost.len().min(20)]
+    );
+    // Exactly once: applied ≤ distinct events delivered; the kept store has each once per topic.
+    let distinct: HashSet<String> = h
+        .kept
+        .iter()
+        .filter(|k| held.iter().any(|t| format!("realtime:{t}") == k.topic))
+        .map(|k| format!("{}{}", k.event, k.payload.to_json()))
+        .collect();
+    assert!(stats.pipeline.applied <= distinct.len() as u64, "{stats:?}");
     assert!(
         stats.pipeline.duplicates > 0,
         "replays and repeats were dropped"
     );
     assert_eq!(stats.pipeline.malformed + stats.pipeline.foreign_casino, 0);
-    // Or covered: whatever never arrived was lost in an outage that ended in a resync.
-    let lost = produced.difference(&reached).count();
-    let resyncs = h
-        .batches
-        .iter()
-        .filter(|b| b.reason.as_str() == "resync")
-        .count();
-    let long_outages = missed_per_outage.iter().filter(|&&m| m > 25).count();
+    assert!(expiries >= (HOURS - 1) * 4 / 2, "{expiries} expiries");
     assert!(
-        resyncs >= long_outages,
-        "{resyncs} resyncs for {long_outages} outages replay could not cover"
+        stats.resyncs >= 3,
+        "the 10-minute outages could not be replayed"
     );
     assert!(
-        lost == 0 || resyncs > 0,
-        "{lost} events lost without a resync"
+        stats.replays > stats.resyncs,
+        "the short outages were replayed"
     );
-    assert!(
-        long_outages > 0 && missed_per_outage.iter().any(|&m| (1..=25).contains(&m)),
-        "{missed_per_outage:?}"
+    assert_eq!(
+        h.session.status(),
+        Status::Connected,
+        "{:?}",
+        stats.channels
     );
-    assert_eq!(stats.reconnects as usize, outages.len());
-    assert_eq!(h.session.status(), Status::Connected);
     assert!(h.session.dedup_len() <= 10_000);
 }

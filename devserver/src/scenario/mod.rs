@@ -97,7 +97,7 @@ pub fn start(hub: Arc<Hub>, config: ScenarioConfig) -> Arc<Running> {
     let floor = Floor::new(
         config.seed,
         &config.casino_id,
-        now_ms(),
+        now_ms() + hub.config.publisher_skew_ms,
         tick_ms.max(1),
         config.tables,
         config.players,
@@ -125,7 +125,13 @@ pub fn start(hub: Arc<Hub>, config: ScenarioConfig) -> Arc<Running> {
                 match step {
                     Step::Publish(p) => {
                         for topic in &p.topics {
-                            let id = hub.publish_database(topic, p.event, p.payload.clone(), true);
+                            let id = hub.publish_database(
+                                topic,
+                                p.event,
+                                p.payload.clone(),
+                                true,
+                                hub.config.transaction,
+                            );
                             task.delivery
                                 .lock()
                                 .unwrap_or_else(|p| p.into_inner())

@@ -18,7 +18,14 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 pub const CASINO: &str = "11111111-1111-4111-8111-111111111111";
 pub const OTHER: &str = "22222222-2222-4222-8222-222222222222";
 
+/// A server on a free port, without Supabase's deliberate delays unless the test asks for them
+/// (`server_as_supabase`).
 pub async fn server(config: Config) -> Server {
+    server_as_supabase(config.fast()).await
+}
+
+/// A server on a free port, with the configuration as given.
+pub async fn server_as_supabase(config: Config) -> Server {
     Server::start(Config { port: 0, ..config }).await.unwrap()
 }
 
