@@ -8,9 +8,10 @@ use crate::clock::Now;
 use crate::dedup::{Dedup, DedupConfig, Sighting};
 use crate::json::Value;
 
-/// How far ahead of the local clock an event's `at` is believed for last-writer-wins. A producer
-/// clock further ahead (or a payload dated 2099) is ordered by its arrival instead, so one bad
-/// `at` cannot freeze a key against every later write.
+/// How far ahead of the local clock an event's `at` is believed for last-writer-wins. A write
+/// dated further ahead (a payload dated 2099) is ordered as if written this long before its
+/// arrival: it cannot freeze a key against later writes, even from producers whose clocks run
+/// behind by up to as much.
 pub const FUTURE_AT_ALLOWANCE_MS: i64 = 30_000;
 
 /// What became of one delivery.
@@ -103,9 +104,10 @@ impl Pipeline {
         let at_micros = event.at_micros();
         let mut actions = self.rules.actions(&event);
         let arrival = now.wall.saturating_mul(1000);
-        if at_micros > arrival.saturating_add(FUTURE_AT_ALLOWANCE_MS * 1000) {
+        let allowance = FUTURE_AT_ALLOWANCE_MS * 1000;
+        if at_micros > arrival.saturating_add(allowance) {
             for action in &mut actions {
-                action.set_at(arrival);
+                action.set_at(arrival - allowance);
             }
         }
         self.batcher.push(actions, now.mono);

@@ -647,3 +647,209 @@ fn get_access_token_is_called_once_whatever_the_order_of_refusals_and_answers() 
     assert_eq!(h.state_of(&list()), Some(ChannelState::Joined));
     assert_eq!(h.state_of(&detail("table-1")), Some(ChannelState::Joined));
 }
+
+// ---- Found in review: each failed before its fix. ----
+
+fn refuse_topics(topics: Vec<String>) -> common::fake_server::JoinPolicy {
+    Box::new(move |topic, _| {
+        Some(if topics.iter().any(|t| t == topic) {
+            Err(UNAUTHORIZED.into())
+        } else {
+            Ok(())
+        })
+    })
+}
+
+#[test]
+fn a_replay_held_behind_a_refused_join_still_counts_and_covers_the_gap() {
+    let mut h = Harness::new(config());
+    h.join_error_delay_ms = 5_000;
+    h.subscribe(None);
+    h.subscribe(Some("d"));
+    let mut feed = Feed::new(0, 0);
+    h.server_up = false;
+    h.drop_connection();
+    for _ in 0..40 {
+        feed.publish(&mut h);
+        h.advance(100);
+    }
+    // On the rejoin the detail channel is refused: Supabase sleeps 5 s on it, and the list
+    // feed's replayed messages wait behind that sleep.
+    h.join_policy = refuse_topics(vec![detail("d")]);
+    h.server_up = true;
+    h.advance(30_000);
+    assert_eq!(feed.lost(&h), Vec::<u64>::new());
+    assert_eq!(
+        h.resyncs(),
+        1,
+        "40 missed: a full replay that did not reach back"
+    );
+}
+
+#[test]
+fn joins_queued_behind_refusals_do_not_make_a_probe_drop_a_live_socket() {
+    let mut h = Harness::new(config());
+    h.join_error_delay_ms = 5_000;
+    h.subscribe(None);
+    h.join_policy = refuse_topics(vec![detail("a"), detail("b")]);
+    h.subscribe(Some("a"));
+    h.subscribe(Some("b"));
+    h.advance(1_000);
+    h.session.resumed(h.clock()); // a probe, answered only after both refusals (10 s)
+    h.pump();
+    h.advance(15_000);
+    assert!(
+        !h.closes.iter().any(|c| c == "heartbeat timeout"),
+        "{:?}",
+        h.closes
+    );
+    assert_eq!(h.opens, 1);
+    assert_eq!(h.state_of(&list()), Some(ChannelState::Joined));
+}
+
+#[test]
+fn a_token_changed_during_a_join_is_given_to_the_channel_once_joined() {
+    let mut h = Harness::new(config());
+    h.join_error_delay_ms = 5_000;
+    h.join_policy = refuse_topics(vec![detail("a")]);
+    h.subscribe(Some("a")); // refused: the socket sleeps 5 s
+    h.subscribe(None); // its reply waits behind that
+    h.advance(1_000);
+    h.session.set_auth("token-2".into(), h.clock());
+    h.pump();
+    h.advance(10_000);
+    assert_eq!(h.state_of(&list()), Some(ChannelState::Joined));
+    assert!(
+        h.access_tokens.contains(&(list(), "token-2".to_owned())),
+        "{:?}",
+        h.access_tokens
+    );
+}
+
+#[test]
+fn a_pushed_token_that_expires_asks_the_app_instead_of_rejoining_with_it() {
+    let mut h = Harness::new(config());
+    h.subscribe(None);
+    h.session.set_auth("token-2".into(), h.clock());
+    h.pump();
+    let joins = h.joins.len();
+    h.server_shutdown(&list(), "Token has expired 0 seconds ago");
+    assert_eq!(
+        h.token_requests, 1,
+        "the channel held token-2, which expired"
+    );
+    assert_eq!(h.joins.len(), joins, "not rejoined with the expired token");
+}
+
+#[test]
+fn set_auth_while_a_refusal_is_on_its_way_tries_the_new_token_at_once() {
+    let mut h = Harness::new(config());
+    h.join_error_delay_ms = 5_000;
+    h.join_policy = Box::new(|_, payload| {
+        let token = payload.get("access_token").and_then(Value::as_str);
+        Some(if token == Some("token-2") {
+            Ok(())
+        } else {
+            Err(UNAUTHORIZED.into())
+        })
+    });
+    h.subscribe(Some("d"));
+    h.advance(2_000);
+    h.session.set_auth("token-2".into(), h.clock());
+    h.pump();
+    h.advance(5_000);
+    assert_eq!(h.state_of(&detail("d")), Some(ChannelState::Joined));
+    assert!(h.errors.is_empty(), "not reported denied: {:?}", h.errors);
+}
+
+#[test]
+fn a_channel_subscribed_after_a_failed_refresh_gets_a_token_and_joins() {
+    let mut h = Harness::new(config());
+    let good = std::rc::Rc::new(std::cell::Cell::new(false));
+    let ok = good.clone();
+    h.join_policy = Box::new(move |_, payload| {
+        let token = payload.get("access_token").and_then(Value::as_str);
+        // token-1 until it expires, then only the fresh one.
+        let allowed = if ok.get() { "fresh" } else { "token-1" };
+        Some(if token == Some(allowed) {
+            Ok(())
+        } else {
+            Err("InvalidJWTToken: Token has expired 1 seconds ago".into())
+        })
+    });
+    let l = h.subscribe(None);
+    good.set(true);
+    h.server_shutdown(&list(), "Token has expired 0 seconds ago");
+    h.give_token(Err("offline"));
+    h.unsubscribe(l);
+    h.advance(120_000);
+    h.subscribe(Some("d"));
+    for _ in 0..120 {
+        if h.token_requests > 0 && h.state_of(&detail("d")) == Some(ChannelState::AwaitingToken) {
+            h.give_token(Ok("fresh"));
+        }
+        h.advance(1_000);
+    }
+    assert_eq!(h.state_of(&detail("d")), Some(ChannelState::Joined));
+}
+
+#[test]
+fn a_gap_longer_than_dedup_remembers_is_resynced_not_replayed_twice() {
+    let mut h = Harness::new(config());
+    h.subscribe(None);
+    let mut feed = Feed::new(0, 0);
+    feed.publish(&mut h);
+    h.server_up = false;
+    h.drop_connection();
+    h.advance(30 * 60_000); // longer than dedup's 10 minutes
+    feed.publish(&mut h);
+    h.server_up = true;
+    h.advance(60_000);
+    let stats = h.session.stats(h.clock());
+    assert_eq!(
+        stats.pipeline.applied, 1,
+        "the event before the gap is not applied again"
+    );
+    assert_eq!(h.resyncs(), 1);
+    assert_eq!(feed.lost(&h), Vec::<u64>::new());
+}
+
+#[test]
+fn a_replay_the_server_could_not_serve_once_is_asked_for_again_at_the_next_gap() {
+    let mut h = Harness::new(config());
+    h.subscribe(None);
+    let mut refusals = 1;
+    h.join_policy = Box::new(move |_, payload| {
+        let replay = payload
+            .get("config")
+            .and_then(|c| c.get("broadcast"))
+            .and_then(|b| b.get("replay"));
+        if replay.is_some() && refusals > 0 {
+            refusals -= 1;
+            return Some(Err(
+                "UnableToReplayMessages: Realtime was unable to replay messages".into(),
+            ));
+        }
+        Some(Ok(()))
+    });
+    h.drop_connection();
+    h.advance(30_000);
+    assert_eq!(h.resyncs(), 1, "the first gap resynced");
+    h.drop_connection();
+    h.advance(30_000);
+    assert!(
+        h.last_replay(&list()).is_some(),
+        "the next gap asks for a replay again"
+    );
+    assert_eq!(h.resyncs(), 1);
+}
+
+#[test]
+fn with_nothing_subscribed_the_status_reads_connecting() {
+    let mut h = Harness::new(config());
+    let id = h.subscribe(None);
+    assert_eq!(h.session.status(), Status::Connected);
+    h.unsubscribe(id);
+    h.advance(5_000);
+    assert_eq!(h.session.status(), Status::Connecting);
+}

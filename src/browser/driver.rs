@@ -123,15 +123,17 @@ impl Inner {
                         continue;
                     }
                     Output::Close { code, reason } => {
-                        if let Some(socket) = self.host.borrow_mut().socket.take() {
+                        let socket = self.host.borrow_mut().socket.take();
+                        if let Some(socket) = socket {
                             socket.close(code, &reason);
                         }
                         continue;
                     }
                     Output::Send(text) => {
-                        if let Some(socket) = &self.host.borrow().socket {
+                        let ws = self.host.borrow().socket.as_ref().map(|s| s.ws.clone());
+                        if let Some(ws) = ws {
                             // A failed send means the socket is going; its close event follows.
-                            let _ = socket.ws.send_with_str(&text);
+                            let _ = ws.send_with_str(&text);
                         }
                         continue;
                     }

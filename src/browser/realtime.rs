@@ -265,14 +265,17 @@ impl CasinoRealtime {
     /// Counts and channel states.
     #[wasm_bindgen(unchecked_return_type = "RealtimeStats")]
     pub fn stats(&self) -> JsValue {
-        let session = self.inner.session.borrow();
-        let stats = session.stats(now());
+        // Read, then let go: building the JS object runs JS (setters), which may call back in.
+        let (stats, status) = {
+            let session = self.inner.session.borrow();
+            (session.stats(now()), session.status())
+        };
         let p = stats.pipeline;
         let out = js_sys::Object::new();
         let set = |target: &js_sys::Object, k: &str, v: JsValue| {
             let _ = Reflect::set(target, &k.into(), &v);
         };
-        set(&out, "status", session.status().as_str().into());
+        set(&out, "status", status.as_str().into());
         for (key, value) in [
             ("eventsReceived", p.received),
             ("applied", p.applied),
@@ -311,8 +314,9 @@ impl CasinoRealtime {
         out.into()
     }
 
-    /// Delivers what is pending, leaves everything and closes the socket, then removes every
-    /// listener and the timer. Final: later calls do nothing, and `subscribe()` throws.
+    /// Delivers what is pending and closes the socket (the server drops its channels with it),
+    /// then removes every listener and the timer. Final: later calls do nothing, and
+    /// `subscribe()` throws.
     pub fn close(&self) {
         self.inner.session.borrow_mut().close(now());
         self.inner.run();

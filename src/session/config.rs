@@ -90,14 +90,22 @@ impl SessionConfig {
         }
     }
 
-    /// The socket URL with `apikey` and `vsn`.
+    /// The socket URL with `apikey` and `vsn` (a query the URL has is kept).
     pub fn socket_url(&self) -> String {
-        let base = self.url.trim_end_matches('/');
+        let (path, query) = match self.url.split_once('?') {
+            Some((path, query)) => (path, Some(query)),
+            None => (self.url.as_str(), None),
+        };
+        let base = path.trim_end_matches('/');
         let mut url = String::from(base);
         if !base.ends_with("/websocket") {
             url.push_str("/websocket");
         }
-        url.push(if base.contains('?') { '&' } else { '?' });
+        url.push('?');
+        if let Some(query) = query.filter(|q| !q.is_empty()) {
+            url.push_str(query);
+            url.push('&');
+        }
         url.push_str("apikey=");
         const HEX: &[u8; 16] = b"0123456789ABCDEF";
         for b in self.api_key.bytes() {
@@ -112,5 +120,28 @@ impl SessionConfig {
         url.push_str("&vsn=");
         url.push_str(self.vsn.as_str());
         url
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_socket_url_keeps_a_query_and_escapes_the_key() {
+        let casino = Uuid::parse("11111111-1111-4111-8111-111111111111").unwrap();
+        let url = |u: &str| SessionConfig::new(u, "a b/c", casino).socket_url();
+        assert_eq!(
+            url("wss://x.supabase.co/realtime/v1"),
+            "wss://x.supabase.co/realtime/v1/websocket?apikey=a%20b%2Fc&vsn=2.0.0"
+        );
+        assert_eq!(
+            url("ws://h/realtime/v1/?log_level=info"),
+            "ws://h/realtime/v1/websocket?log_level=info&apikey=a%20b%2Fc&vsn=2.0.0"
+        );
+        assert_eq!(
+            url("ws://h/socket/websocket"),
+            "ws://h/socket/websocket?apikey=a%20b%2Fc&vsn=2.0.0"
+        );
     }
 }

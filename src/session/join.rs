@@ -7,7 +7,7 @@ use super::retry::{classify, Verdict};
 use super::types::SessionError;
 use crate::clock::Now;
 use crate::json::{Number, Value};
-use crate::protocol::{encode_text, Frame, Message};
+use crate::protocol::Message;
 
 impl Live {
     /// Sends `phx_join` for `topic` (the socket is open and a token in hand), asking for a
@@ -45,18 +45,16 @@ impl Live {
         if let Some(token) = &self.auth.token {
             payload.push(("access_token", token.as_str().into()));
         }
+        // A join's ref is its join_ref too.
         self.next_ref += 1;
         let join_ref = self.next_ref.to_string();
-        let frame = Frame::Message(Message {
-            join_ref: Some(join_ref.clone()),
-            msg_ref: Some(join_ref.clone()),
-            topic: topic.to_owned(),
-            event: "phx_join".to_owned(),
-            payload: Value::object(payload),
-        });
-        if let Ok(text) = encode_text(&frame, self.config.vsn) {
-            self.out.push(super::Output::Send(text));
-        }
+        self.send_with_ref(
+            Some(&join_ref),
+            &join_ref,
+            topic,
+            "phx_join",
+            Value::object(payload),
+        );
         let join = Joining {
             join_ref,
             deadline: now.mono + self.config.join_timeout_ms,
@@ -176,6 +174,10 @@ impl Live {
         if channel.coverage == super::channel::Coverage::Unjoined {
             channel.coverage = super::channel::Coverage::Covered;
         }
+        if !join.replay {
+            // A refused replay may have been a passing database error: try one at the next gap.
+            channel.replay_refused = false;
+        }
         channel.phase = Phase::Joined(Joined {
             join_ref: join.join_ref,
             since: now.mono,
@@ -186,6 +188,10 @@ impl Live {
         if needs_resync {
             // A public channel cannot replay, nor can a gap older than the server keeps.
             self.resync_channel(topic, now);
+        }
+        if join.token < generation {
+            // The token changed while the join was under way: the server must check the new one.
+            self.push_token(topic);
         }
     }
 
@@ -200,8 +206,14 @@ impl Live {
                 if now.mono.saturating_sub(joined.since) >= stable {
                     channel.failures = 0;
                 }
-                // The server stopped delivering to this channel here.
-                channel.open_gap(now);
+                // The server stopped delivering to this channel here; over a rate limit
+                // (an average over a minute) it may have dropped messages for up to a minute.
+                let from = if classify(reason) == Verdict::RateLimited {
+                    Now::new(now.mono.saturating_sub(60_000), now.wall - 60_000)
+                } else {
+                    now
+                };
+                channel.open_gap(from);
                 (joined.token, None)
             }
             Phase::Joining(join) => (join.token, join.retry_of),
@@ -226,7 +238,13 @@ impl Live {
         let Some(channel) = self.channels.get_mut(topic) else {
             return;
         };
+        let newer_token = token < self.auth.generation;
         match verdict {
+            // Refused for a token that has been replaced since: try the new one at once.
+            Verdict::Denied if newer_token => {
+                channel.phase = Phase::Pending;
+                self.join_ready(now);
+            }
             Verdict::Denied => {
                 channel.phase = Phase::Refused {
                     reason: reason.to_owned(),
@@ -268,9 +286,9 @@ impl Live {
         let first = !self.auth.is_expired();
         self.auth.expired = Some(self.auth.generation);
         if self.auth.source {
+            // Asked at once the first time; a fresh token that expires too waits a backoff.
+            self.need_token(now);
             if first {
-                // Asked at once the first time; a fresh token that expires too waits a backoff.
-                self.need_token(now);
                 self.auth.failures += 1;
             }
         } else if first {

@@ -11,9 +11,8 @@ pub(super) struct Link {
     pub sockets: u64,
     /// Sockets that opened.
     pub opened: u64,
-    /// Consecutive connections that failed or died young; reset once one held.
-    pub failures: u32,
-    /// When the current streak of failures began.
+    /// When the current streak of failures began (connections that failed, or died before a
+    /// join succeeded on them): reconnects wait longer the longer it lasts.
     pub failing_since: Option<u64>,
     /// What the browser says of the network (`navigator.onLine`).
     pub online: bool,
@@ -59,7 +58,6 @@ impl Link {
             state: LinkState::Down { retry_at: None },
             sockets: 0,
             opened: 0,
-            failures: 0,
             failing_since: None,
             online: true,
         }

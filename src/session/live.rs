@@ -121,10 +121,14 @@ impl Live {
         self.run_due(now);
     }
 
-    /// After an input: what it made due runs, and the status is reported if it changed.
+    /// After an input: what it made due runs, a channel waiting for a token has a request
+    /// under way or scheduled, and the status is reported if it changed.
     #[inline(never)]
     pub fn end(&mut self, now: Now) {
         self.run_due(now);
+        if self.needs_token() {
+            self.need_token(now);
+        }
         self.settle(now);
     }
 
@@ -294,10 +298,8 @@ impl Live {
             _ => (false, now),
         };
         if worked {
-            self.link.failures = 0;
             self.link.failing_since = None;
         }
-        self.link.failures += 1;
         self.link.failing_since.get_or_insert(now.mono);
         let delay = self.link_delay(now);
         self.link.state = LinkState::Down {
@@ -308,9 +310,12 @@ impl Live {
                 Phase::Joined(_) => channel.open_gap(gap_from),
                 Phase::Joining(join) => {
                     if let Some(reason) = join.retry_of {
+                        // Still refused as far as we know: tried again after its backoff.
+                        let attempt = channel.failures.saturating_sub(1).min(16);
+                        let wait = self.config.refused_backoff.delay(attempt, &mut self.rng);
                         channel.phase = Phase::Refused {
                             reason,
-                            retry_at: None,
+                            retry_at: Some(now.mono + wait),
                         };
                     }
                 }
@@ -361,9 +366,28 @@ impl Live {
                 self.drop_link("connect timeout", now)
             }
             LinkState::Open(open) => match &open.heartbeat {
-                // No reply in time: the connection is dead, whatever the socket says.
+                // No reply in time: the connection is dead, whatever the socket says; unless
+                // joins are queued on it, which the server answers one at a time and late (the
+                // reply waits behind them): their timeouts decide.
                 Heartbeat::Awaiting { deadline, .. } if *deadline <= t => {
-                    self.drop_link("heartbeat timeout", now)
+                    let queued = self
+                        .channels
+                        .iter()
+                        .filter_map(|c| match &c.phase {
+                            Phase::Joining(j) if j.deadline > t => Some(j.deadline),
+                            _ => None,
+                        })
+                        .max();
+                    match queued {
+                        Some(later) => {
+                            if let LinkState::Open(open) = &mut self.link.state {
+                                if let Heartbeat::Awaiting { deadline, .. } = &mut open.heartbeat {
+                                    *deadline = later;
+                                }
+                            }
+                        }
+                        None => self.drop_link("heartbeat timeout", now),
+                    }
                 }
                 Heartbeat::Due(at) if *at <= t => {
                     let period = self.config.heartbeat_ms;
@@ -398,6 +422,7 @@ impl Live {
 
     // ---- frames ----
 
+    /// Sends a message with a fresh ref; returns the ref.
     pub fn send(
         &mut self,
         join_ref: Option<&str>,
@@ -407,9 +432,21 @@ impl Live {
     ) -> String {
         self.next_ref += 1;
         let msg_ref = self.next_ref.to_string();
+        self.send_with_ref(join_ref, &msg_ref, topic, event, payload);
+        msg_ref
+    }
+
+    pub fn send_with_ref(
+        &mut self,
+        join_ref: Option<&str>,
+        msg_ref: &str,
+        topic: &str,
+        event: &str,
+        payload: Value,
+    ) {
         let frame = Frame::Message(Message {
             join_ref: join_ref.map(str::to_owned),
-            msg_ref: Some(msg_ref.clone()),
+            msg_ref: Some(msg_ref.to_owned()),
             topic: topic.to_owned(),
             event: event.to_owned(),
             payload,
@@ -417,14 +454,18 @@ impl Live {
         if let Ok(text) = encode_text(&frame, self.config.vsn) {
             self.out.push(Output::Send(text));
         }
-        msg_ref
     }
 
     /// Whether a frame on `socket` is to be read; records that the connection is alive.
     fn receiving(&mut self, socket: u64, now: Now) -> bool {
+        let probe = self.config.probe_timeout_ms;
         match &mut self.link.state {
             LinkState::Open(open) if open.socket == socket => {
                 open.last_frame = now;
+                // Any frame proves the socket alive: the awaited reply may be behind it.
+                if let Heartbeat::Awaiting { deadline, .. } = &mut open.heartbeat {
+                    *deadline = (*deadline).max(now.mono + probe);
+                }
                 true
             }
             _ => false,
@@ -490,6 +531,7 @@ impl Live {
 
     fn due_channels(&mut self, now: Now) {
         let t = now.mono;
+        let joins_pending = self.joins_pending();
         for topic in self.channels.topics() {
             let Some(channel) = self.channels.get_mut(&topic) else {
                 continue;
@@ -521,7 +563,15 @@ impl Live {
                 Phase::Joined(joined)
                     if joined.replay.as_ref().is_some_and(|r| r.settle_at <= t) =>
                 {
-                    self.settle_replay(&topic, now)
+                    // Replayed messages come through the server's socket process, which answers
+                    // refused joins one at a time, late: they may still be behind those.
+                    if joins_pending {
+                        if let Some(replay) = joined.replay.as_mut() {
+                            replay.settle_at = t + self.config.replay_settle_ms;
+                        }
+                    } else {
+                        self.settle_replay(&topic, now)
+                    }
                 }
                 Phase::BackingOff { until, .. } if *until <= t => channel.phase = Phase::Pending,
                 Phase::Refused { retry_at, .. } if retry_at.is_some_and(|at| at <= t) => {
@@ -556,13 +606,35 @@ impl Live {
         if ready.is_empty() {
             return;
         }
+        // No token yet (the first is on its way): ask first.
         if !self.auth.ready() {
+            self.need_token(now);
+            return;
+        }
+        // The token in use expired and the app can give another: these wait for it too.
+        if self.auth.source && self.auth.is_expired() {
+            for topic in ready {
+                if let Some(channel) = self.channels.get_mut(&topic) {
+                    if matches!(channel.phase, Phase::Pending) {
+                        channel.phase = Phase::AwaitingToken {
+                            reason: "the access token expired".into(),
+                        };
+                    }
+                }
+            }
             self.need_token(now);
             return;
         }
         for topic in ready {
             self.join(&topic, now);
         }
+    }
+
+    /// A join on this socket is still unanswered.
+    fn joins_pending(&self) -> bool {
+        self.channels
+            .iter()
+            .any(|c| matches!(c.phase, Phase::Joining(_)))
     }
 
     // ---- tokens ----
@@ -659,24 +731,31 @@ impl Live {
     /// A new token is in use: joined channels get it (Supabase re-checks their policies),
     /// channels waiting for one or refused join again with it.
     fn token_arrived(&mut self, now: Now) {
-        let token = self.auth.token.clone().unwrap_or_default();
         for topic in self.channels.topics() {
             let Some(channel) = self.channels.get_mut(&topic) else {
                 continue;
             };
             match &mut channel.phase {
-                Phase::Joined(joined) => {
-                    let join_ref = joined.join_ref.clone();
-                    let payload =
-                        Value::Object(vec![("access_token".into(), token.as_str().into())]);
-                    self.send(Some(&join_ref), &topic, "access_token", payload);
-                }
+                Phase::Joined(_) => self.push_token(&topic),
                 Phase::AwaitingToken { .. } => channel.phase = Phase::Pending,
                 Phase::Refused { retry_at, .. } => *retry_at = None,
                 _ => {}
             }
         }
         self.join_ready(now);
+    }
+
+    /// Gives a joined channel the token in use (`access_token`); the channel then holds it.
+    pub fn push_token(&mut self, topic: &str) {
+        let generation = self.auth.generation;
+        let token = self.auth.token.clone().unwrap_or_default();
+        let Some(Phase::Joined(joined)) = self.channels.get_mut(topic).map(|c| &mut c.phase) else {
+            return;
+        };
+        joined.token = generation;
+        let join_ref = joined.join_ref.clone();
+        let payload = Value::Object(vec![("access_token".into(), token.into())]);
+        self.send(Some(&join_ref), topic, "access_token", payload);
     }
 
     // ---- batches ----
@@ -709,7 +788,7 @@ impl Live {
     /// The manager's status from the socket and the channels (see [`Status`]).
     fn derive_status(&self, now: Now) -> Status {
         if self.channels.0.is_empty() {
-            return self.status;
+            return Status::Connecting;
         }
         let (mut live, mut refused, mut transient) = (0, 0, 0);
         let (mut failing, mut ever) = (false, false);

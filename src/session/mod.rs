@@ -57,6 +57,11 @@ impl Session {
         token_source: bool,
         seed: u64,
     ) -> Self {
+        // Supabase replays at most 25: a larger limit would never read as full.
+        let config = SessionConfig {
+            replay_limit: config.replay_limit.clamp(1, 25),
+            ..config
+        };
         Session {
             live: Some(Box::new(Live::new(
                 config,

@@ -84,8 +84,14 @@ impl Live {
         // vsn 1.0.0 sockets get no replays (docs/protocol.md §1.2); public channels none at all.
         let replayable =
             self.config.private && self.config.vsn == Vsn::V2 && !channel.replay_refused;
+        // A gap longer than dedup remembers is resynced: a replay's overlap with what came
+        // before the gap could no longer be told apart, and would be applied twice.
+        let window = self
+            .config
+            .replay_window_ms
+            .min(self.pipeline.dedup().config().ttl_ms);
         let age = now.wall.saturating_sub(from.wall);
-        if !replayable || age > self.config.replay_window_ms as i64 {
+        if !replayable || age > window as i64 {
             return None;
         }
         let bound = self.config.max_skew_ms as i64;

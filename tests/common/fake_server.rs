@@ -47,8 +47,10 @@ pub struct Kept {
 }
 
 enum Scheduled {
-    /// A text frame to the client on this socket.
+    /// A text frame to the client on this socket, at its time.
     Frame(u64, String),
+    /// A text frame from a channel process: it goes out once the socket process is free.
+    Mailbox(u64, String),
     /// Kept message `index` commits: deliver it to every channel joined on its topic.
     Commit(usize),
 }
@@ -421,7 +423,13 @@ impl Harness {
                 meta: Some(meta),
             });
             let text = encode_text(&frame, Vsn::V2).unwrap();
-            self.send_to_client(text);
+            // Supabase pushes replayed messages from the channel process, through the socket
+            // process's mailbox: after the frames the client sent with the join, and after any
+            // sleep on a refused join among them.
+            if let Some(socket) = self.socket {
+                self.schedule
+                    .push((self.now + 1, Scheduled::Mailbox(socket, text)));
+            }
         }
     }
 
@@ -486,6 +494,15 @@ impl Harness {
             };
             let (_, what) = self.schedule.remove(i);
             match what {
+                Scheduled::Mailbox(socket, text) if self.busy_until > self.now => {
+                    self.schedule
+                        .push((self.busy_until, Scheduled::Mailbox(socket, text)));
+                }
+                Scheduled::Mailbox(socket, text) => {
+                    if self.socket == Some(socket) && !self.half_open {
+                        self.session.text_frame(socket, &text, self.clock());
+                    }
+                }
                 Scheduled::Frame(socket, text) => {
                     if self.socket == Some(socket) && !self.half_open {
                         self.session.text_frame(socket, &text, self.clock());
@@ -600,7 +617,7 @@ impl Harness {
         !self
             .schedule
             .iter()
-            .any(|(_, what)| matches!(what, Scheduled::Frame(..)))
+            .any(|(_, what)| matches!(what, Scheduled::Frame(..) | Scheduled::Mailbox(..)))
     }
 
     pub fn state_of(&self, topic: &str) -> Option<ChannelState> {
