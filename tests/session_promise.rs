@@ -853,3 +853,24 @@ fn with_nothing_subscribed_the_status_reads_connecting() {
     h.advance(5_000);
     assert_eq!(h.session.status(), Status::Connecting);
 }
+
+#[test]
+fn the_first_refusal_shows_at_once_while_other_refused_joins_are_still_queued() {
+    // A token of another casino and many channels: Supabase answers the refusals 5 s apart.
+    let mut h = Harness::new(config());
+    h.join_error_delay_ms = 5_000;
+    h.join_policy = Box::new(|_, _| Some(Err(UNAUTHORIZED.into())));
+    h.subscribe(None);
+    for r in ["a", "b", "c", "d", "e"] {
+        h.subscribe(Some(r));
+    }
+    h.advance(5_500);
+    assert_eq!(
+        h.session.status(),
+        Status::Denied,
+        "not connecting for 30 s"
+    );
+    h.advance(30_000);
+    assert_eq!(h.errors.len(), 6);
+    assert_eq!(h.session.status(), Status::Denied);
+}

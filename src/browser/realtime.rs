@@ -33,8 +33,8 @@ export interface CacheBatch {
  * "connected" every channel joined; "connecting" the first joins under way; "reconnecting" a
  * connection or channel lost and being recovered; "degraded" repeated failures (data may be
  * stale); "partial" some channels live, others refused or waiting for a token; "awaiting-token"
- * every channel waits for a fresh token (`setAuth`); "denied" every channel refused (tried again
- * every few minutes); "closed" after `close()`.
+ * every channel waits for a fresh token (`setAuth`); "denied" channels refused and none live
+ * (tried again every few minutes); "closed" after `close()`.
  */
 export type RealtimeStatus = "connecting" | "connected" | "reconnecting" | "degraded" | "partial" | "awaiting-token" | "denied" | "closed";
 

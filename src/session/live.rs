@@ -811,6 +811,15 @@ impl Live {
                 .failing_since
                 .is_some_and(|t| now.mono.saturating_sub(t) >= self.config.degraded_after_ms);
         let total = self.channels.0.len();
+        // A refusal is news the UI needs at once, even while other joins are still answered
+        // (Supabase answers refused joins one at a time, 5 s apart).
+        if refused > 0 {
+            return if live > 0 {
+                Status::Partial
+            } else {
+                Status::Denied
+            };
+        }
         if transient > 0 {
             if failing {
                 Status::Degraded
@@ -823,8 +832,6 @@ impl Live {
             Status::Connected
         } else if live > 0 {
             Status::Partial
-        } else if refused > 0 {
-            Status::Denied
         } else {
             Status::AwaitingToken
         }

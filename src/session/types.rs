@@ -17,11 +17,12 @@ pub enum Status {
     Reconnecting,
     /// Repeated failures: still retrying, but the UI should say data may be stale.
     Degraded,
-    /// Some channels are joined and live, others are refused or wait for a token.
+    /// Some channels are joined and live, others are refused or wait for a token (a refusal
+    /// shows at once, while other joins may still be answered).
     Partial,
     /// Every channel waits for a fresh token (`setAuth`, or `getAccessToken` retried).
     AwaitingToken,
-    /// Every channel is refused (wrong casino, role, token); retried rarely.
+    /// Channels were refused (wrong casino, role, token) and none is live; retried rarely.
     Denied,
     /// `close()` was called.
     Closed,
