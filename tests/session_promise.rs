@@ -209,14 +209,7 @@ fn a_transient_unauthorized_is_retried_on_a_long_backoff_until_it_passes() {
 #[test]
 fn set_auth_or_a_new_subscribe_revives_a_refused_channel_at_once() {
     let mut h = Harness::new(config());
-    h.join_policy = Box::new(|_, payload| {
-        let token = payload.get("access_token").and_then(Value::as_str);
-        Some(if token == Some("token-of-a-pit-boss") {
-            Ok(())
-        } else {
-            Err(UNAUTHORIZED.into())
-        })
-    });
+    h.join_policy = only_token("token-of-a-pit-boss", UNAUTHORIZED);
     h.subscribe(None);
     assert_eq!(h.state_of(&list()), Some(ChannelState::Denied));
     h.advance(1_000);
@@ -627,14 +620,10 @@ fn a_refused_list_feed_beside_a_live_detail_reads_partial_with_each_channels_sta
 fn get_access_token_is_called_once_whatever_the_order_of_refusals_and_answers() {
     let mut h = Harness::new(config());
     h.join_error_delay_ms = 5_000;
-    h.join_policy = Box::new(|_, payload| {
-        let token = payload.get("access_token").and_then(Value::as_str);
-        Some(if token == Some("token-2") {
-            Ok(())
-        } else {
-            Err("InvalidJWTToken: Token has expired 3 seconds ago".into())
-        })
-    });
+    h.join_policy = only_token(
+        "token-2",
+        "InvalidJWTToken: Token has expired 3 seconds ago",
+    );
     h.subscribe(None);
     h.subscribe(Some("table-1"));
     // The list's refusal comes first, at 5 s; the app answers at once; the detail's refusal
@@ -649,6 +638,18 @@ fn get_access_token_is_called_once_whatever_the_order_of_refusals_and_answers() 
 }
 
 // ---- Found in review: each failed before its fix. ----
+
+/// Joins with `token` pass; others are refused with `refusal`.
+fn only_token(token: &'static str, refusal: &'static str) -> common::fake_server::JoinPolicy {
+    Box::new(move |_, payload| {
+        let given = payload.get("access_token").and_then(Value::as_str);
+        Some(if given == Some(token) {
+            Ok(())
+        } else {
+            Err(refusal.into())
+        })
+    })
+}
 
 fn refuse_topics(topics: Vec<String>) -> common::fake_server::JoinPolicy {
     Box::new(move |topic, _| {
@@ -745,14 +746,7 @@ fn a_pushed_token_that_expires_asks_the_app_instead_of_rejoining_with_it() {
 fn set_auth_while_a_refusal_is_on_its_way_tries_the_new_token_at_once() {
     let mut h = Harness::new(config());
     h.join_error_delay_ms = 5_000;
-    h.join_policy = Box::new(|_, payload| {
-        let token = payload.get("access_token").and_then(Value::as_str);
-        Some(if token == Some("token-2") {
-            Ok(())
-        } else {
-            Err(UNAUTHORIZED.into())
-        })
-    });
+    h.join_policy = only_token("token-2", UNAUTHORIZED);
     h.subscribe(Some("d"));
     h.advance(2_000);
     h.session.set_auth("token-2".into(), h.clock());
