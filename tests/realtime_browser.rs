@@ -274,8 +274,15 @@ async fn a_dropped_connection_is_recovered_with_channels_rejoined() {
         p.statuses.borrow().iter().any(|s| s == "reconnecting")
     })
     .await;
+    // Wait on the socket count as well as the status: the drop may not have reached the
+    // page yet when the server answers the fault's request.
+    let reconnects = || {
+        let stats = p.realtime.stats();
+        Reflect::get(&stats, &"reconnects".into()).unwrap().as_f64()
+    };
     until("connected again", || {
         p.statuses.borrow().last().map(String::as_str) == Some("connected")
+            && reconnects() >= Some(1.0)
     })
     .await;
     sleep(200).await;

@@ -597,6 +597,29 @@ fn connected_means_every_subscribed_channel_is_joined() {
 }
 
 #[test]
+fn a_first_connect_whose_joins_answer_one_by_one_never_reads_reconnecting() {
+    let mut h = Harness::new(config());
+    h.join_policy = Box::new(|topic, _| (topic == list()).then_some(Ok(())));
+    h.subscribe(None);
+    h.subscribe(Some("table-7"));
+    assert_eq!(h.state_of(&list()), Some(ChannelState::Joined));
+    assert_eq!(h.state_of(&detail("table-7")), Some(ChannelState::Joining));
+    assert_eq!(
+        h.session.status(),
+        Status::Connecting,
+        "nothing was ever lost: the second join is a first join"
+    );
+    h.join_policy = Box::new(|_, _| Some(Ok(())));
+    h.advance(60_000);
+    assert_eq!(h.session.status(), Status::Connected);
+    assert!(
+        !h.statuses.contains(&Status::Reconnecting),
+        "{:?}",
+        h.statuses
+    );
+}
+
+#[test]
 fn a_refused_list_feed_beside_a_live_detail_reads_partial_with_each_channels_state() {
     let mut h = Harness::new(config());
     h.join_policy = Box::new(|topic, _| {

@@ -791,7 +791,9 @@ impl Live {
             return Status::Connecting;
         }
         let (mut live, mut refused, mut transient) = (0, 0, 0);
-        let (mut failing, mut ever) = (false, false);
+        // `lost`: a channel on its way back that was joined before. A first join beside a
+        // live channel (a second subscription, joins answered one by one) is connecting.
+        let (mut failing, mut lost) = (false, false);
         for channel in self.channels.iter() {
             match channel.state() {
                 ChannelState::Joined => live += 1,
@@ -800,9 +802,9 @@ impl Live {
                 ChannelState::Joining | ChannelState::Retrying => {
                     transient += 1;
                     failing |= channel.failures >= self.config.degraded_after;
+                    lost |= channel.coverage != Coverage::Unjoined;
                 }
             }
-            ever |= channel.coverage != Coverage::Unjoined;
         }
         let link_worked = matches!(&self.link.state, LinkState::Open(open) if open.worked);
         failing |= !link_worked
@@ -823,7 +825,7 @@ impl Live {
         if transient > 0 {
             if failing {
                 Status::Degraded
-            } else if ever {
+            } else if lost {
                 Status::Reconnecting
             } else {
                 Status::Connecting

@@ -9,7 +9,8 @@ use std::fmt;
 /// states after every input, never stored beside them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
-    /// Not connected yet: nothing subscribed, or the first joins are under way.
+    /// Not connected yet: nothing subscribed, or channels are joining for the first time
+    /// (at start, or one subscribed later) and none was lost.
     Connecting,
     /// Every subscribed channel is joined.
     Connected,
