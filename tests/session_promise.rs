@@ -891,3 +891,182 @@ fn the_first_refusal_shows_at_once_while_other_refused_joins_are_still_queued() 
     assert_eq!(h.errors.len(), 6);
     assert_eq!(h.session.status(), Status::Denied);
 }
+
+// ---- Tokens that expire every 20 s, among drops every 4 s, as in the chaos suite. ----
+
+/// Tokens `t{n}`, each good for 20 s from when the app handed it out; the server closes a
+/// joined channel whose token expired and refuses joins with one, as Supabase does.
+struct ShortTokens {
+    expiry: std::rc::Rc<std::cell::RefCell<Vec<u64>>>,
+    now: std::rc::Rc<std::cell::Cell<u64>>,
+    answered: u32,
+}
+
+impl ShortTokens {
+    const TTL_MS: u64 = 20_000;
+
+    fn install(h: &mut Harness) -> Self {
+        let tokens = ShortTokens {
+            expiry: Default::default(),
+            now: std::rc::Rc::new(std::cell::Cell::new(h.now)),
+            answered: 0,
+        };
+        let (expiry, now) = (tokens.expiry.clone(), tokens.now.clone());
+        h.join_policy = Box::new(move |_, payload| {
+            let token = payload.get("access_token").and_then(Value::as_str)?;
+            Some(match ShortTokens::number(token) {
+                Some(n) if expiry.borrow()[n] > now.get() => Ok(()),
+                _ => Err("InvalidJWTToken: Token has expired 1 seconds ago".into()),
+            })
+        });
+        tokens
+    }
+
+    fn number(token: &str) -> Option<usize> {
+        token.strip_prefix('t')?.parse().ok()
+    }
+
+    /// The token each joined channel holds last: its join's, or a later `access_token`'s.
+    fn held(h: &Harness, topic: &str) -> Option<usize> {
+        let joined = h
+            .joins
+            .iter()
+            .filter(|(t, _)| t == topic)
+            .filter_map(|(_, p)| {
+                p.get("access_token")
+                    .and_then(Value::as_str)
+                    .and_then(Self::number)
+            });
+        let pushed = h
+            .access_tokens
+            .iter()
+            .filter(|(t, _)| t == topic)
+            .filter_map(|(_, token)| Self::number(token));
+        joined.chain(pushed).max()
+    }
+
+    /// Runs before each event: answers token requests, expires tokens.
+    fn step(&mut self, h: &mut Harness) {
+        self.now.set(h.now);
+        if h.token_requests > self.answered {
+            self.answered = h.token_requests;
+            let n = {
+                let mut expiry = self.expiry.borrow_mut();
+                expiry.push(h.now + Self::TTL_MS);
+                expiry.len() - 1
+            };
+            h.give_token(Ok(&format!("t{n}")));
+        }
+        let mut topics: Vec<String> = h.joined.keys().cloned().collect();
+        topics.sort();
+        for topic in topics {
+            let expired = Self::held(h, &topic).map_or(true, |n| self.expiry.borrow()[n] <= h.now);
+            if expired {
+                h.server_shutdown(&topic, "Token has expired 0 seconds ago");
+            }
+        }
+    }
+}
+
+#[test]
+fn short_lived_tokens_among_drops_never_read_degraded_nor_resync() {
+    let mut h = Harness::with_session(session(config(), None, true), config().vsn);
+    let mut tokens = ShortTokens::install(&mut h);
+    h.subscribe(None);
+    h.subscribe(Some("a"));
+    h.subscribe(Some("b"));
+    let mut feed = Feed::new(0, 0);
+    feed.run(&mut h, 5, 120_000, |h, elapsed| {
+        tokens.step(h);
+        if elapsed % 4_000 == 3_000 {
+            h.drop_connection();
+        }
+    });
+    for _ in 0..100 {
+        h.advance(200);
+        tokens.step(&mut h);
+    }
+    h.session.flush(h.clock());
+    h.pump();
+    assert!(
+        tokens.answered >= 6,
+        "{} tokens handed out",
+        tokens.answered
+    );
+    assert_eq!(feed.lost(&h), Vec::<u64>::new());
+    assert!(
+        !h.statuses.contains(&Status::Degraded),
+        "expiring tokens are no failure: {:?}",
+        h.statuses
+    );
+    assert_eq!(h.resyncs(), 0, "recovered by replay");
+    assert_eq!(h.session.status(), Status::Connected);
+}
+
+/// An unsigned JWT with only `exp` (unix seconds): what the session reads of a token.
+fn jwt_expiring(exp_s: i64) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let claims = format!(r#"{{"exp":{exp_s}}}"#);
+    let mut out = String::from("eyJhbGciOiJIUzI1NiJ9.");
+    for chunk in claims.as_bytes().chunks(3) {
+        let n = chunk.iter().fold(0u32, |n, &b| (n << 8) | u32::from(b)) << (8 * (3 - chunk.len()));
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+    }
+    out + ".sig"
+}
+
+#[test]
+fn a_token_past_its_exp_is_renewed_before_the_rejoin_not_refused_by_the_server() {
+    let mut h = Harness::new(config());
+    let exp = h.clock().wall / 1000 + 4;
+    h.give_token(Ok(&jwt_expiring(exp)));
+    h.session.set_auth(jwt_expiring(exp), h.clock());
+    h.subscribe(None);
+    h.subscribe(Some("a"));
+    h.subscribe(Some("b"));
+    h.advance(1_000);
+    assert_eq!(h.session.status(), Status::Connected);
+    // Supabase answers a join with an expired token after 5 s, one join at a time.
+    h.join_error_delay_ms = 5_000;
+    h.join_policy = Box::new(move |_, payload| {
+        let token = payload.get("access_token").and_then(Value::as_str)?;
+        Some(
+            if token.contains(".sig") && token != jwt_expiring(exp + 3600) {
+                Err("InvalidJWTToken: Token has expired 5 seconds ago".into())
+            } else {
+                Ok(())
+            },
+        )
+    });
+    // Down across the expiry (a laptop lid closed): the session comes back after it.
+    h.server_up = false;
+    h.drop_connection();
+    let requests = h.token_requests;
+    h.advance(5_000);
+    h.server_up = true;
+    let back = h.now;
+    while h.session.status() != Status::Connected && h.now < back + 60_000 {
+        if h.token_requests > requests && h.access_tokens.is_empty() {
+            h.give_token(Ok(&jwt_expiring(exp + 3600)));
+        }
+        h.advance(100);
+    }
+    assert_eq!(h.session.status(), Status::Connected);
+    assert!(
+        h.now - back <= 2_000,
+        "connected {} ms after the server came back",
+        h.now - back
+    );
+    let stale = jwt_expiring(exp);
+    let rejoins_with_stale = h
+        .joins
+        .iter()
+        .filter(|(_, p)| p.get("access_token").and_then(Value::as_str) == Some(stale.as_str()))
+        .count();
+    assert_eq!(
+        rejoins_with_stale, 3,
+        "only the first joins carried the old token"
+    );
+}

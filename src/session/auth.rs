@@ -9,6 +9,8 @@ pub(super) struct Auth {
     pub generation: u64,
     /// The generation the server said expired.
     pub expired: Option<u64>,
+    /// When the token in use expires (its JWT `exp`, unix ms), if it says.
+    pub expires_at: Option<i64>,
     /// The app gave a `getAccessToken`.
     pub source: bool,
     pub request: TokenRequest,
@@ -32,6 +34,7 @@ pub(super) enum TokenRequest {
 impl Auth {
     pub fn new(token: Option<String>, source: bool) -> Self {
         Auth {
+            expires_at: token.as_deref().and_then(expiry_ms),
             token,
             generation: 0,
             expired: None,
@@ -52,11 +55,20 @@ impl Auth {
         self.expired == Some(self.generation)
     }
 
+    /// The app can give another token and the one in use is past its `exp` by the local clock:
+    /// joins wait for a fresh one rather than carry this one, which Supabase refuses only after
+    /// 5 s, one join at a time (a terminal waking with three channels would wait 15 s). Without
+    /// `getAccessToken` the server's word is awaited: the local clock may be wrong.
+    pub fn is_stale(&self, wall: i64) -> bool {
+        self.source && (self.is_expired() || self.expires_at.is_some_and(|at| at <= wall))
+    }
+
     /// Takes `token`; false when it is the one in use already.
     pub fn install(&mut self, token: String) -> bool {
         if self.token.as_deref() == Some(token.as_str()) {
             return false;
         }
+        self.expires_at = expiry_ms(&token);
         self.token = Some(token);
         self.generation += 1;
         true
@@ -68,5 +80,57 @@ impl Auth {
             TokenRequest::InFlight { deadline, .. } => Some(deadline),
             TokenRequest::Waiting { until } => Some(until),
         }
+    }
+}
+
+/// The `exp` claim of a JWT, in unix ms; `None` for what is not a JWT or has no `exp` (the
+/// signature is the server's business).
+pub(super) fn expiry_ms(token: &str) -> Option<i64> {
+    let claims = base64url(token.split('.').nth(1)?)?;
+    let claims = crate::json::parse(core::str::from_utf8(&claims).ok()?).ok()?;
+    match claims.get("exp")? {
+        crate::json::Value::Number(n) if n.value().is_finite() => Some((n.value() * 1000.0) as i64),
+        _ => None,
+    }
+}
+
+/// Decodes unpadded base64url (RFC 4648 §5), as JWT segments are written.
+fn base64url(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for byte in text.bytes() {
+        let value = match byte {
+            b'A'..=b'Z' => byte - b'A',
+            b'a'..=b'z' => byte - b'a' + 26,
+            b'0'..=b'9' => byte - b'0' + 52,
+            b'-' => 62,
+            b'_' => 63,
+            b'=' => break,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(value);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_exp_of_a_jwt_and_nothing_of_other_tokens() {
+        // {"alg":"HS256","typ":"JWT"} . {"sub":"x","exp":1700000000} . signature
+        let jwt =
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ4IiwiZXhwIjoxNzAwMDAwMDAwfQ.c2ln";
+        assert_eq!(expiry_ms(jwt), Some(1_700_000_000_000));
+        assert_eq!(expiry_ms("token-1"), None);
+        assert_eq!(expiry_ms("a.!!!.b"), None);
+        assert_eq!(expiry_ms("a.eyJzdWIiOiJ4In0.b"), None, "no exp");
     }
 }

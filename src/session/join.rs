@@ -222,13 +222,18 @@ impl Live {
                 return;
             }
         };
-        channel.failures += 1;
-        let attempt = (channel.failures - 1).min(16);
+        let verdict = classify(reason);
+        // An expired token is no fault of the channel (tokens expire hourly, or every 20 s in
+        // the chaos suite): counted, it would read `degraded` at the next drop. The token's own
+        // failures are counted and backed off by `auth`.
+        if verdict != Verdict::RefreshToken {
+            channel.failures += 1;
+        }
+        let attempt = channel.failures.saturating_sub(1).min(16);
         if reason.starts_with("UnableToReplayMessages") {
             // The channel is fine; its replay is not: join without one, and resync.
             channel.replay_refused = true;
         }
-        let verdict = classify(reason);
         let backoff = match verdict {
             Verdict::Denied => self.config.refused_backoff,
             Verdict::RateLimited => self.config.rate_limit_backoff,

@@ -612,7 +612,7 @@ impl Live {
             return;
         }
         // The token in use expired and the app can give another: these wait for it too.
-        if self.auth.source && self.auth.is_expired() {
+        if self.auth.is_stale(now.wall) {
             for topic in ready {
                 if let Some(channel) = self.channels.get_mut(&topic) {
                     if matches!(channel.phase, Phase::Pending) {
@@ -696,8 +696,15 @@ impl Live {
         self.auth.request = TokenRequest::Idle;
         let token = match token {
             Ok(t) if t.is_empty() => Err("getAccessToken gave no token".to_owned()),
-            Ok(t) if self.auth.is_expired() && self.auth.token.as_deref() == Some(t.as_str()) => {
+            Ok(t)
+                if self.auth.is_stale(now.wall)
+                    && self.auth.token.as_deref() == Some(t.as_str()) =>
+            {
                 Err("getAccessToken gave back the token that expired".to_owned())
+            }
+            // Taken, it would be asked again at once, and again.
+            Ok(t) if super::auth::expiry_ms(&t).is_some_and(|at| at <= now.wall) => {
+                Err("getAccessToken gave a token past its exp".to_owned())
             }
             other => other,
         };
