@@ -7,7 +7,7 @@
 mod common;
 
 use casino_realtime::json::Value;
-use casino_realtime::session::{ChannelState, SessionError, Status};
+use casino_realtime::session::{ChannelState, ResyncCause, SessionError, Status};
 use common::fake_server::{config, Harness, CASINO};
 use common::{fixture, with};
 
@@ -321,6 +321,10 @@ fn public_channels_resync_after_a_gap_and_full_replays_too() {
         .filter(|b| b.reason.as_str() == "resync")
         .collect();
     assert_eq!(resync.len(), 1);
+    assert_eq!(
+        h.session.stats(h.clock()).channels[0].last_resync,
+        Some(ResyncCause::NoReplay)
+    );
     let keys = h.delivered_keys();
     for family in [
         r#"["visit"]"#,
@@ -357,7 +361,9 @@ fn public_channels_resync_after_a_gap_and_full_replays_too() {
     h.server_up = true;
     h.advance(120_000);
     assert_eq!(h.resyncs(), 1);
-    assert_eq!(h.session.stats(h.clock()).pipeline.applied, 26);
+    let stats = h.session.stats(h.clock());
+    assert_eq!(stats.pipeline.applied, 26);
+    assert_eq!(stats.channels[0].last_resync, Some(ResyncCause::ReplayFull));
 }
 
 #[test]
@@ -703,6 +709,9 @@ fn a_refused_replay_rejoins_without_one_and_resyncs_once() {
         (1..=2).contains(&resyncs),
         "{resyncs} resync batches for two channels"
     );
+    for channel in h.session.stats(h.clock()).channels {
+        assert_eq!(channel.last_resync, Some(ResyncCause::ReplayRefused));
+    }
 }
 
 #[test]

@@ -8,7 +8,7 @@
 mod common;
 
 use casino_realtime::json::Value;
-use casino_realtime::session::{Backoff, ChannelState, SessionError, Status};
+use casino_realtime::session::{Backoff, ChannelState, ResyncCause, SessionError, Status};
 use common::fake_server::{config, session, Harness, MONO0};
 use common::{fixture, iso, numbered_fill, numbered_fill_key, with};
 use std::collections::HashSet;
@@ -827,6 +827,7 @@ fn a_gap_longer_than_dedup_remembers_is_resynced_not_replayed_twice() {
         stats.pipeline.applied, 1,
         "the event before the gap is not applied again"
     );
+    assert_eq!(stats.channels[0].last_resync, Some(ResyncCause::GapTooOld));
     assert_eq!(h.resyncs(), 1);
     assert_eq!(feed.lost(&h), Vec::<u64>::new());
 }

@@ -93,6 +93,9 @@ export interface RealtimeStats {
     reason: string | null;
     subscribers: number;
     lastEventAgeMs: number | null;
+    /** Why its last gap was resynced rather than replayed: `replay-full` (more was missed than
+     *  a replay holds), `replay-refused`, `no-replay` (public channel) or `gap-too-old`. */
+    lastResync: 'replay-full' | 'replay-refused' | 'no-replay' | 'gap-too-old' | null;
   }>;
 }
 "#;
@@ -307,6 +310,13 @@ impl CasinoRealtime {
                 channel
                     .last_event_age_ms
                     .map_or(JsValue::NULL, |a| (a as f64).into()),
+            );
+            set(
+                &c,
+                "lastResync",
+                channel
+                    .last_resync
+                    .map_or(JsValue::NULL, |r| r.as_str().into()),
             );
             channels.push(&c);
         }

@@ -1,7 +1,7 @@
 //! A channel: who wants it, where it is in joining, and what its events' coverage is. Each phase
 //! holds its own data, so a channel cannot be, say, joined and backing off at once.
 
-use super::types::{ChannelState, ChannelStats};
+use super::types::{ChannelState, ChannelStats, ResyncCause};
 use crate::clock::Now;
 
 /// One channel.
@@ -17,6 +17,19 @@ pub(super) struct Channel {
     pub replay_refused: bool,
     /// When its last event arrived (monotonic).
     pub last_event: Option<u64>,
+    /// Why its last gap was resynced rather than replayed.
+    pub last_resync: Option<ResyncCause>,
+}
+
+/// How a join covers the channel's gap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ReplayPlan {
+    /// No gap: nothing to cover.
+    None,
+    /// A replay from this `since` (unix ms).
+    Since(i64),
+    /// The gap cannot be replayed: a resync once joined.
+    Resync(ResyncCause),
 }
 
 /// Who holds the channel.
@@ -57,8 +70,8 @@ pub(super) struct Joining {
     pub deadline: u64,
     /// The token generation it carried.
     pub token: u64,
-    /// It asked for a replay.
-    pub replay: bool,
+    /// How its gap, if any, is to be covered.
+    pub replay: ReplayPlan,
     /// It tries a channel refused for this reason: the channel still reads `denied`.
     pub retry_of: Option<String>,
 }
@@ -108,6 +121,7 @@ impl Channel {
             failures: 0,
             replay_refused: false,
             last_event: None,
+            last_resync: None,
         }
     }
 
@@ -182,6 +196,7 @@ impl Channel {
                 Demand::Releasing { .. } => 0,
             },
             last_event_age_ms: self.last_event.map(|at| now.mono.saturating_sub(at)),
+            last_resync: self.last_resync,
         }
     }
 }

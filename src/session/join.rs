@@ -1,7 +1,7 @@
 //! Joins: the `phx_join` (with a replay after a gap), replies and their classification, server
 //! closes and errors.
 
-use super::channel::{Joined, Joining, Phase, Replay};
+use super::channel::{Joined, Joining, Phase, Replay, ReplayPlan};
 use super::live::Live;
 use super::retry::{classify, Verdict};
 use super::types::SessionError;
@@ -20,9 +20,9 @@ impl Live {
             Phase::Refused { reason, .. } => Some(reason.clone()),
             _ => None,
         };
-        let since = self.replay_point(channel, now);
+        let plan = self.replay_plan(channel, now);
         let mut broadcast = vec![("ack", Value::Bool(false)), ("self", Value::Bool(false))];
-        if let Some(since) = since {
+        if let ReplayPlan::Since(since) = plan {
             let replay = Value::object(vec![
                 ("since", Value::Number(Number::int(since))),
                 (
@@ -59,7 +59,7 @@ impl Live {
             join_ref,
             deadline: now.mono + self.config.join_timeout_ms,
             token: self.auth.generation,
-            replay: since.is_some(),
+            replay: plan,
             retry_of,
         };
         if let Some(channel) = self.channels.get_mut(topic) {
@@ -164,17 +164,20 @@ impl Live {
         if let super::link::LinkState::Open(open) = &mut self.link.state {
             open.worked = true;
         }
-        let replay = join.replay.then_some(Replay {
+        let replay = matches!(join.replay, ReplayPlan::Since(_)).then_some(Replay {
             received: 0,
             oldest_known: None,
             settle_at,
         });
-        let needs_resync =
-            replay.is_none() && matches!(channel.coverage, super::channel::Coverage::Gap(_));
+        // A public channel cannot replay, nor can a gap older than the server keeps.
+        let resync = match join.replay {
+            ReplayPlan::Resync(cause) => Some(cause),
+            _ => None,
+        };
         if channel.coverage == super::channel::Coverage::Unjoined {
             channel.coverage = super::channel::Coverage::Covered;
         }
-        if !join.replay {
+        if replay.is_none() {
             // A refused replay may have been a passing database error: try one at the next gap.
             channel.replay_refused = false;
         }
@@ -185,9 +188,8 @@ impl Live {
             replay,
             system: None,
         });
-        if needs_resync {
-            // A public channel cannot replay, nor can a gap older than the server keeps.
-            self.resync_channel(topic, now);
+        if let Some(cause) = resync {
+            self.resync_channel(topic, cause, now);
         }
         if join.token < generation {
             // The token changed while the join was under way: the server must check the new one.

@@ -23,7 +23,9 @@ mod types;
 pub use crate::clock::Now;
 pub use config::SessionConfig;
 pub use retry::{classify, Backoff, Rng, Verdict};
-pub use types::{ChannelState, ChannelStats, Output, SessionError, SessionStats, Status};
+pub use types::{
+    ChannelState, ChannelStats, Output, ResyncCause, SessionError, SessionStats, Status,
+};
 
 use crate::batch::BatchConfig;
 use crate::cache::RuleSet;

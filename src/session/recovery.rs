@@ -10,9 +10,9 @@
 //! move the replay point earlier, never past the local clock: a clock ahead, or a payload dated
 //! 2099, costs nothing.
 
-use super::channel::{Channel, Coverage, Phase};
+use super::channel::{Channel, Coverage, Phase, ReplayPlan};
 use super::live::Live;
-use super::types::{Output, SessionError};
+use super::types::{Output, ResyncCause, SessionError};
 use crate::cache::{CacheAction, KeyElem, QueryKey, RefetchType, RuleSet};
 use crate::catalog::EventKind;
 use crate::clock::Now;
@@ -76,27 +76,30 @@ pub(super) fn resync_actions(rules: &RuleSet) -> Vec<CacheAction> {
 }
 
 impl Live {
-    /// The `since` of the channel's next join, when it has a gap a replay can cover.
-    pub(super) fn replay_point(&self, channel: &Channel, now: Now) -> Option<i64> {
+    /// How the channel's next join covers its gap: a replay from a `since`, or a resync.
+    pub(super) fn replay_plan(&self, channel: &Channel, now: Now) -> ReplayPlan {
         let Coverage::Gap(from) = channel.coverage else {
-            return None;
+            return ReplayPlan::None;
         };
         // vsn 1.0.0 sockets get no replays (docs/protocol.md §1.2); public channels none at all.
-        let replayable =
-            self.config.private && self.config.vsn == Vsn::V2 && !channel.replay_refused;
+        if !self.config.private || self.config.vsn != Vsn::V2 {
+            return ReplayPlan::Resync(ResyncCause::NoReplay);
+        }
+        if channel.replay_refused {
+            return ReplayPlan::Resync(ResyncCause::ReplayRefused);
+        }
         // A gap longer than dedup remembers is resynced: a replay's overlap with what came
         // before the gap could no longer be told apart, and would be applied twice.
         let window = self
             .config
             .replay_window_ms
             .min(self.pipeline.dedup().config().ttl_ms);
-        let age = now.wall.saturating_sub(from.wall);
-        if !replayable || age > window as i64 {
-            return None;
+        if now.wall.saturating_sub(from.wall) > window as i64 {
+            return ReplayPlan::Resync(ResyncCause::GapTooOld);
         }
         let bound = self.config.max_skew_ms as i64;
         let lag = self.skew.low().map_or(0, |lag| lag.min(0)).max(-bound);
-        Some(from.wall + lag - self.config.replay_overlap_ms as i64)
+        ReplayPlan::Since(from.wall + lag - self.config.replay_overlap_ms as i64)
     }
 
     pub(super) fn broadcast(&mut self, b: Broadcast, now: Now) {
@@ -175,7 +178,7 @@ impl Live {
             return;
         };
         if replay.received >= limit && replay.oldest_known != Some(true) {
-            self.resync_channel(topic, now);
+            self.resync_channel(topic, ResyncCause::ReplayFull, now);
         } else {
             channel.coverage = Coverage::Covered;
             self.replays += 1;
@@ -184,9 +187,10 @@ impl Live {
 
     /// Missed events cannot be replayed: invalidate what the channel feeds. The actions join
     /// the open window, so channels resyncing together make one batch, marked `resync`.
-    pub(super) fn resync_channel(&mut self, topic: &str, now: Now) {
+    pub(super) fn resync_channel(&mut self, topic: &str, cause: ResyncCause, now: Now) {
         if let Some(channel) = self.channels.get_mut(topic) {
             channel.coverage = Coverage::Covered;
+            channel.last_resync = Some(cause);
         }
         self.pipeline.push_resync(self.resync.clone(), now.mono);
         self.resyncs += 1;

@@ -206,6 +206,34 @@ pub struct ChannelStats {
     pub subscribers: u32,
     /// Ms since its last event, if it had one.
     pub last_event_age_ms: Option<u64>,
+    /// Why its last gap was resynced rather than replayed, if one was.
+    pub last_resync: Option<ResyncCause>,
+}
+
+/// Why a gap was resynced rather than replayed: `stats()` says it, so an app that sees its
+/// queries refetched can tell a server that refused the replay from a gap too long for one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResyncCause {
+    /// The replay came back full and started after everything the channel had received.
+    ReplayFull,
+    /// The server refused the replay (`UnableToReplayMessages`).
+    ReplayRefused,
+    /// A public channel, or a vsn 1.0.0 socket: Supabase replays neither.
+    NoReplay,
+    /// The gap is older than the replay window (or than dedup remembers).
+    GapTooOld,
+}
+
+impl ResyncCause {
+    /// The name `stats()` gives it in JavaScript.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResyncCause::ReplayFull => "replay-full",
+            ResyncCause::ReplayRefused => "replay-refused",
+            ResyncCause::NoReplay => "no-replay",
+            ResyncCause::GapTooOld => "gap-too-old",
+        }
+    }
 }
 
 /// Counts for `stats()`.

@@ -173,6 +173,14 @@ function lost(log, holds, phase = null) {
 const holdsA = (topic) => topic === CASINO || DETAILS.some((d) => topic === `${CASINO}:${d}`);
 const holdsB = (topic) => topic === CASINO;
 
+/** What a failure message needs to be explained from a CI log alone. */
+function diagnosis() {
+  return page.evaluate(() => {
+    const tail = (log) => ({ statuses: log.statuses.slice(-8), errors: log.errors.slice(-8), batches: log.batches.slice(-3).map((b) => ({ ...b, keys: b.keys.length })) });
+    return { now: Date.now(), stats: window.__chaos.stats(), a: tail(window.__chaos.a), b: tail(window.__chaos.b) };
+  });
+}
+
 async function recoveries() {
   const s = await page.evaluate(() => window.__chaos.stats());
   return { replays: s.a.replays + s.b.replays, resyncs: s.a.resyncs + s.b.resyncs, reconnects: s.a.reconnects + s.b.reconnects };
@@ -205,14 +213,19 @@ test('catalog events through a fault schedule: nothing lost, nothing leaked, no 
   await stream({ ms: MAIN_MS, rate: RATE, phase: 'main', schedule, event: mixed });
   await fault('reset');
   await waitConnected(150_000).catch(async (e) => {
-    throw new Error(`${e.message}: ${JSON.stringify(await page.evaluate(() => window.__chaos.stats()))}`);
+    throw new Error(`${e.message}: ${JSON.stringify(await diagnosis())}`);
   });
 
   // Liveness: a new event is in a batch within a second.
   const probe = await publishOne({ phase: 'liveness' });
   const probeKey = probe.keys[0];
-  await page.waitForFunction((key) => window.__chaos.a.batches.some((b) => b.keys.includes(key)), probeKey, { timeout: 10_000, polling: 20 });
-  const arrival = await page.evaluate((key) => window.__chaos.a.batches.find((b) => b.keys.includes(key)).flushedAt, probeKey);
+  // A batch after the probe: its first key may be a list key earlier events refetched too.
+  const seen = ([key, at]) => window.__chaos.a.batches.find((b) => b.flushedAt >= at && b.keys.includes(key));
+  await page.waitForFunction(seen, [probeKey, probe.at], { timeout: 10_000, polling: 20 })
+    .catch(async (e) => {
+      throw new Error(`${e.message}: the probe ${probeKey} never came; ${JSON.stringify(await diagnosis())}`);
+    });
+  const arrival = (await page.evaluate(seen, [probeKey, probe.at])).flushedAt;
   const liveness = arrival - probe.at;
 
   // The targets, each at 5 events/s.
@@ -230,6 +243,7 @@ test('catalog events through a fault schedule: nothing lost, nothing leaked, no 
     await waitConnected(60_000);
     const now = await recoveries();
     targets[phase] = { replays: now.replays - before.replays, resyncs: now.resyncs - before.resyncs, reconnects: now.reconnects - before.reconnects };
+    if (targets[phase].resyncs > 0) targets[phase].diagnosis = await diagnosis();
   }
   await sleep(1_000);
 
@@ -274,7 +288,7 @@ test('catalog events through a fault schedule: nothing lost, nothing leaked, no 
     assert.ok(errors.includes(name), `${name} reported: ${JSON.stringify(count(errors))}`);
   }
   for (const [phase, r] of Object.entries(targets)) {
-    assert.equal(r.resyncs, 0, `${phase}: recovered by resync rather than replay`);
+    assert.equal(r.resyncs, 0, `${phase}: recovered by resync rather than replay: ${JSON.stringify(r.diagnosis)}`);
     assert.ok(r.replays > 0, `${phase}: no reconnect ended in replay`);
   }
 });
