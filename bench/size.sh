@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prints the package's sizes (raw, gzip -9, brotli -q 11) after wasm-opt, beside the reference
-# figure for @supabase/realtime-js, and fails if the gzipped .wasm exceeds its budget.
+# figure for @supabase/realtime-js, then where the wasm's bytes go (bench/wasm-sizes.mjs on a
+# build that keeps its names), and fails if the gzipped .wasm exceeds its budget.
 #   bash bench/size.sh            builds pkg/ first
 #   bash bench/size.sh --no-build  measures the pkg/ already built
 set -euo pipefail
@@ -44,6 +45,12 @@ measure "JS, bundled and minified" "$out/min.js" total
 measure "React entry (react.js), minified" "$out/react.min.js"
 printf '  %-34s %8d %8d %8d\n' "total (wasm + minified JS)" "$total_raw" "$total_gz" "$total_br"
 echo "  reference: @supabase/realtime-js 2.119, everything, about 17,400 gzipped (docs/design.md)"
+
+# Where the bytes go: the same release build, optimized the same way but keeping its names.
+bash bench/named-wasm.sh "$out/named.wasm"
+echo
+node bench/wasm-sizes.mjs "$out/named.wasm" --top "${SIZE_TOP:-25}"
+echo
 
 gz=$(gzip -9 -c pkg/casino_realtime_wasm_bg.wasm | wc -c)
 if [ "$gz" -gt "$WASM_GZIP_BUDGET" ]; then

@@ -60,3 +60,6 @@ node --test --test-force-exit tests/e2e/*.test.mjs
 
 step "size"
 bash bench/size.sh --no-build
+
+step "browser benchmark, quick form (npm run bench runs it whole; figures here are not judged)"
+node bench/browser/run.mjs --quick
