@@ -15,9 +15,11 @@
 //! Pure: the caller passes `now` (milliseconds on any monotonic clock) and arms one timer for
 //! [`Batcher::deadline`].
 
+use crate::cache::{key_hash, KeyMap};
 use crate::cache::{CacheAction, QueryKey, RefetchType};
+use crate::dedup::KeyTable;
 use crate::json::{Value, Writer};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 /// Window timing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,30 +104,43 @@ impl CacheBatch {
     }
 }
 
-/// The last write time applied per key, forgetting the oldest keys past a capacity.
+/// The last write time applied per key, forgetting the oldest keys past a capacity. Keys are
+/// held by their 64-bit hash (a false match, one in 2^64 per write, would drop one write as
+/// stale), in a table allocated whole at the start: the memory is fixed by the capacity.
 struct AppliedWrites {
-    at: HashMap<QueryKey, i64>,
-    order: VecDeque<QueryKey>,
+    at: KeyTable<i64>,
+    order: VecDeque<u64>,
     capacity: usize,
 }
 
 impl AppliedWrites {
+    fn new(capacity: usize) -> Self {
+        AppliedWrites {
+            at: KeyTable::allocated(capacity),
+            order: VecDeque::with_capacity(capacity),
+            capacity,
+        }
+    }
+
     fn newer_than(&self, key: &QueryKey, at: i64) -> bool {
-        self.at.get(key).is_some_and(|&applied| applied > at)
+        self.at
+            .get(key_hash(&key.0))
+            .is_some_and(|applied| applied > at)
     }
 
     fn record(&mut self, key: &QueryKey, at: i64) {
-        if let Some(applied) = self.at.get_mut(key) {
-            *applied = (*applied).max(at);
+        let hash = key_hash(&key.0);
+        if let Some(applied) = self.at.get(hash) {
+            self.at.insert(hash, applied.max(at));
             return;
         }
         if self.order.len() >= self.capacity {
             if let Some(old) = self.order.pop_front() {
-                self.at.remove(&old);
+                self.at.remove(old);
             }
         }
-        self.at.insert(key.clone(), at);
-        self.order.push_back(key.clone());
+        self.at.insert(hash, at);
+        self.order.push_back(hash);
     }
 }
 
@@ -181,9 +196,9 @@ pub struct Batcher {
     config: BatchConfig,
     window: Option<Window>,
     writes: Vec<CacheAction>,
-    write_index: HashMap<QueryKey, usize>,
+    write_index: KeyMap<usize>,
     invalidations: Vec<(QueryKey, RefetchType)>,
-    invalidation_index: HashMap<QueryKey, usize>,
+    invalidation_index: KeyMap<usize>,
     events: u32,
     duplicates: u32,
     stale_writes: u64,
@@ -202,17 +217,13 @@ impl Batcher {
             config,
             window: None,
             writes: Vec::new(),
-            write_index: HashMap::new(),
+            write_index: KeyMap::default(),
             invalidations: Vec::new(),
-            invalidation_index: HashMap::new(),
+            invalidation_index: KeyMap::default(),
             events: 0,
             duplicates: 0,
             stale_writes: 0,
-            applied: AppliedWrites {
-                at: HashMap::new(),
-                order: VecDeque::new(),
-                capacity: config.write_memory.max(1),
-            },
+            applied: AppliedWrites::new(config.write_memory.max(1)),
         }
     }
 
@@ -256,7 +267,7 @@ impl Batcher {
     fn add(&mut self, action: CacheAction) -> bool {
         match action {
             CacheAction::Invalidate { key, refetch } => {
-                match self.invalidation_index.get(&key) {
+                match self.invalidation_index.get(&key.0) {
                     Some(&i) => self.invalidations[i].1 = self.invalidations[i].1.max(refetch),
                     None => {
                         self.invalidation_index
@@ -271,7 +282,7 @@ impl Batcher {
                     self.stale_writes += 1;
                     return false;
                 }
-                match self.write_index.get(write.key()) {
+                match self.write_index.get(&write.key().0) {
                     Some(&i) => {
                         let old = std::mem::replace(&mut self.writes[i], write.clone());
                         self.writes[i] = combine(old, write);
@@ -324,7 +335,7 @@ impl Batcher {
         let mut actions: Vec<CacheAction> =
             Vec::with_capacity(self.writes.len() + invalidations.len());
         for write in self.writes.drain(..) {
-            if self.invalidation_index.contains_key(write.key()) {
+            if self.invalidation_index.contains_key(&write.key().0) {
                 continue;
             }
             self.applied.record(write.key(), write_at(&write));

@@ -32,26 +32,37 @@ impl Default for DedupConfig {
     }
 }
 
-/// A set of 64-bit keys in one open-addressed table (linear probing, deletion by backward
-/// shift, so no tombstones accumulate). It doubles while filling and stops at twice `limit` slots:
-/// its memory is fixed by the limit, however many keys come and go. Callers store keys already
-/// mixed with their seed ([`seeded`]), so a key is its own hash.
-struct KeySet {
-    slots: Vec<u64>,
+/// 64-bit keys, each with a value, in one open-addressed table (linear probing, deletion by
+/// backward shift, so no tombstones accumulate). It doubles while filling and stops at twice
+/// `limit` slots: its memory is fixed by the limit, however many keys come and go. Callers store
+/// keys already mixed ([`seeded`], or a hash), so a key is its own hash. The dedup filter's set
+/// and the batcher's memory of applied writes.
+pub(crate) struct KeyTable<V> {
+    slots: Vec<(u64, V)>,
     len: usize,
     max_slots: usize,
 }
 
+/// The replay filter's set of seen keys.
+type KeySet = KeyTable<()>;
+
 /// Marks an empty slot; the key 0 is stored as 1 (a false match of one in 2^64).
 const EMPTY: u64 = 0;
 
-impl KeySet {
-    fn new(limit: usize) -> Self {
-        KeySet {
+impl<V: Copy + Default> KeyTable<V> {
+    pub fn new(limit: usize) -> Self {
+        KeyTable {
             slots: Vec::new(),
             len: 0,
             max_slots: (limit * 2).next_power_of_two().max(16),
         }
+    }
+
+    /// With all its memory from the start, so its footprint never grows later.
+    pub fn allocated(limit: usize) -> Self {
+        let mut table = KeyTable::new(limit);
+        table.slots = vec![(EMPTY, V::default()); table.max_slots];
+        table
     }
 
     fn mask(&self) -> usize {
@@ -62,49 +73,56 @@ impl KeySet {
     fn probe(&self, key: u64) -> usize {
         let mask = self.mask();
         let mut i = key as usize & mask;
-        while self.slots[i] != EMPTY && self.slots[i] != key {
+        while self.slots[i].0 != EMPTY && self.slots[i].0 != key {
             i = (i + 1) & mask;
         }
         i
     }
 
-    fn contains(&self, key: u64) -> bool {
+    pub fn get(&self, key: u64) -> Option<V> {
         let key = key.max(1);
-        !self.slots.is_empty() && self.slots[self.probe(key)] == key
+        if self.slots.is_empty() {
+            return None;
+        }
+        let slot = self.slots[self.probe(key)];
+        (slot.0 == key).then_some(slot.1)
     }
 
-    /// Adds `key`; false if it was there. Callers keep `len` within the limit.
-    fn insert(&mut self, key: u64) -> bool {
+    pub fn contains(&self, key: u64) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Sets `key` to `value`; false if the key was there (its value is replaced). Callers keep
+    /// `len` within the limit.
+    pub fn insert(&mut self, key: u64, value: V) -> bool {
         let key = key.max(1);
         if (self.len + 1) * 2 > self.slots.len() && self.slots.len() < self.max_slots {
             self.grow();
         }
         let i = self.probe(key);
-        if self.slots[i] == key {
-            return false;
-        }
-        self.slots[i] = key;
-        self.len += 1;
-        true
+        let new = self.slots[i].0 != key;
+        self.slots[i] = (key, value);
+        self.len += usize::from(new);
+        new
     }
 
     fn grow(&mut self) {
         let size = (self.slots.len() * 2).clamp(16, self.max_slots);
-        let old = std::mem::replace(&mut self.slots, vec![EMPTY; size]);
-        for key in old.into_iter().filter(|&k| k != EMPTY) {
-            let i = self.probe(key);
-            self.slots[i] = key;
+        let old = std::mem::replace(&mut self.slots, vec![(EMPTY, V::default()); size]);
+        for slot in old.into_iter().filter(|s| s.0 != EMPTY) {
+            let i = self.probe(slot.0);
+            self.slots[i] = slot;
         }
     }
 
-    fn remove(&mut self, key: u64) {
+    pub fn remove(&mut self, key: u64) {
         let key = key.max(1);
         if self.slots.is_empty() {
             return;
         }
         let mask = self.mask();
         let mut hole = self.probe(key);
-        if self.slots[hole] != key {
+        if self.slots[hole].0 != key {
             return;
         }
         self.len -= 1;
@@ -113,10 +131,10 @@ impl KeySet {
         loop {
             j = (j + 1) & mask;
             let next = self.slots[j];
-            if next == EMPTY {
+            if next.0 == EMPTY {
                 break;
             }
-            let home = next as usize & mask;
+            let home = next.0 as usize & mask;
             let stays = if hole <= j {
                 hole < home && home <= j
             } else {
@@ -127,11 +145,11 @@ impl KeySet {
                 hole = j;
             }
         }
-        self.slots[hole] = EMPTY;
+        self.slots[hole] = (EMPTY, V::default());
     }
 
-    fn clear(&mut self) {
-        self.slots.fill(EMPTY);
+    pub fn clear(&mut self) {
+        self.slots.fill((EMPTY, V::default()));
         self.len = 0;
     }
 }
@@ -250,7 +268,7 @@ impl Dedup {
                 self.seen.remove(old);
             }
         }
-        self.seen.insert(key);
+        self.seen.insert(key, ());
         self.order
             .push_back((key, now.saturating_add(self.config.ttl_ms)));
     }
@@ -326,7 +344,7 @@ mod tests {
             if set.contains(key) {
                 continue;
             }
-            assert!(set.insert(key));
+            assert!(set.insert(key, ()));
             live.push_back(key);
             if live.len() == 64 {
                 set.remove(live.pop_front().unwrap());
@@ -381,7 +399,7 @@ mod tests {
     /// The longest run of occupied slots a lookup may walk.
     fn longest_run(set: &KeySet) -> usize {
         let (mut longest, mut run) = (0, 0);
-        for &slot in set.slots.iter().chain(set.slots.iter()) {
+        for &(slot, ()) in set.slots.iter().chain(set.slots.iter()) {
             run = if slot == EMPTY { 0 } else { run + 1 };
             longest = longest.max(run);
         }
@@ -396,7 +414,7 @@ mod tests {
         let crafted: Vec<u64> = (0..4_000u64).map(|i| (i << 20) | 0x5_a5a5).collect();
         let mut unseeded = KeySet::new(4_000);
         for &k in &crafted {
-            unseeded.insert(k);
+            unseeded.insert(k, ());
         }
         assert!(longest_run(&unseeded) >= 4_000, "the attack works unseeded");
         let mut dedup = Dedup::new(

@@ -37,6 +37,8 @@ pub(crate) struct Inner {
     /// `close()`, `subscribe()`) only adds to the queue; the outermost `run` empties it.
     queue: RefCell<VecDeque<Delivery>>,
     delivering: Cell<bool>,
+    /// The last binary frame's bytes: one buffer for every frame rather than an allocation each.
+    frame_bytes: RefCell<Vec<u8>>,
     pub me: Weak<Inner>,
 }
 
@@ -73,6 +75,7 @@ impl Inner {
             callbacks,
             queue: RefCell::new(VecDeque::new()),
             delivering: Cell::new(false),
+            frame_bytes: RefCell::new(Vec::new()),
             me: me.clone(),
         });
         let me = inner.me.clone();
@@ -195,7 +198,14 @@ impl Inner {
             if bytes > MAX_FRAME_BYTES {
                 return session.frame_refused(socket, bytes, now());
             }
-            session.binary_frame(socket, &Uint8Array::new(buffer).to_vec(), now());
+            let mut scratch = self.frame_bytes.borrow_mut();
+            scratch.resize(bytes, 0);
+            Uint8Array::new(buffer).copy_to(&mut scratch);
+            session.binary_frame(socket, &scratch, now());
+            // A rare large frame does not keep its buffer.
+            if scratch.capacity() > 256 * 1024 {
+                *scratch = Vec::new();
+            }
         }
     }
 
