@@ -1071,3 +1071,34 @@ fn a_token_past_its_exp_is_renewed_before_the_rejoin_not_refused_by_the_server()
         "only the first joins carried the old token"
     );
 }
+
+#[test]
+fn a_browser_clock_hours_ahead_still_joins_with_what_get_access_token_gives() {
+    let mut h = Harness::new(config());
+    // The browser's clock runs 2 h ahead of the issuer's and the server's.
+    h.browser_skew = 2 * 3600 * 1000;
+    let exp = h.true_time() / 1000 + 3600;
+    h.session.set_auth(jwt_expiring(exp), h.clock());
+    h.subscribe(None);
+    for _ in 0..50 {
+        if h.session.status() == Status::Connected {
+            break;
+        }
+        // The app's getAccessToken gives the token it holds, valid by the issuer's clock.
+        h.give_token(Ok(&jwt_expiring(exp)));
+        h.advance(100);
+    }
+    assert_eq!(h.session.status(), Status::Connected);
+    assert!(
+        h.token_requests <= 1,
+        "{} token requests for a token the local clock calls expired",
+        h.token_requests
+    );
+    assert!(
+        !h.errors
+            .iter()
+            .any(|e| matches!(e, SessionError::Token { .. })),
+        "{:?}",
+        h.errors
+    );
+}

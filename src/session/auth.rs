@@ -11,6 +11,10 @@ pub(super) struct Auth {
     pub expired: Option<u64>,
     /// When the token in use expires (its JWT `exp`, unix ms), if it says.
     pub expires_at: Option<i64>,
+    /// A generation `getAccessToken` gave already past its `exp` by the local clock: that clock
+    /// disagrees with the issuer's, so the server judges it (a clock set hours ahead must not
+    /// keep a terminal from joining).
+    pub fresh: Option<u64>,
     /// The app gave a `getAccessToken`.
     pub source: bool,
     pub request: TokenRequest,
@@ -35,6 +39,7 @@ impl Auth {
     pub fn new(token: Option<String>, source: bool) -> Self {
         Auth {
             expires_at: token.as_deref().and_then(expiry_ms),
+            fresh: None,
             token,
             generation: 0,
             expired: None,
@@ -58,9 +63,11 @@ impl Auth {
     /// The app can give another token and the one in use is past its `exp` by the local clock:
     /// joins wait for a fresh one rather than carry this one, which Supabase refuses only after
     /// 5 s, one join at a time (a terminal waking with three channels would wait 15 s). Without
-    /// `getAccessToken` the server's word is awaited: the local clock may be wrong.
+    /// `getAccessToken` the server's word is awaited: the local clock may be wrong, and it is not
+    /// trusted on a token the app gave already past its `exp`.
     pub fn is_stale(&self, wall: i64) -> bool {
-        self.source && (self.is_expired() || self.expires_at.is_some_and(|at| at <= wall))
+        let past_exp = self.expires_at.is_some_and(|at| at <= wall);
+        self.source && (self.is_expired() || (past_exp && self.fresh != Some(self.generation)))
     }
 
     /// Takes `token`; false when it is the one in use already.
