@@ -5,7 +5,7 @@
 //! is caught and reported; a callback may call `unsubscribe()` or `close()` from inside itself.
 
 use super::error::{describe, named};
-use super::host::{now, OwnedListener, OwnedSocket, OwnedTimer};
+use super::host::{mono_now, now, OwnedListener, OwnedSocket, OwnedTimer};
 use crate::session::{Output, Session, SessionError, Status, MAX_FRAME_BYTES};
 use js_sys::{ArrayBuffer, Function, JsString, Promise, Reflect, Uint8Array, JSON};
 use std::cell::{Cell, RefCell};
@@ -108,7 +108,7 @@ impl Inner {
         }
         let deadline = self.session.borrow().deadline();
         if let Some(timer) = self.host.borrow_mut().timer.as_mut() {
-            timer.arm(deadline, now().mono);
+            timer.arm(deadline, mono_now());
         }
     }
 
