@@ -51,7 +51,8 @@ export interface CasinoRealtimeOptions {
   casinoId: string;
   /** The user's JWT for channel joins. */
   accessToken?: string;
-  /** Called when a token is needed: none was given, or the server said it expired. */
+  /** Called when a token is needed: none was given, the server said it expired, or its JWT
+   *  `exp` has passed by the browser's clock before a rejoin. */
   getAccessToken?: () => Promise<string | null | undefined> | string | null | undefined;
   /** Private channels (RLS decides joins; replay after gaps). Default true. */
   private?: boolean;
