@@ -15,8 +15,7 @@
 //! Pure: the caller passes `now` (milliseconds on any monotonic clock) and arms one timer for
 //! [`Batcher::deadline`].
 
-use crate::cache::{key_hash, KeyMap};
-use crate::cache::{CacheAction, QueryKey, RefetchType};
+use crate::cache::{key_hash, CacheAction, KeyPart, QueryKey, RefetchType};
 use crate::dedup::KeyTable;
 use crate::json::{Value, Writer};
 use std::collections::VecDeque;
@@ -144,6 +143,50 @@ impl AppliedWrites {
     }
 }
 
+/// Where each key of the open window sits in its vector, by the key's hash in the dedup filter's
+/// table. A hit is checked against the key stored there, so a hash collision costs at worst one
+/// key handed out twice, never a wrong merge. Past `limit` keys (a window is due once it holds
+/// `max_actions`; one input may add a few more) a key is only appended, never indexed.
+struct KeyIndex {
+    table: KeyTable<usize>,
+    limit: usize,
+}
+
+impl KeyIndex {
+    fn new(limit: usize) -> Self {
+        KeyIndex {
+            table: KeyTable::new(limit),
+            limit,
+        }
+    }
+
+    /// The position in `items` of `key`.
+    fn find<T>(&self, key: &[KeyPart], items: &[T], key_of: fn(&T) -> &[KeyPart]) -> Option<usize> {
+        let i = self.table.get(key_hash(key))?;
+        items.get(i).filter(|item| key_of(item) == key).map(|_| i)
+    }
+
+    fn insert(&mut self, key: &[KeyPart], i: usize) {
+        if self.table.len() < self.limit {
+            self.table.insert(key_hash(key), i);
+        }
+    }
+
+    fn clear(&mut self) {
+        if self.table.len() > 0 {
+            self.table.clear();
+        }
+    }
+}
+
+fn write_key(write: &CacheAction) -> &[KeyPart] {
+    &write.key().0
+}
+
+fn invalidation_key(invalidation: &(QueryKey, RefetchType)) -> &[KeyPart] {
+    &invalidation.0 .0
+}
+
 /// The event time of a data write.
 fn write_at(action: &CacheAction) -> i64 {
     match action {
@@ -196,9 +239,9 @@ pub struct Batcher {
     config: BatchConfig,
     window: Option<Window>,
     writes: Vec<CacheAction>,
-    write_index: KeyMap<usize>,
+    write_index: KeyIndex,
     invalidations: Vec<(QueryKey, RefetchType)>,
-    invalidation_index: KeyMap<usize>,
+    invalidation_index: KeyIndex,
     events: u32,
     duplicates: u32,
     stale_writes: u64,
@@ -217,9 +260,9 @@ impl Batcher {
             config,
             window: None,
             writes: Vec::new(),
-            write_index: KeyMap::default(),
+            write_index: KeyIndex::new(2 * config.max_actions),
             invalidations: Vec::new(),
-            invalidation_index: KeyMap::default(),
+            invalidation_index: KeyIndex::new(2 * config.max_actions),
             events: 0,
             duplicates: 0,
             stale_writes: 0,
@@ -267,11 +310,11 @@ impl Batcher {
     fn add(&mut self, action: CacheAction) -> bool {
         match action {
             CacheAction::Invalidate { key, refetch } => {
-                match self.invalidation_index.get(&key.0) {
-                    Some(&i) => self.invalidations[i].1 = self.invalidations[i].1.max(refetch),
+                let index = &mut self.invalidation_index;
+                match index.find(&key.0, &self.invalidations, invalidation_key) {
+                    Some(i) => self.invalidations[i].1 = self.invalidations[i].1.max(refetch),
                     None => {
-                        self.invalidation_index
-                            .insert(key.clone(), self.invalidations.len());
+                        index.insert(&key.0, self.invalidations.len());
                         self.invalidations.push((key, refetch));
                     }
                 }
@@ -282,14 +325,16 @@ impl Batcher {
                     self.stale_writes += 1;
                     return false;
                 }
-                match self.write_index.get(&write.key().0) {
-                    Some(&i) => {
+                match self
+                    .write_index
+                    .find(&write.key().0, &self.writes, write_key)
+                {
+                    Some(i) => {
                         let old = std::mem::replace(&mut self.writes[i], write.clone());
                         self.writes[i] = combine(old, write);
                     }
                     None => {
-                        self.write_index
-                            .insert(write.key().clone(), self.writes.len());
+                        self.write_index.insert(&write.key().0, self.writes.len());
                         self.writes.push(write);
                     }
                 }
@@ -335,7 +380,12 @@ impl Batcher {
         let mut actions: Vec<CacheAction> =
             Vec::with_capacity(self.writes.len() + invalidations.len());
         for write in self.writes.drain(..) {
-            if self.invalidation_index.contains_key(&write.key().0) {
+            let key = &write.key().0;
+            if (self
+                .invalidation_index
+                .find(key, &invalidations, invalidation_key))
+            .is_some()
+            {
                 continue;
             }
             self.applied.record(write.key(), write_at(&write));
@@ -345,8 +395,11 @@ impl Batcher {
             .iter()
             .map(|(key, refetch)| {
                 (1..key.0.len()).any(|len| {
-                    let prefix = self.invalidation_index.get(&key.0[..len]);
-                    prefix.is_some_and(|&i| invalidations[i].1 >= *refetch)
+                    let prefix = &key.0[..len];
+                    let at = self
+                        .invalidation_index
+                        .find(prefix, &invalidations, invalidation_key);
+                    at.is_some_and(|i| invalidations[i].1 >= *refetch)
                 })
             })
             .collect();
@@ -369,5 +422,74 @@ impl Batcher {
             flushed_at: now,
         };
         Some(batch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn key(n: u64) -> QueryKey {
+        QueryKey(vec![
+            KeyPart::from("k"),
+            KeyPart::Str((n % 97).to_string()),
+            KeyPart::Str(n.to_string()),
+        ])
+    }
+
+    fn own_key(k: &QueryKey) -> &[KeyPart] {
+        &k.0
+    }
+
+    #[test]
+    fn the_key_index_agrees_with_std_hashmap_through_windows() {
+        let mut index = KeyIndex::new(4_000);
+        let (mut items, mut std): (Vec<QueryKey>, HashMap<QueryKey, usize>) = Default::default();
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        for step in 0..200_000u64 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            let k = key(rng % 3_000);
+            let found = index.find(&k.0, &items, own_key);
+            assert_eq!(found, std.get(&k).copied(), "step {step}");
+            if found.is_none() {
+                index.insert(&k.0, items.len());
+                std.insert(k.clone(), items.len());
+                items.push(k);
+            }
+            // A window flushed.
+            if step % 2_000 == 1_999 {
+                index.clear();
+                items.clear();
+                std.clear();
+            }
+        }
+    }
+
+    #[test]
+    fn an_index_entry_is_checked_against_the_key_it_points_at() {
+        let mut index = KeyIndex::new(16);
+        index.insert(&key(1).0, 0);
+        assert_eq!(index.find(&key(1).0, &[key(1)], own_key), Some(0));
+        // The slot says 0, but what sits at 0 is another key: no match, no wrong merge.
+        assert_eq!(index.find(&key(1).0, &[key(2)], own_key), None);
+        assert_eq!(index.find(&key(1).0, &[] as &[QueryKey], own_key), None);
+    }
+
+    #[test]
+    fn past_its_limit_the_index_only_stops_growing() {
+        let mut index = KeyIndex::new(8);
+        let items: Vec<QueryKey> = (0..20).map(key).collect();
+        for (i, k) in items.iter().enumerate() {
+            index.insert(&k.0, i);
+        }
+        assert_eq!(index.table.len(), 8);
+        let indexed = items
+            .iter()
+            .filter(|k| index.find(&k.0, &items, own_key).is_some())
+            .count();
+        assert_eq!(indexed, 8);
     }
 }

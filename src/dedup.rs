@@ -88,6 +88,11 @@ impl<V: Copy + Default> KeyTable<V> {
         (slot.0 == key).then_some(slot.1)
     }
 
+    /// Keys held.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
     pub fn contains(&self, key: u64) -> bool {
         self.get(key).is_some()
     }

@@ -3,14 +3,14 @@
 // server that speaks the Supabase protocol and sends every client the same seeded stream.
 // Prints medians of interleaved runs and ratios to realtime-js; exits 1 when a budget is broken.
 //   node bench/browser/run.mjs [--runs 3] [--events 20000] [--memory-events 200000] [--quick]
-// Needs pkg/ (scripts/build-pkg.sh) and Debian's chromium. See README "Performance".
+// Needs pkg/ (scripts/build-pkg.sh) and Debian's chromium. See README "Size and speed".
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as esbuild from 'esbuild';
-import { chromium } from 'playwright-core';
+import { browser as launch } from '../../tests/e2e/harness.mjs';
 import { WebSocketServer } from 'ws';
 import { workload } from './stream.mjs';
 
@@ -186,10 +186,7 @@ const median = (xs) => {
   const s = xs.filter((x) => x !== null).sort((a, b) => a - b);
   return s.length ? s[Math.floor((s.length - 1) / 2)] : null;
 };
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--headless=new', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
+const browser = await launch();
 
 const burst = workload({ casino: CASINO, total: EVENTS });
 if (flags.profile) {

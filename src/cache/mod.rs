@@ -20,12 +20,12 @@
 //! ```
 
 mod action;
-mod keymap;
+mod hash;
 mod table;
 mod template;
 
 pub use action::{actions_to_json, CacheAction, KeyPart, QueryKey, RefetchType};
-pub use keymap::{key_hash, KeyMap};
+pub use hash::key_hash;
 pub use table::markdown_table;
 pub use template::{ActionTemplate, DataSource, KeyElem, KeyTemplate};
 
