@@ -1,9 +1,11 @@
 //! What the browser lends the session, each owned so that dropping it lets go: the WebSocket and
-//! its handlers, the one timer, and the page listeners; and the two clocks. No
+//! its handlers, the one timer (gloo-timers), and the page listeners; and the two clocks. No
 //! `.forget()`: the closures live exactly as long as their owner.
 
 use crate::clock::Now;
-use js_sys::Function;
+use gloo_timers::callback::Timeout;
+use std::cell::RefCell;
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{BinaryType, Event, EventTarget, MessageEvent, WebSocket};
@@ -69,10 +71,6 @@ impl Drop for OwnedSocket {
 
 #[wasm_bindgen]
 extern "C" {
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout(handler: &Function, ms: f64) -> JsValue;
-    #[wasm_bindgen(js_name = clearTimeout)]
-    fn clear_timeout(handle: &JsValue);
     #[wasm_bindgen(js_namespace = performance, js_name = now)]
     fn performance_now() -> f64;
 }
@@ -88,20 +86,21 @@ pub(crate) fn mono_now() -> u64 {
     performance_now().max(0.0) as u64
 }
 
-/// The one timer, with one closure for its whole life. It is re-armed only when the session's
-/// deadline comes earlier than the time it is armed for: a deadline that moves later (a batch
-/// window extended by every frame) lets it fire early once, and the tick re-arms it. So a
-/// burst of frames costs no `setTimeout`/`clearTimeout` per frame.
+/// The one timer: gloo-timers' owned `Timeout`, cleared when dropped. It is re-armed only when
+/// the session's deadline comes earlier than the time it is armed for: a deadline that moves
+/// later (a batch window extended by every frame) lets it fire early once, and the tick re-arms
+/// it. So a burst of frames costs no `setTimeout`/`clearTimeout` per frame, and a new closure
+/// only per re-arm (a few a second).
 pub(crate) struct OwnedTimer {
-    callback: Closure<dyn FnMut()>,
-    armed: Option<(u64, JsValue)>,
+    callback: Rc<RefCell<dyn FnMut()>>,
+    armed: Option<(u64, Timeout)>,
 }
 
 impl OwnedTimer {
     /// A timer that calls `callback` when it fires.
     pub fn new(callback: impl FnMut() + 'static) -> Self {
         OwnedTimer {
-            callback: Closure::<dyn FnMut()>::new(callback),
+            callback: Rc::new(RefCell::new(callback)),
             armed: None,
         }
     }
@@ -112,31 +111,18 @@ impl OwnedTimer {
             (None, None) => {}
             (Some(at), Some((armed, _))) if *armed <= at => {}
             (deadline, _) => {
-                self.clear();
-                if let Some(at) = deadline {
-                    let ms = at.saturating_sub(now) as f64;
-                    let handle = set_timeout(self.callback.as_ref().unchecked_ref(), ms);
-                    self.armed = Some((at, handle));
-                }
+                self.armed = deadline.map(|at| {
+                    let ms = at.saturating_sub(now).min(u64::from(u32::MAX)) as u32;
+                    let callback = self.callback.clone();
+                    (at, Timeout::new(ms, move || (callback.borrow_mut())()))
+                });
             }
         }
     }
 
-    /// The timer fired: nothing is armed any more.
+    /// The timer fired: nothing is armed any more (dropping a fired `Timeout` frees its closure).
     pub fn fired(&mut self) {
         self.armed = None;
-    }
-
-    pub fn clear(&mut self) {
-        if let Some((_, handle)) = self.armed.take() {
-            clear_timeout(&handle);
-        }
-    }
-}
-
-impl Drop for OwnedTimer {
-    fn drop(&mut self) {
-        self.clear();
     }
 }
 
