@@ -3,6 +3,7 @@
 //! Everything outside `browser` is sans-IO (docs/design.md): it takes inputs and a clock and returns
 //! outputs, and is tested natively. `browser` (wasm32 only) moves bytes, timers and callbacks.
 
+pub mod alloc;
 pub mod batch;
 pub mod cache;
 pub mod catalog;

@@ -301,4 +301,4 @@ if (breaches.length) {
   console.log(`\nbudgets and checks broken:\n${breaches.map((b) => `  - ${b}`).join('\n')}`);
   process.exit(1);
 }
-console.log(quick ? '\nchecks passed (quick run: budgets not judged)' : '\nall budgets met');
+console.log(quick || flags['no-budgets'] ? `\nchecks passed (${quick ? 'quick run' : '--no-budgets'}: budgets not judged)` : '\nall budgets met');

@@ -19,4 +19,8 @@ mod realtime;
 mod types;
 
 pub use plan::{plan_cache_actions, CacheRules};
+
+/// Size classes in place of std's dlmalloc: smaller and faster for this workload (src/alloc.rs).
+#[global_allocator]
+static ALLOCATOR: crate::alloc::wasm::WasmAlloc = crate::alloc::wasm::WasmAlloc::new();
 pub use realtime::CasinoRealtime;
