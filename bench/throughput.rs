@@ -44,7 +44,7 @@ fn main() {
         let payload = json::parse(text).expect("workload is JSON");
         pipeline.ingest(
             event,
-            &payload,
+            payload,
             Some(meta),
             casino,
             Now::new(now, 1_766_225_700_000 + now as i64),

@@ -3,7 +3,7 @@
 
 use crate::batch::{BatchConfig, BatchReason, Batcher, CacheBatch};
 use crate::cache::{CacheAction, RuleSet};
-use crate::catalog::{parse_event, EventError, Uuid};
+use crate::catalog::{parse_event_owned, EventError, Uuid};
 use crate::clock::Now;
 use crate::dedup::{Dedup, DedupConfig, Sighting};
 use crate::json::Value;
@@ -76,13 +76,13 @@ impl Pipeline {
     pub fn ingest(
         &mut self,
         event: &str,
-        payload: &Value,
+        payload: Value,
         meta_id: Option<&str>,
         casino: Uuid,
         now: Now,
     ) -> Outcome {
         self.stats.received += 1;
-        let event = match parse_event(event, payload) {
+        let event = match parse_event_owned(event, payload) {
             Ok(event) => event,
             Err(error) => {
                 self.stats.malformed += 1;
@@ -181,7 +181,7 @@ mod tests {
         assert!(matches!(
             p.ingest(
                 "table.deactivated",
-                &payload(CASINO),
+                payload(CASINO),
                 Some("m1"),
                 casino,
                 at(0)
@@ -191,7 +191,7 @@ mod tests {
         assert_eq!(
             p.ingest(
                 "table.deactivated",
-                &payload(CASINO),
+                payload(CASINO),
                 Some("m2"),
                 casino,
                 at(1)
@@ -200,15 +200,15 @@ mod tests {
         );
         let other = "22222222-2222-4222-8222-222222222222";
         assert!(matches!(
-            p.ingest("table.deactivated", &payload(other), None, casino, at(2)),
+            p.ingest("table.deactivated", payload(other), None, casino, at(2)),
             Outcome::ForeignCasino { .. }
         ));
         assert!(matches!(
-            p.ingest("table.deactivated", &Value::Null, None, casino, at(3)),
+            p.ingest("table.deactivated", Value::Null, None, casino, at(3)),
             Outcome::Invalid(_)
         ));
         assert!(matches!(
-            p.ingest("nope", &payload(CASINO), None, casino, at(4)),
+            p.ingest("nope", payload(CASINO), None, casino, at(4)),
             Outcome::Invalid(_)
         ));
         assert_eq!(p.poll(100), None);
@@ -252,7 +252,7 @@ mod tests {
         let future = balance("2099-01-01T00:00:00Z", 100);
         let outcome = p.ingest(
             "loyalty.balance_updated",
-            &future,
+            future,
             None,
             casino,
             Now::new(0, wall),
@@ -263,7 +263,7 @@ mod tests {
         let later = balance("2025-12-20T10:01:00Z", 250);
         p.ingest(
             "loyalty.balance_updated",
-            &later,
+            later,
             None,
             casino,
             Now::new(60_000, wall + 60_000),
@@ -280,7 +280,7 @@ mod tests {
         let older = balance("2025-12-20T10:00:30Z", 200);
         p.ingest(
             "loyalty.balance_updated",
-            &older,
+            older,
             None,
             casino,
             Now::new(62_000, wall + 62_000),

@@ -35,7 +35,7 @@ fn a_million_events_keep_dedup_within_its_capacity() {
         }
         let outcome = pipeline.ingest(
             &delivery.event,
-            &delivery.payload,
+            delivery.payload.clone(),
             Some(&delivery.meta_id),
             casino,
             Now::new(now, 1_766_225_700_000 + now as i64),

@@ -13,8 +13,9 @@ pub(crate) fn is_safe_integer(value: &Value) -> bool {
     matches!(value, Value::Number(n) if n.value().fract() == 0.0 && n.value().abs() <= MAX_SAFE_INTEGER)
 }
 
-/// Checks one member against its kind; `None` when the member is absent.
-pub(crate) fn check(kind: FieldKind, value: Option<&Value>) -> Result<Value, FieldError> {
+/// Checks one member against its kind; `None` when the member is absent. The value is moved
+/// through, not copied: the parsed payload is dropped after validation.
+pub(crate) fn check(kind: FieldKind, value: Option<Value>) -> Result<Value, FieldError> {
     let value = match value {
         None | Some(Value::Null) if kind.nullable => return Ok(Value::Null),
         None => {
@@ -25,21 +26,26 @@ pub(crate) fn check(kind: FieldKind, value: Option<&Value>) -> Result<Value, Fie
         }
         Some(value) => value,
     };
-    let checked = match (kind.ty, value) {
-        (FieldType::Uuid, Value::String(s)) => {
-            Uuid::parse(s).map(|id| Value::String(id.to_string()))
-        }
-        (FieldType::Timestamp, Value::String(s)) => parse_timestamp(s).map(|_| value.clone()),
-        (FieldType::Date, Value::String(s)) => parse_date(s).map(|_| value.clone()),
-        (FieldType::Integer, _) => is_safe_integer(value).then(|| value.clone()),
-        (FieldType::Number, Value::Number(_)) | (FieldType::Text, Value::String(_)) => {
-            Some(value.clone())
-        }
-        (FieldType::Enum(allowed), Value::String(s)) => {
-            allowed.contains(&s.as_str()).then(|| value.clone())
+    let valid = match (kind.ty, &value) {
+        (FieldType::Timestamp, Value::String(s)) => parse_timestamp(s).is_some(),
+        (FieldType::Date, Value::String(s)) => parse_date(s).is_some(),
+        (FieldType::Integer, _) => is_safe_integer(&value),
+        (FieldType::Number, Value::Number(_)) | (FieldType::Text, Value::String(_)) => true,
+        (FieldType::Enum(allowed), Value::String(s)) => allowed.contains(&s.as_str()),
+        _ => false,
+    };
+    if valid {
+        return Ok(value);
+    }
+    let invalid = |value: &Value| FieldError::invalid(kind.expected(), value.preview(40));
+    match (kind.ty, value) {
+        (FieldType::Uuid, Value::String(mut s)) if Uuid::parse(&s).is_some() => {
+            // The parser took either case; the cache keys get one.
+            s.make_ascii_lowercase();
+            Ok(Value::String(s))
         }
         (FieldType::Counts, Value::Object(members)) => {
-            for (denomination, count) in members {
+            for (denomination, count) in &members {
                 if !is_safe_integer(count) {
                     let mut segment = String::from("[");
                     write_string(&mut segment, denomination);
@@ -49,11 +55,11 @@ pub(crate) fn check(kind: FieldKind, value: Option<&Value>) -> Result<Value, Fie
                     );
                 }
             }
-            Some(value.clone())
+            Ok(Value::Object(members))
         }
         (FieldType::Records(fields), Value::Array(items)) => {
             let mut records = Vec::with_capacity(items.len());
-            for (i, item) in items.iter().enumerate() {
+            for (i, item) in items.into_iter().enumerate() {
                 let values = check_record(fields, item).map_err(|e| e.within(&format!("[{i}]")))?;
                 let members = fields
                     .iter()
@@ -62,20 +68,26 @@ pub(crate) fn check(kind: FieldKind, value: Option<&Value>) -> Result<Value, Fie
                     .collect();
                 records.push(Value::Object(members));
             }
-            Some(Value::Array(records))
+            Ok(Value::Array(records))
         }
-        _ => None,
-    };
-    checked.ok_or_else(|| FieldError::invalid(kind.expected(), value.preview(40)))
+        (_, value) => Err(invalid(&value)),
+    }
 }
 
-/// Checks an object against a record's fields; returns their values in order.
-pub(crate) fn check_record(fields: &[FieldSpec], value: &Value) -> Result<Vec<Value>, FieldError> {
-    if !matches!(value, Value::Object(_)) {
+/// Checks an object against a record's fields; returns their values in order, moved out of it.
+pub(crate) fn check_record(fields: &[FieldSpec], value: Value) -> Result<Vec<Value>, FieldError> {
+    let Value::Object(mut members) = value else {
         return Err(FieldError::invalid("an object", value.preview(40)));
+    };
+    let mut values = Vec::with_capacity(fields.len());
+    for f in fields {
+        // The last of repeated members counts, as in `JSON.parse`.
+        let member = members
+            .iter_mut()
+            .rev()
+            .find(|(k, _)| k == f.name)
+            .map(|(_, v)| std::mem::replace(v, Value::Null));
+        values.push(check(f.kind, member).map_err(|e| e.within(f.name))?);
     }
-    fields
-        .iter()
-        .map(|f| check(f.kind, value.get(f.name)).map_err(|e| e.within(f.name)))
-        .collect()
+    Ok(values)
 }

@@ -18,8 +18,8 @@ pub struct Event {
 }
 
 impl EventKind {
-    /// Validates a payload as this event.
-    pub fn parse(self, payload: &Value) -> Result<Event, EventError> {
+    /// Validates a payload as this event, moving its values into the event.
+    pub fn parse(self, payload: Value) -> Result<Event, EventError> {
         if !matches!(payload, Value::Object(_)) {
             return Err(EventError::NotAnObject {
                 event: self,
@@ -61,7 +61,7 @@ impl EventKind {
     pub fn parse_str(self, payload: &str) -> Result<Event, EventError> {
         let value =
             json::parse(payload).map_err(|error| EventError::NotJson { event: self, error })?;
-        self.parse(&value)
+        self.parse(value)
     }
 }
 

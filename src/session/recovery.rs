@@ -113,15 +113,20 @@ impl Live {
         if b.join_ref.is_some() && b.join_ref.as_deref() != Some(joined.join_ref.as_str()) {
             return;
         }
-        let BroadcastPayload::Json(payload) = &b.payload else {
+        let BroadcastPayload::Json(payload) = b.payload else {
             let reason = format!("binary payload for {} on {}", b.event, b.topic);
             return self.unreadable(reason);
         };
         let replayed = b.meta.as_ref().and_then(|m| m.get("replayed")) == Some(&Value::Bool(true));
         let casino = self.config.casino_id;
+        let meta_id = b
+            .meta
+            .as_ref()
+            .and_then(|m| m.get("id"))
+            .and_then(Value::as_str);
         let outcome = self
             .pipeline
-            .ingest(&b.event, payload, b.meta_id(), casino, now);
+            .ingest(&b.event, payload, meta_id, casino, now);
         let topic = b.topic.clone();
         match &outcome {
             // Replayed messages are late by nature: they say nothing of the clocks.
