@@ -49,7 +49,12 @@ impl Uuid {
                 }
                 continue;
             }
-            let nibble = (b as char).to_digit(16)?;
+            let nibble = match b {
+                b'0'..=b'9' => b - b'0',
+                b'a'..=b'f' => b - b'a' + 10,
+                b'A'..=b'F' => b - b'A' + 10,
+                _ => return None,
+            };
             bits = (bits << 4) | u128::from(nibble);
         }
         Some(Uuid(bits))

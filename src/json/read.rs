@@ -27,6 +27,7 @@ impl std::error::Error for ParseError {}
 /// Parses one JSON value; only whitespace may follow it.
 pub fn parse(text: &str) -> Result<Value, ParseError> {
     let mut reader = Reader {
+        text,
         bytes: text.as_bytes(),
         pos: 0,
     };
@@ -39,6 +40,7 @@ pub fn parse(text: &str) -> Result<Value, ParseError> {
 }
 
 struct Reader<'a> {
+    text: &'a str,
     bytes: &'a [u8],
     pos: usize,
 }
@@ -51,10 +53,13 @@ impl Reader<'_> {
         }
     }
 
+    // Called per byte: inlined even in the size-optimised build.
+    #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
 
+    #[inline(always)]
     fn skip_ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.pos += 1;
@@ -215,14 +220,20 @@ impl Reader<'_> {
         loop {
             // Copy the run up to the next quote, backslash or control character in one go.
             let run = self.pos;
-            while let Some(b) = self.peek() {
-                if b == b'"' || b == b'\\' || b < 0x20 {
-                    break;
-                }
+            let rest = self.bytes.get(run..).unwrap_or_default();
+            self.pos += rest
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                .unwrap_or(rest.len());
+            // Runs end on ASCII bytes or at the end, so they are whole UTF-8 sequences of the
+            // text: no validation needed.
+            let text = self.text.get(run..self.pos).unwrap_or_default();
+            if out.is_empty() && self.peek() == Some(b'"') {
+                // The common case, no escapes: one allocation of the exact size.
                 self.pos += 1;
+                return Ok(text.to_owned());
             }
-            // Runs end on ASCII bytes, so they are whole UTF-8 sequences of a &str.
-            out.push_str(std::str::from_utf8(&self.bytes[run..self.pos]).unwrap_or_default());
+            out.push_str(text);
             match self.peek() {
                 None => return Err(self.error("unterminated string")),
                 Some(b'"') => {
