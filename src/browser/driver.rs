@@ -6,6 +6,7 @@
 
 use super::error::{describe, named};
 use super::host::{mono_now, now, OwnedListener, OwnedSocket, OwnedTimer};
+use crate::clock::Now;
 use crate::session::{Output, Session, SessionError, Status, MAX_FRAME_BYTES};
 use js_sys::{ArrayBuffer, Function, JsString, Promise, Reflect, Uint8Array, JSON};
 use std::cell::{Cell, RefCell};
@@ -14,6 +15,18 @@ use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::MessageEvent;
+
+#[wasm_bindgen(inline_js = "
+export function binary_frame(event, max) {
+  const data = event.data;
+  return data instanceof ArrayBuffer && data.byteLength <= max ? new Uint8Array(data) : undefined;
+}
+")]
+extern "C" {
+    /// A binary frame's bytes, copied into wasm memory by the glue; `None` for a text frame or
+    /// one over `max` bytes (the slow path reads and judges those).
+    fn binary_frame(event: &MessageEvent, max: f64) -> Option<Vec<u8>>;
+}
 
 pub(crate) struct Callbacks {
     pub on_batch: Option<Function>,
@@ -37,8 +50,6 @@ pub(crate) struct Inner {
     /// `close()`, `subscribe()`) only adds to the queue; the outermost `run` empties it.
     queue: RefCell<VecDeque<Delivery>>,
     delivering: Cell<bool>,
-    /// The last binary frame's bytes: one buffer for every frame rather than an allocation each.
-    frame_bytes: RefCell<Vec<u8>>,
     pub me: Weak<Inner>,
 }
 
@@ -75,7 +86,6 @@ impl Inner {
             callbacks,
             queue: RefCell::new(VecDeque::new()),
             delivering: Cell::new(false),
-            frame_bytes: RefCell::new(Vec::new()),
             me: me.clone(),
         });
         let me = inner.me.clone();
@@ -94,6 +104,12 @@ impl Inner {
     /// Carries out the session's outputs until it has nothing more to say, then re-arms the
     /// timer. Callbacks run between rounds, with nothing borrowed.
     pub fn run(&self) {
+        self.run_since(None);
+    }
+
+    /// As `run`, after an input read at monotonic time `read`: the re-arm reuses that reading
+    /// unless a callback ran meanwhile (one clock call fewer per frame).
+    fn run_since(&self, mut read: Option<u64>) {
         loop {
             self.execute();
             if self.delivering.get() {
@@ -102,13 +118,14 @@ impl Inner {
             }
             let next = self.queue.borrow_mut().pop_front();
             let Some(delivery) = next else { break };
+            read = None;
             self.delivering.set(true);
             self.deliver(delivery);
             self.delivering.set(false);
         }
         let deadline = self.session.borrow().deadline();
         if let Some(timer) = self.host.borrow_mut().timer.as_mut() {
-            timer.arm(deadline, mono_now());
+            timer.arm(deadline, read.unwrap_or_else(mono_now));
         }
     }
 
@@ -164,7 +181,13 @@ impl Inner {
                     inner.session.borrow_mut().socket_closed(id, now())
                 })
             },
-            move |event: MessageEvent| with(&message, |inner| inner.frame(id, &event.data())),
+            move |event: MessageEvent| {
+                if let Some(inner) = message.upgrade() {
+                    let at = now();
+                    inner.frame(id, &event, at);
+                    inner.run_since(Some(at.mono));
+                }
+            },
         );
         match socket {
             Ok(socket) => self.host.borrow_mut().socket = Some(socket),
@@ -184,28 +207,27 @@ impl Inner {
 
     /// A frame, refused unread when it is larger than Supabase allows: it is never copied into
     /// wasm memory. A text frame's UTF-16 length bounds its UTF-8 size from below.
-    fn frame(&self, socket: u64, data: &JsValue) {
+    fn frame(&self, socket: u64, event: &MessageEvent, now: Now) {
+        // The common case, a binary frame of a sane size, in one call across the boundary.
+        if let Some(bytes) = binary_frame(event, MAX_FRAME_BYTES as f64) {
+            return self.session.borrow_mut().binary_frame(socket, &bytes, now);
+        }
+        let data = event.data();
         let mut session = self.session.borrow_mut();
         if let Some(text) = data.dyn_ref::<JsString>() {
             let units = text.length() as usize;
             if units > MAX_FRAME_BYTES {
-                return session.frame_refused(socket, units, now());
+                return session.frame_refused(socket, units, now);
             }
             let text = String::from(text);
-            session.text_frame(socket, &text, now());
+            session.text_frame(socket, &text, now);
         } else if let Some(buffer) = data.dyn_ref::<ArrayBuffer>() {
             let bytes = buffer.byte_length() as usize;
             if bytes > MAX_FRAME_BYTES {
-                return session.frame_refused(socket, bytes, now());
+                return session.frame_refused(socket, bytes, now);
             }
-            let mut scratch = self.frame_bytes.borrow_mut();
-            scratch.resize(bytes, 0);
-            Uint8Array::new(buffer).copy_to(&mut scratch);
-            session.binary_frame(socket, &scratch, now());
-            // A rare large frame does not keep its buffer.
-            if scratch.capacity() > 256 * 1024 {
-                *scratch = Vec::new();
-            }
+            // Not reached: `binary_frame` took every buffer of a size allowed.
+            session.binary_frame(socket, &Uint8Array::new(buffer).to_vec(), now);
         }
     }
 
