@@ -121,14 +121,13 @@ impl AppliedWrites {
         }
     }
 
-    fn newer_than(&self, key: &QueryKey, at: i64) -> bool {
-        self.at
-            .get(key_hash(&key.0))
-            .is_some_and(|applied| applied > at)
+    /// Whether a write newer than `at` was applied to the key of this hash.
+    fn newer_than(&self, hash: u64, at: i64) -> bool {
+        self.at.get(hash).is_some_and(|applied| applied > at)
     }
 
-    fn record(&mut self, key: &QueryKey, at: i64) {
-        let hash = key_hash(&key.0);
+    /// Notes a write at `at` applied to the key of this hash.
+    fn record(&mut self, hash: u64, at: i64) {
         if let Some(applied) = self.at.get(hash) {
             self.at.insert(hash, applied.max(at));
             return;
@@ -160,15 +159,21 @@ impl KeyIndex {
         }
     }
 
-    /// The position in `items` of `key`.
-    fn find<T>(&self, key: &[KeyPart], items: &[T], key_of: fn(&T) -> &[KeyPart]) -> Option<usize> {
-        let i = self.table.get(key_hash(key))?;
+    /// The position in `items` of `key`, whose hash is `hash`.
+    fn find<T>(
+        &self,
+        key: &[KeyPart],
+        hash: u64,
+        items: &[T],
+        key_of: fn(&T) -> &[KeyPart],
+    ) -> Option<usize> {
+        let i = self.table.get(hash)?;
         items.get(i).filter(|item| key_of(item) == key).map(|_| i)
     }
 
-    fn insert(&mut self, key: &[KeyPart], i: usize) {
+    fn insert(&mut self, hash: u64, i: usize) {
         if self.table.len() < self.limit {
-            self.table.insert(key_hash(key), i);
+            self.table.insert(hash, i);
         }
     }
 
@@ -308,33 +313,40 @@ impl Batcher {
     }
 
     fn add(&mut self, action: CacheAction) -> bool {
+        // Hashed once for the window's index and the applied writes.
+        let hash = key_hash(&action.key().0);
         match action {
             CacheAction::Invalidate { key, refetch } => {
                 let index = &mut self.invalidation_index;
-                match index.find(&key.0, &self.invalidations, invalidation_key) {
+                match index.find(&key.0, hash, &self.invalidations, invalidation_key) {
                     Some(i) => self.invalidations[i].1 = self.invalidations[i].1.max(refetch),
                     None => {
-                        index.insert(&key.0, self.invalidations.len());
+                        index.insert(hash, self.invalidations.len());
                         self.invalidations.push((key, refetch));
                     }
                 }
                 true
             }
             write => {
-                if self.applied.newer_than(write.key(), write_at(&write)) {
+                if self.applied.newer_than(hash, write_at(&write)) {
                     self.stale_writes += 1;
                     return false;
                 }
                 match self
                     .write_index
-                    .find(&write.key().0, &self.writes, write_key)
+                    .find(&write.key().0, hash, &self.writes, write_key)
                 {
                     Some(i) => {
-                        let old = std::mem::replace(&mut self.writes[i], write.clone());
+                        // A placeholder that allocates nothing while the two are combined.
+                        let empty = CacheAction::Invalidate {
+                            key: QueryKey(Vec::new()),
+                            refetch: RefetchType::None,
+                        };
+                        let old = std::mem::replace(&mut self.writes[i], empty);
                         self.writes[i] = combine(old, write);
                     }
                     None => {
-                        self.write_index.insert(&write.key().0, self.writes.len());
+                        self.write_index.insert(hash, self.writes.len());
                         self.writes.push(write);
                     }
                 }
@@ -381,14 +393,15 @@ impl Batcher {
             Vec::with_capacity(self.writes.len() + invalidations.len());
         for write in self.writes.drain(..) {
             let key = &write.key().0;
+            let hash = key_hash(key);
             if (self
                 .invalidation_index
-                .find(key, &invalidations, invalidation_key))
+                .find(key, hash, &invalidations, invalidation_key))
             .is_some()
             {
                 continue;
             }
-            self.applied.record(write.key(), write_at(&write));
+            self.applied.record(hash, write_at(&write));
             actions.push(write);
         }
         let absorbed: Vec<bool> = invalidations
@@ -396,9 +409,12 @@ impl Batcher {
             .map(|(key, refetch)| {
                 (1..key.0.len()).any(|len| {
                     let prefix = &key.0[..len];
-                    let at = self
-                        .invalidation_index
-                        .find(prefix, &invalidations, invalidation_key);
+                    let at = self.invalidation_index.find(
+                        prefix,
+                        key_hash(prefix),
+                        &invalidations,
+                        invalidation_key,
+                    );
                     at.is_some_and(|i| invalidations[i].1 >= *refetch)
                 })
             })
@@ -452,10 +468,10 @@ mod tests {
             rng ^= rng >> 7;
             rng ^= rng << 17;
             let k = key(rng % 3_000);
-            let found = index.find(&k.0, &items, own_key);
+            let found = index.find(&k.0, key_hash(&k.0), &items, own_key);
             assert_eq!(found, std.get(&k).copied(), "step {step}");
             if found.is_none() {
-                index.insert(&k.0, items.len());
+                index.insert(key_hash(&k.0), items.len());
                 std.insert(k.clone(), items.len());
                 items.push(k);
             }
@@ -471,11 +487,20 @@ mod tests {
     #[test]
     fn an_index_entry_is_checked_against_the_key_it_points_at() {
         let mut index = KeyIndex::new(16);
-        index.insert(&key(1).0, 0);
-        assert_eq!(index.find(&key(1).0, &[key(1)], own_key), Some(0));
+        index.insert(key_hash(&key(1).0), 0);
+        assert_eq!(
+            index.find(&key(1).0, key_hash(&key(1).0), &[key(1)], own_key),
+            Some(0)
+        );
         // The slot says 0, but what sits at 0 is another key: no match, no wrong merge.
-        assert_eq!(index.find(&key(1).0, &[key(2)], own_key), None);
-        assert_eq!(index.find(&key(1).0, &[] as &[QueryKey], own_key), None);
+        assert_eq!(
+            index.find(&key(1).0, key_hash(&key(1).0), &[key(2)], own_key),
+            None
+        );
+        assert_eq!(
+            index.find(&key(1).0, key_hash(&key(1).0), &[] as &[QueryKey], own_key),
+            None
+        );
     }
 
     #[test]
@@ -483,12 +508,12 @@ mod tests {
         let mut index = KeyIndex::new(8);
         let items: Vec<QueryKey> = (0..20).map(key).collect();
         for (i, k) in items.iter().enumerate() {
-            index.insert(&k.0, i);
+            index.insert(key_hash(&k.0), i);
         }
         assert_eq!(index.table.len(), 8);
         let indexed = items
             .iter()
-            .filter(|k| index.find(&k.0, &items, own_key).is_some())
+            .filter(|k| index.find(&k.0, key_hash(&k.0), &items, own_key).is_some())
             .count();
         assert_eq!(indexed, 8);
     }

@@ -41,7 +41,8 @@ impl Uuid {
         if bytes.len() != 36 {
             return None;
         }
-        let mut bits: u128 = 0;
+        // Two 64-bit halves: wasm has no 128-bit shifts, and this runs for every uuid field.
+        let (mut high, mut low) = (0u64, 0u64);
         for (i, &b) in bytes.iter().enumerate() {
             if matches!(i, 8 | 13 | 18 | 23) {
                 if b != b'-' {
@@ -55,9 +56,11 @@ impl Uuid {
                 b'A'..=b'F' => b - b'A' + 10,
                 _ => return None,
             };
-            bits = (bits << 4) | u128::from(nibble);
+            // The first 16 hex digits (before byte 19) are the high half.
+            let half = if i < 19 { &mut high } else { &mut low };
+            *half = (*half << 4) | u64::from(nibble);
         }
-        Some(Uuid(bits))
+        Some(Uuid((u128::from(high) << 64) | u128::from(low)))
     }
 }
 
