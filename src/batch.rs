@@ -46,8 +46,14 @@ impl Default for BatchConfig {
     }
 }
 
-/// Why a batch went out.
+/// Why a batch went out: "window" (the window closed), "resync" (a gap could not be replayed;
+/// the batch invalidates what the channel feeds), "flush" (`flush()`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    target_arch = "wasm32",
+    derive(tsify::Tsify),
+    serde(rename_all = "lowercase")
+)]
 pub enum BatchReason {
     /// The window closed.
     Window,
@@ -68,8 +74,14 @@ impl BatchReason {
     }
 }
 
-/// What is handed to `onBatch`.
+/// What `onBatch` receives: the cache actions of one coalescing window.
+//  Written to JS as JSON by `CacheBatch::to_json`; tsify declares it from this type.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    target_arch = "wasm32",
+    derive(tsify::Tsify),
+    serde(rename_all = "camelCase")
+)]
 pub struct CacheBatch {
     /// Writes first, then invalidations, each in order of first arrival.
     pub actions: Vec<CacheAction>,
@@ -79,7 +91,8 @@ pub struct CacheBatch {
     pub events: u32,
     /// Duplicate deliveries dropped since the last batch.
     pub duplicates: u32,
-    /// When the window opened (on the caller's clock; the session hands out wall time).
+    /// When the window opened (on the caller's clock; the session hands out wall time, ms since
+    /// the epoch).
     pub opened_at: u64,
     /// When it was flushed.
     pub flushed_at: u64,

@@ -38,8 +38,14 @@ pub enum Outcome {
 
 /// Running counts, for `stats()`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(
+    target_arch = "wasm32",
+    derive(tsify::Tsify),
+    serde(rename_all = "camelCase")
+)]
 pub struct PipelineStats {
     /// Deliveries offered.
+    #[cfg_attr(target_arch = "wasm32", serde(rename = "eventsReceived"))]
     pub received: u64,
     /// New events whose actions were taken.
     pub applied: u64,

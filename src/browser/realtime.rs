@@ -14,33 +14,6 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
 const REALTIME_TS: &str = r#"
-/** What `onBatch` receives: the cache actions of one coalescing window. */
-export interface CacheBatch {
-  actions: CacheAction[];
-  /** "window" (the window closed), "resync" (a gap could not be replayed), "flush" (flush()). */
-  reason: "window" | "resync" | "flush";
-  /** Events whose actions are in the batch. */
-  events: number;
-  /** Duplicate deliveries dropped since the previous batch. */
-  duplicates: number;
-  /** When the window opened and was flushed, ms since the epoch. */
-  openedAt: number;
-  flushedAt: number;
-}
-
-/**
- * The manager's state, derived from its channels:
- * "connected" every channel joined; "connecting" the first joins under way; "reconnecting" a
- * connection or channel lost and being recovered; "degraded" repeated failures (data may be
- * stale); "partial" some channels live, others refused or waiting for a token; "awaiting-token"
- * every channel waits for a fresh token (`setAuth`); "denied" channels refused and none live
- * (tried again every few minutes); "closed" after `close()`.
- */
-export type RealtimeStatus = "connecting" | "connected" | "reconnecting" | "degraded" | "partial" | "awaiting-token" | "denied" | "closed";
-
-/** A channel's state in `stats()`. */
-export type RealtimeChannelState = "joining" | "joined" | "retrying" | "awaiting-token" | "denied";
-
 /** Options of `new CasinoRealtime(options)`. */
 export interface CasinoRealtimeOptions {
   /** `wss://<project>.supabase.co/realtime/v1` (or the dev server's). */
@@ -72,33 +45,12 @@ export interface CasinoRealtimeOptions {
   vsn?: "1.0.0" | "2.0.0";
 }
 
-/** `stats()`. */
-export interface RealtimeStats {
-  status: RealtimeStatus;
-  eventsReceived: number;
-  applied: number;
-  duplicates: number;
-  malformed: number;
-  foreignCasino: number;
-  /** Frames dropped unread: not Realtime frames, or over Supabase's 5 MB. */
-  unreadableFrames: number;
-  batches: number;
-  reconnects: number;
-  /** Gaps recovered by a replay, and by a resync batch. */
-  replays: number;
-  resyncs: number;
-  channels: Array<{
-    topic: string;
-    state: RealtimeChannelState;
-    /** The server's reason, when refused, retrying after a failure or waiting for a token. */
-    reason: string | null;
-    subscribers: number;
-    lastEventAgeMs: number | null;
-    /** Why its last gap was resynced rather than replayed: `replay-full` (more was missed than
-     *  a replay holds), `replay-refused`, `no-replay` (public channel) or `gap-too-old`. */
-    lastResync: 'replay-full' | 'replay-refused' | 'no-replay' | 'gap-too-old' | null;
-  }>;
-}
+/** `stats()`: the manager's status, its counts and its channels. */
+export type RealtimeStats = { status: RealtimeStatus } & SessionStats;
+/** The manager's status (`onStatus`, `status()`, `stats().status`). */
+export type RealtimeStatus = Status;
+/** A channel's state in `stats()`. */
+export type RealtimeChannelState = ChannelState;
 "#;
 
 #[wasm_bindgen]

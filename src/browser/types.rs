@@ -1,57 +1,12 @@
-//! TypeScript declarations for the values that cross the boundary as JSON. These types are
-//! never built in Rust (the core writes the JSON); tsify turns them into the `.d.ts`, and the
-//! wasm tests check that what the core writes has these shapes.
+//! TypeScript declarations for what the app writes: cache rules. They mirror the rule format
+//! the core reads from JSON (no Rust type has this shape: the core turns rules into templates);
+//! tsify turns them into the `.d.ts`. What the SDK hands out (actions, batches, statuses,
+//! stats) is declared by tsify on the core's own types (`cache::CacheAction`,
+//! `batch::CacheBatch`, `session::SessionStats`, ...).
 #![allow(dead_code)]
 
 use tsify::Tsify;
 use wasm_bindgen::prelude::*;
-
-/// TanStack's `refetchType` for an invalidation.
-#[derive(Tsify)]
-#[serde(rename_all = "lowercase")]
-pub enum RefetchType {
-    /// Refetch matching queries that are on screen.
-    Active,
-    /// Refetch every matching query.
-    All,
-    /// Only mark them stale.
-    None,
-}
-
-/// One thing to do to a TanStack `QueryClient`.
-#[derive(Tsify)]
-#[serde(tag = "type")]
-pub enum CacheAction {
-    /// `queryClient.invalidateQueries({ queryKey, refetchType })`.
-    #[serde(rename = "invalidate", rename_all = "camelCase")]
-    Invalidate {
-        /// Matches this key and every key it prefixes.
-        #[tsify(type = "unknown[]")]
-        query_key: (),
-        /// Which matching queries refetch now.
-        refetch_type: RefetchType,
-    },
-    /// `queryClient.setQueryData(queryKey, data)`: the full new value.
-    #[serde(rename = "setQueryData", rename_all = "camelCase")]
-    SetQueryData {
-        /// The exact key.
-        #[tsify(type = "unknown[]")]
-        query_key: (),
-        /// The value.
-        #[tsify(type = "unknown")]
-        data: (),
-    },
-    /// Shallow-merge `data` into the cached object, only if one is cached.
-    #[serde(rename = "mergeQueryData", rename_all = "camelCase")]
-    MergeQueryData {
-        /// The exact key.
-        #[tsify(type = "unknown[]")]
-        query_key: (),
-        /// The members to merge.
-        #[tsify(type = "Record<string, unknown>")]
-        data: (),
-    },
-}
 
 /// One action of a cache rule. Key elements are literals or exactly `"{field}"`, a scalar field
 /// of the event; an action whose placeholder is null in an event is skipped for that event.
@@ -66,7 +21,8 @@ pub enum RuleAction {
         query_key: (),
         /// Which matching queries refetch now.
         #[tsify(optional)]
-        refetch_type: Option<RefetchType>,
+        #[tsify(type = "RefetchType")]
+        refetch_type: Option<()>,
     },
     /// Set the expanded key to the value of `field`, or to the whole payload.
     #[serde(rename = "setQueryData", rename_all = "camelCase")]

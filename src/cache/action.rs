@@ -108,6 +108,11 @@ impl<const N: usize> From<[&str; N]> for QueryKey {
 
 /// TanStack's `refetchType`, ordered by how much it refetches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(
+    target_arch = "wasm32",
+    derive(tsify::Tsify),
+    serde(rename_all = "lowercase")
+)]
 pub enum RefetchType {
     /// Mark stale, refetch nothing now.
     None,
@@ -138,32 +143,58 @@ impl RefetchType {
     }
 }
 
-/// One thing to do to the query cache.
+/// One thing to do to a TanStack `QueryClient`.
+//  Written to JS as JSON by `CacheAction::write`; tsify declares it from this type, with the
+//  writer's names (a wasm test checks that they agree).
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), serde(tag = "type"))]
 pub enum CacheAction {
     /// `invalidateQueries({ queryKey, refetchType })`.
+    #[cfg_attr(target_arch = "wasm32", serde(rename = "invalidate"))]
     Invalidate {
         /// Matches this key and every key it prefixes.
+        #[cfg_attr(
+            target_arch = "wasm32",
+            serde(rename = "queryKey"),
+            tsify(type = "unknown[]")
+        )]
         key: QueryKey,
         /// Which matching queries refetch now.
+        #[cfg_attr(target_arch = "wasm32", serde(rename = "refetchType"))]
         refetch: RefetchType,
     },
     /// `setQueryData(queryKey, data)`: the full new value.
+    #[cfg_attr(target_arch = "wasm32", serde(rename = "setQueryData"))]
     SetQueryData {
         /// The exact key written.
+        #[cfg_attr(
+            target_arch = "wasm32",
+            serde(rename = "queryKey"),
+            tsify(type = "unknown[]")
+        )]
         key: QueryKey,
         /// The value.
+        #[cfg_attr(target_arch = "wasm32", tsify(type = "unknown"))]
         data: Value,
-        /// The event time it comes from, in µs; newer writes win.
+        /// The event time it comes from, in µs; newer writes win. Not sent to JS.
+        #[cfg_attr(target_arch = "wasm32", serde(skip))]
         at: i64,
     },
     /// Shallow-merge `data` into the cached value, only if one is cached.
+    #[cfg_attr(target_arch = "wasm32", serde(rename = "mergeQueryData"))]
     MergeQueryData {
         /// The exact key written.
+        #[cfg_attr(
+            target_arch = "wasm32",
+            serde(rename = "queryKey"),
+            tsify(type = "unknown[]")
+        )]
         key: QueryKey,
         /// The members to merge.
+        #[cfg_attr(target_arch = "wasm32", tsify(type = "Record<string, unknown>"))]
         data: Vec<(String, Value)>,
-        /// The event time it comes from, in µs; newer writes win.
+        /// The event time it comes from, in µs; newer writes win. Not sent to JS.
+        #[cfg_attr(target_arch = "wasm32", serde(skip))]
         at: i64,
     },
 }

@@ -5,9 +5,18 @@ use crate::catalog::{EventError, Uuid};
 use crate::pipeline::PipelineStats;
 use std::fmt;
 
-/// The manager's state, as the app should show it. Derived from the socket and the channels'
-/// states after every input, never stored beside them.
+/// The manager's state, derived from its channels after every input (never stored beside
+/// them): "connected" every channel joined; "connecting" the first joins under way;
+/// "reconnecting" a connection or channel lost and being recovered; "degraded" repeated
+/// failures (data may be stale); "partial" some channels live, others refused or waiting for a
+/// token; "awaiting-token" every channel waits for a fresh token (`setAuth`); "denied" channels
+/// refused and none live (tried again every few minutes); "closed" after `close()`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    target_arch = "wasm32",
+    derive(tsify::Tsify),
+    serde(rename_all = "kebab-case")
+)]
 pub enum Status {
     /// Not connected yet: nothing subscribed, or channels are joining for the first time
     /// (at start, or one subscribed later) and none was lost.
@@ -45,8 +54,15 @@ impl Status {
     }
 }
 
-/// A channel's state, as `stats()` shows it.
+/// A channel's state, as `stats()` shows it: "joining", "joined", "retrying" (lost or failed,
+/// joins again after its backoff), "awaiting-token" (its token expired), "denied" (refused by
+/// the server, with its reason; tried again rarely).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    target_arch = "wasm32",
+    derive(tsify::Tsify),
+    serde(rename_all = "kebab-case")
+)]
 pub enum ChannelState {
     /// Not joined yet, or its join is under way.
     Joining,
@@ -195,6 +211,11 @@ pub enum Output {
 
 /// One channel in `stats()`.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    target_arch = "wasm32",
+    derive(tsify::Tsify),
+    serde(rename_all = "camelCase")
+)]
 pub struct ChannelStats {
     /// `realtime:{casino_id}[:{resource_id}]`.
     pub topic: String,
@@ -213,6 +234,11 @@ pub struct ChannelStats {
 /// Why a gap was resynced rather than replayed: `stats()` says it, so an app that sees its
 /// queries refetched can tell a server that refused the replay from a gap too long for one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    target_arch = "wasm32",
+    derive(tsify::Tsify),
+    serde(rename_all = "kebab-case")
+)]
 pub enum ResyncCause {
     /// The replay came back full and started after everything the channel had received.
     ReplayFull,
@@ -238,10 +264,16 @@ impl ResyncCause {
 
 /// Counts for `stats()`.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[cfg_attr(
+    target_arch = "wasm32",
+    derive(tsify::Tsify),
+    serde(rename_all = "camelCase")
+)]
 pub struct SessionStats {
     /// Events through the pipeline.
+    #[cfg_attr(target_arch = "wasm32", serde(flatten))]
     pub pipeline: PipelineStats,
-    /// Frames dropped because they could not be read or were too large.
+    /// Frames dropped unread: not Realtime frames, or over Supabase's 5 MB.
     pub unreadable_frames: u64,
     /// Connections opened after the first.
     pub reconnects: u64,
