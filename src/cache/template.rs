@@ -265,7 +265,8 @@ fn parse_key(kind: EventKind, key: Option<&Value>, path: &str) -> Result<KeyTemp
         let at = format!("{path}[{i}]");
         let elem = match item {
             Value::String(s) if s.starts_with('{') && s.ends_with('}') && s.len() > 2 => {
-                let spec = field_named(kind, &Value::from(&s[1..s.len() - 1]), &at)?;
+                let name = s.get(1..s.len() - 1).unwrap_or_default();
+                let spec = field_named(kind, &Value::from(name), &at)?;
                 if !spec.kind.is_scalar() {
                     let ts = spec.kind.typescript();
                     return Err(RuleError::new(

@@ -82,7 +82,12 @@ impl Value {
     pub fn preview(&self, max: usize) -> String {
         let text = self.to_json();
         match text.char_indices().nth(max) {
-            Some((cut, _)) => format!("{}…", &text[..cut]),
+            // `get`, not indexing: `cut` is a char boundary, and no panic path is linked.
+            Some((cut, _)) => {
+                let mut short = text.get(..cut).unwrap_or_default().to_owned();
+                short.push('…');
+                short
+            }
             None => text,
         }
     }

@@ -60,7 +60,9 @@ impl Number {
                 }
                 _ => {
                     plain = false;
-                    let exponent: i64 = lexeme[i + 1..]
+                    let exponent: i64 = lexeme
+                        .get(i + 1..)
+                        .unwrap_or_default()
                         .trim_start_matches('+')
                         .parse()
                         .unwrap_or(i64::MAX);
