@@ -42,16 +42,53 @@ function isPlainObject(value) {
 }
 
 /**
- * Applies cache actions to a QueryClient now. Invalidations use their `refetchType`; a merge
- * touches only a cached object (a cached value that is not an object is invalidated instead).
- * Resolves when the refetches it started have settled.
+ * Whether `keys` (JSON texts of query keys of scalars, as every rule writes them) holds a prefix
+ * of `queryKey`: TanStack's match for `invalidateQueries({ queryKey })`, where a key matches every
+ * query it prefixes, element by element with `===` (a scalar never matches an object).
+ */
+function prefixIn(keys, queryKey) {
+  if (keys.has('[]')) return true;
+  let text = '[';
+  for (let i = 0; i < queryKey.length; i++) {
+    const part = queryKey[i];
+    if (part === undefined || (part !== null && typeof part === 'object')) return false;
+    text += (i ? ',' : '') + JSON.stringify(part);
+    if (keys.has(text + ']')) return true;
+  }
+  return false;
+}
+
+/**
+ * Applies cache actions to a QueryClient now, in order. Invalidations use their `refetchType`; a
+ * merge touches only a cached object (a cached value that is not an object is invalidated
+ * instead). Resolves when the refetches it started have settled.
+ *
+ * A run of invalidations is applied as one `invalidateQueries` per `refetchType`, whose predicate
+ * matches what each key would (its prefixes): one pass over the cache instead of one per key,
+ * and a query matched by several keys is refetched once.
  */
 export function applyCacheActions(queryClient, actions) {
   const refetches = [];
+  let pending = null; // refetchType -> Set of key texts, for the invalidations not yet applied
+  const invalidatePending = () => {
+    if (!pending) return;
+    for (const [refetchType, keys] of pending) {
+      const predicate = (query) => prefixIn(keys, query.queryKey);
+      refetches.push(queryClient.invalidateQueries({ predicate, refetchType }));
+    }
+    pending = null;
+  };
   for (const action of actions) {
     if (action.type === 'invalidate') {
-      refetches.push(queryClient.invalidateQueries({ queryKey: action.queryKey, refetchType: action.refetchType }));
-    } else if (action.type === 'setQueryData') {
+      pending ??= new Map();
+      let keys = pending.get(action.refetchType);
+      if (!keys) pending.set(action.refetchType, (keys = new Set()));
+      keys.add(JSON.stringify(action.queryKey));
+      continue;
+    }
+    // A write after invalidations: those come first, as listed.
+    invalidatePending();
+    if (action.type === 'setQueryData') {
       queryClient.setQueryData(action.queryKey, action.data);
     } else if (action.type === 'mergeQueryData') {
       const cached = queryClient.getQueryData(action.queryKey);
@@ -62,6 +99,7 @@ export function applyCacheActions(queryClient, actions) {
       }
     }
   }
+  invalidatePending();
   return Promise.all(refetches).then(() => undefined);
 }
 

@@ -117,3 +117,55 @@ test('custom rules replace or extend the defaults', async () => {
   );
   client.clear();
 });
+
+test('a run of invalidations matches exactly what one invalidateQueries per key would', async () => {
+  // Random caches and random invalidation keys: the grouped applier must leave every query as
+  // TanStack's own per-key calls do (invalidated or not), and refetch the active ones among them.
+  let seed32 = 7;
+  const rand = (n) => {
+    seed32 = (seed32 * 1103515245 + 12345) % 2 ** 31;
+    return seed32 % n;
+  };
+  const parts = ['a', 'b', 1, 2, '1', null, true, { status: 'open' }];
+  const randomKey = (max) => Array.from({ length: 1 + rand(max) }, () => parts[rand(parts.length)]);
+  const scalars = (key) => key.map((p) => (p !== null && typeof p === 'object' ? 'a' : p));
+  for (let round = 0; round < 40; round++) {
+    const queryKeys = Array.from({ length: 30 }, () => randomKey(4));
+    const actions = Array.from({ length: 1 + rand(6) }, () => ({
+      type: 'invalidate',
+      queryKey: scalars(randomKey(3)),
+      refetchType: ['active', 'all', 'none'][rand(3)],
+    }));
+    const run = async (apply) => {
+      const client = new QueryClient();
+      const counters = [];
+      for (const [i, queryKey] of queryKeys.entries()) {
+        counters.push(await seed(client, queryKey, i, { observe: i % 3 === 0 }));
+      }
+      await apply(client);
+      const states = queryKeys.map((k) => client.getQueryState(k).isInvalidated);
+      const fetched = counters.map((c) => c.fetches > 1);
+      client.clear();
+      return { states, fetched };
+    };
+    const grouped = await run((client) => applyCacheActions(client, actions));
+    const perKey = await run((client) =>
+      Promise.all(actions.map((a) => client.invalidateQueries({ queryKey: a.queryKey, refetchType: a.refetchType }))),
+    );
+    assert.deepEqual(grouped.states, perKey.states, `round ${round}: ${JSON.stringify(actions)}`);
+    assert.deepEqual(grouped.fetched, perKey.fetched, `round ${round}: refetched`);
+  }
+});
+
+test('an invalidation listed before a write of the same key is applied before it', async () => {
+  const client = new QueryClient();
+  await seed(client, ['k', 1], 'old');
+  await applyCacheActions(client, [
+    { type: 'invalidate', queryKey: ['k'], refetchType: 'none' },
+    { type: 'setQueryData', queryKey: ['k', 1], data: 'new' },
+  ]);
+  // setQueryData after the invalidation leaves the fresh value valid, as in that order.
+  assert.equal(client.getQueryState(['k', 1]).isInvalidated, false);
+  assert.equal(client.getQueryData(['k', 1]), 'new');
+  client.clear();
+});
