@@ -21,7 +21,7 @@ const CLIENTS = ['floor', 'realtime-js', 'sdk'];
 
 const { values: flags } = parseArgs({
   options: {
-    runs: { type: 'string', default: '3' },
+    runs: { type: 'string', default: '5' },
     events: { type: 'string', default: '20000' },
     'paced-rate': { type: 'string', default: '1000' },
     'paced-seconds': { type: 'string', default: '5' },
