@@ -8,7 +8,7 @@ use super::error::{describe, named};
 use super::host::{mono_now, now, OwnedListener, OwnedSocket, OwnedTimer};
 use crate::clock::Now;
 use crate::session::{Output, Session, SessionError, Status, MAX_FRAME_BYTES};
-use js_sys::{ArrayBuffer, Function, JsString, Promise, Reflect, Uint8Array, JSON};
+use js_sys::{ArrayBuffer, Function, JsString, Promise, Reflect, JSON};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
@@ -222,12 +222,8 @@ impl Inner {
             let text = String::from(text);
             session.text_frame(socket, &text, now);
         } else if let Some(buffer) = data.dyn_ref::<ArrayBuffer>() {
-            let bytes = buffer.byte_length() as usize;
-            if bytes > MAX_FRAME_BYTES {
-                return session.frame_refused(socket, bytes, now);
-            }
-            // Not reached: `binary_frame` took every buffer of a size allowed.
-            session.binary_frame(socket, &Uint8Array::new(buffer).to_vec(), now);
+            // `binary_frame` took every buffer of an allowed size: this one is over it.
+            session.frame_refused(socket, buffer.byte_length() as usize, now);
         }
     }
 

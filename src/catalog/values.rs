@@ -50,12 +50,7 @@ impl Uuid {
                 }
                 continue;
             }
-            let nibble = match b {
-                b'0'..=b'9' => b - b'0',
-                b'a'..=b'f' => b - b'a' + 10,
-                b'A'..=b'F' => b - b'A' + 10,
-                _ => return None,
-            };
+            let nibble = crate::json::hex_digit(b)?;
             // The first 16 hex digits (before byte 19) are the high half.
             let half = if i < 19 { &mut high } else { &mut low };
             *half = (*half << 4) | u64::from(nibble);

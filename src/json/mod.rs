@@ -11,6 +11,7 @@ mod write;
 
 pub use number::Number;
 
+pub(crate) use read::hex_digit;
 pub use read::{parse, ParseError};
 pub use write::{write_string, Writer, MAX_SAFE_INTEGER};
 

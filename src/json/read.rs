@@ -39,6 +39,16 @@ pub fn parse(text: &str) -> Result<Value, ParseError> {
     Ok(value)
 }
 
+/// The value of a hex digit, either case.
+pub(crate) fn hex_digit(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
 struct Reader<'a> {
     text: &'a str,
     bytes: &'a [u8],
@@ -202,11 +212,8 @@ impl Reader<'_> {
     fn hex4(&mut self) -> Result<u32, ParseError> {
         let mut code = 0;
         for _ in 0..4 {
-            let digit = match self.peek() {
-                Some(b @ b'0'..=b'9') => b - b'0',
-                Some(b @ b'a'..=b'f') => b - b'a' + 10,
-                Some(b @ b'A'..=b'F') => b - b'A' + 10,
-                _ => return Err(self.error("expected four hex digits after \\u")),
+            let Some(digit) = self.peek().and_then(hex_digit) else {
+                return Err(self.error("expected four hex digits after \\u"));
             };
             code = code * 16 + u32::from(digit);
             self.pos += 1;
