@@ -253,7 +253,7 @@ export interface FinanceTransactionCreatedPayload {
 export interface FinanceOutboxProcessedPayload {
   event?: "finance.outbox_processed";
   /** uuid */ outbox_id: string;
-  /** uuid */ casino_id: string;
+  /** uuid */ casino_id?: string | null;
   /** uuid */ ledger_id: string;
   event_type: string;
   /** integer */ attempt_count: number;

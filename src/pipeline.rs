@@ -95,11 +95,10 @@ impl Pipeline {
                 return Outcome::Invalid(error);
             }
         };
-        if event.casino_id() != casino {
+        // An event that names no casino (its schema has none) is the channel's casino's.
+        if let Some(named) = event.casino_id().filter(|&named| named != casino) {
             self.stats.foreign_casino += 1;
-            return Outcome::ForeignCasino {
-                casino_id: event.casino_id(),
-            };
+            return Outcome::ForeignCasino { casino_id: named };
         }
         if let Sighting::Seen { copy } = self.dedup.sighting(&event.identity(meta_id), now.mono) {
             self.stats.duplicates += 1;
@@ -172,6 +171,41 @@ mod tests {
             r#"{{"casino_id":"{casino}","table_id":"55555555-5555-4555-8555-555555555555","at":"2025-12-20T10:00:00Z"}}"#
         ))
         .unwrap()
+    }
+
+    #[test]
+    fn an_event_that_names_no_casino_is_its_channels() {
+        let casino = Uuid::parse(CASINO).unwrap();
+        let mut p = Pipeline::new(
+            RuleSet::defaults(),
+            DedupConfig::default(),
+            BatchConfig::default(),
+            1,
+        );
+        let outbox = |casino: Option<&str>, attempt: u32| {
+            let named = casino.map_or(String::new(), |c| format!(r#""casino_id":"{c}","#));
+            json::parse(&format!(
+                r#"{{{named}"outbox_id":"cccccccc-cccc-4ccc-8ccc-cccccccccccc","ledger_id":"bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb","event_type":"email.receipt","attempt_count":{attempt},"processed_at":"2025-12-20T10:14:59Z","at":"2025-12-20T10:15:00Z"}}"#
+            ))
+            .unwrap()
+        };
+        let now = Now::new(0, 1_766_224_800_000);
+        let name = "finance.outbox_processed";
+        assert!(matches!(
+            p.ingest(name, outbox(None, 1), None, casino, now),
+            Outcome::Applied { .. }
+        ));
+        assert!(matches!(
+            p.ingest(name, outbox(Some(CASINO), 2), None, casino, now),
+            Outcome::Applied { .. }
+        ));
+        let other = "22222222-2222-4222-8222-222222222222";
+        assert_eq!(
+            p.ingest(name, outbox(Some(other), 3), None, casino, now),
+            Outcome::ForeignCasino {
+                casino_id: Uuid::parse(other).unwrap()
+            }
+        );
     }
 
     #[test]

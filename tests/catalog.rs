@@ -9,6 +9,7 @@ use casino_realtime::catalog::{parse_event, typescript_declarations, EventKind, 
 use casino_realtime::json::{self, Value};
 use common::{fixture, fixtures, j, with};
 use proptest::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[test]
 fn fixtures_cover_the_whole_catalog() {
@@ -22,20 +23,83 @@ fn fixtures_cover_the_whole_catalog() {
     assert_eq!(sorted, expected);
 }
 
+/// The top-level fields of each event's schema block in docs/event-catalog.md, as printed.
+fn printed_schemas() -> BTreeMap<String, BTreeSet<String>> {
+    let doc = include_str!("../docs/event-catalog.md");
+    let mut schemas = BTreeMap::new();
+    for section in doc.split("\n#### `").skip(1) {
+        let name = section.split('`').next().unwrap().to_owned();
+        let block = section
+            .split("```typescript\n")
+            .nth(1)
+            .and_then(|rest| rest.split("```").next())
+            .unwrap_or_else(|| panic!("{name}: no schema block"));
+        // Top-level members are indented by exactly two spaces; nested ones by more.
+        let fields = block
+            .lines()
+            .filter_map(|line| line.strip_prefix("  "))
+            .filter(|line| !line.starts_with(' '))
+            .filter_map(|line| line.split(':').next())
+            .map(|name| name.trim_end_matches('?').to_owned())
+            .filter(|name| !name.is_empty() && !name.contains(['}', '{', ' ']))
+            .collect();
+        schemas.insert(name, fields);
+    }
+    schemas
+}
+
+#[test]
+fn samples_are_exactly_the_payloads_the_catalog_prints() {
+    let schemas = printed_schemas();
+    assert_eq!(schemas.len(), 24, "{:?}", schemas.keys());
+    let samples = fixtures();
+    for (name, fields) in &schemas {
+        let sample = samples
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("no sample for {name}"));
+        let Value::Object(members) = &sample.1 else {
+            panic!("{name}")
+        };
+        let keys: BTreeSet<String> = members.iter().map(|(k, _)| k.clone()).collect();
+        assert_eq!(
+            &keys, fields,
+            "{name}: the sample has the printed fields, no more"
+        );
+        // And the SDK accepts it as printed, with its own list of fields agreeing.
+        parse_event(name, &sample.1).unwrap_or_else(|e| panic!("{name}: {e}"));
+        // The SDK reads every printed field (`event` is the name, checked apart); a field it
+        // knows beyond those (`casino_id` where the schema omits it) may be left out.
+        let kind = EventKind::from_name(name).unwrap();
+        for field in fields.iter().filter(|f| *f != "event") {
+            assert!(kind.field(field).is_some(), "{name}.{field} is read");
+        }
+        for field in kind.fields().iter().filter(|f| !fields.contains(f.name)) {
+            assert!(
+                field.kind.nullable,
+                "{name}.{} is not printed, so optional",
+                field.name
+            );
+        }
+    }
+}
+
 #[test]
 fn every_valid_sample_parses_and_round_trips() {
     let casino = Uuid::parse("11111111-1111-4111-8111-111111111111").unwrap();
     for (name, payload) in fixtures() {
         let event = parse_event(&name, &payload).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(event.kind().name(), name);
-        assert_eq!(event.casino_id(), casino, "{name}");
+        // The one event whose schema has no `casino_id` is sampled as the catalog prints it.
+        let named = (name != "finance.outbox_processed").then_some(casino);
+        assert_eq!(event.casino_id(), named, "{name}");
         assert_eq!(event.at(), "2025-12-20T10:15:00.000Z", "{name}");
         assert_eq!(event.at_micros(), 1_766_225_700_000_000, "{name}");
         // The typed struct carries the same facts.
         let typed = event.typed();
         assert_eq!(
             (typed.kind(), typed.casino_id()),
-            (event.kind(), casino),
+            (event.kind(), named),
             "{name}"
         );
         assert_eq!(typed.at().micros, event.at_micros(), "{name}");
@@ -116,7 +180,9 @@ fn every_event_carries_casino_id_and_at() {
             let field = kind
                 .field(name)
                 .unwrap_or_else(|| panic!("{kind} lacks {name}"));
-            assert!(!field.kind.nullable, "{kind}.{name} is required");
+            // The worker-monitoring event's schema omits `casino_id`: optional there only.
+            let optional = kind == EventKind::FinanceOutboxProcessed && name == "casino_id";
+            assert_eq!(field.kind.nullable, optional, "{kind}.{name}");
         }
         for name in kind.identity_fields() {
             assert!(kind.field(name).is_some(), "{kind}: identity field {name}");
@@ -153,11 +219,11 @@ fn invalid_samples_name_the_event_and_the_field() {
         ("floor_layout.activated", "table_slots[1]", Some(j("5")), "floor_layout.activated: field 'table_slots[1]' must be an object, got 5"),
         ("floor_layout.activated", "table_slots[0].preferred_table_id", Some(j(r#""x""#)), r#"floor_layout.activated: field 'table_slots[0].preferred_table_id' must be a uuid string or null, got "x""#),
         ("finance.transaction_created", "amount", Some(Value::Null), "finance.transaction_created: field 'amount' must be a number, got null"),
-        ("finance.outbox_processed", "casino_id", None, "finance.outbox_processed: field 'casino_id' is required"),
+        ("finance.outbox_processed", "casino_id", Some(j(r#""casino-1""#)), r#"finance.outbox_processed: field 'casino_id' must be a uuid string or null, got "casino-1""#),
         ("visit.checked_in", "at", Some(j(r#""2025-12-20T25:00:00Z""#)), r#"visit.checked_in: field 'at' must be an ISO 8601 timestamp with a UTC offset, got "2025-12-20T25:00:00Z""#),
         ("visit.checked_out", "duration_minutes", Some(j("true")), "visit.checked_out: field 'duration_minutes' must be a number, got true"),
     ];
-    let mut covered = std::collections::BTreeSet::new();
+    let mut covered = BTreeSet::new();
     for (event, path, value, expected) in cases {
         covered.insert(event);
         let payload = with(fixture(event), path, value);

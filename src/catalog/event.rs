@@ -13,7 +13,8 @@ use crate::json::{self, Value};
 pub struct Event {
     kind: EventKind,
     values: Vec<Value>,
-    casino_id: Uuid,
+    /// `None` only for the one event whose schema omits it (`finance.outbox_processed`).
+    casino_id: Option<Uuid>,
     at_micros: i64,
 }
 
@@ -40,15 +41,15 @@ impl EventKind {
         let mut event = Event {
             kind: self,
             values,
-            casino_id: Uuid::default(),
+            casino_id: None,
             at_micros: 0,
         };
-        // Every catalog event has both (a test walks the catalog); the validator checked them.
+        // Every catalog event has both, `casino_id` optional only where its schema omits it (a
+        // test walks the catalog); the validator checked them.
         event.casino_id = event
             .field("casino_id")
             .and_then(Value::as_str)
-            .and_then(Uuid::parse)
-            .unwrap_or_default();
+            .and_then(Uuid::parse);
         event.at_micros = event
             .field("at")
             .and_then(Value::as_str)
@@ -71,8 +72,8 @@ impl Event {
         self.kind
     }
 
-    /// The casino it belongs to.
-    pub fn casino_id(&self) -> Uuid {
+    /// The casino it names; `None` when it names none (then it belongs to its channel's).
+    pub fn casino_id(&self) -> Option<Uuid> {
         self.casino_id
     }
 
@@ -101,7 +102,7 @@ impl Event {
     /// `event + casino_id + primary id + at`, hashed (docs/design.md).
     pub fn natural_identity(&self) -> u64 {
         let mut hasher = IdentityHasher::new(self.kind.name());
-        hasher.write(&self.casino_id.0.to_le_bytes());
+        hasher.write(&self.casino_id.unwrap_or_default().0.to_le_bytes());
         for name in self.kind.identity_fields() {
             hasher.write(
                 self.field(name)

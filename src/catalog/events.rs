@@ -6,8 +6,9 @@
 //! uuids (`request_id` "idempotency key", `drop_box_id`, `pit_id`, `slot_id`) are any string.
 //! Fields marked `int` in the catalog, counts, sequence numbers and cents are integers; other
 //! numbers (`amount`, `average_bet`, minutes and durations) are any finite number.
-//! `finance.outbox_processed` requires `casino_id` although its schema block leaves it out: the
-//! catalog's contract policy says every event includes it, and the casino guard depends on it.
+//! `finance.outbox_processed` is taken as its schema block prints it, without `casino_id` (it is
+//! a worker-monitoring event on an internal channel): a `casino_id` that is present must be a uuid
+//! and, on a casino channel, that casino's; one that is absent belongs to the channel's casino.
 
 use super::values::{string_enum, Counts, Date, Timestamp, Uuid};
 use crate::json::Number;
@@ -503,9 +504,8 @@ catalog! {
     FinanceOutboxProcessed = "finance.outbox_processed", identity(outbox_id, attempt_count) {
         /// The outbox entry.
         outbox_id: Uuid,
-        /// The casino. The catalog's schema for this event omits it, but its contract policy says
-        /// all events include `casino_id`, and the casino guard needs it.
-        casino_id: Uuid,
+        /// The casino, when the worker names one: its schema omits it.
+        casino_id: Option<Uuid>,
         /// The transaction.
         ledger_id: Uuid,
         /// What was sent.

@@ -21,7 +21,7 @@
 //! terminals; nullable members may be left out. Everything else must match the catalog.
 
 #[macro_use]
-mod record;
+pub(crate) mod record;
 mod check;
 mod error;
 mod event;

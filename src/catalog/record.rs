@@ -114,10 +114,11 @@ macro_rules! catalog {
                 }
             }
 
-            /// The casino the event belongs to.
-            pub fn casino_id(&self) -> $crate::catalog::Uuid {
+            /// The casino the event names; `None` only where its schema omits it.
+            pub fn casino_id(&self) -> Option<$crate::catalog::Uuid> {
+                use $crate::catalog::record::NamedCasino;
                 match self {
-                    $(DomainEvent::$name(e) => e.casino_id,)+
+                    $(DomainEvent::$name(e) => e.casino_id.named(),)+
                 }
             }
 
@@ -137,4 +138,22 @@ macro_rules! catalog {
             }
         }
     };
+}
+
+/// A `casino_id` field, required (`Uuid`) or, where the schema omits it, optional.
+pub trait NamedCasino {
+    /// The casino named, if any.
+    fn named(&self) -> Option<super::Uuid>;
+}
+
+impl NamedCasino for super::Uuid {
+    fn named(&self) -> Option<super::Uuid> {
+        Some(*self)
+    }
+}
+
+impl NamedCasino for Option<super::Uuid> {
+    fn named(&self) -> Option<super::Uuid> {
+        *self
+    }
 }
