@@ -8,12 +8,14 @@ import type {
   RefetchType,
 } from './casino_realtime_wasm.js';
 import type { EventName, EventPayloads } from './catalog.js';
+import type { CasinoRealtimeError } from './errors.js';
 
 export type * from './catalog.js';
+export type * from './errors.js';
+export { ERROR_NAMES, isCasinoRealtimeError } from './errors.js';
 export type {
   CacheAction,
   CacheBatch,
-  CasinoRealtimeError,
   CasinoRealtimeOptions,
   RealtimeChannelState,
   RealtimeStats,
@@ -35,8 +37,9 @@ export interface QueryClientLike {
 
 /**
  * Loads the `.wasm` once. Without an argument it is fetched from `casino_realtime_wasm_bg.wasm`
- * beside the package's JS (bundlers rewrite that URL); pass a URL, Response, bytes or a
- * `WebAssembly.Module` to load it from elsewhere.
+ * beside the package's JS (bundlers rewrite that URL), or read from disk in Node; pass a URL,
+ * Response, bytes or a `WebAssembly.Module` to load it from elsewhere. Rejects with a
+ * `LoadError`; a later call tries again.
  */
 export function initCasinoRealtime(input?: InitInput | Promise<InitInput>): Promise<void>;
 
@@ -52,9 +55,23 @@ export function planCacheActions<E extends EventName>(event: E, payload: EventPa
  */
 export function applyCacheActions(queryClient: QueryClientLike, actions: readonly CacheAction[]): Promise<void>;
 
+/** `invalidateByDomainEvent`'s options. */
+export interface InvalidateOptions {
+  /** The rules to plan with (default: the default rules). */
+  rules?: CacheRules;
+  /** Reject with the error when the payload is not a catalog event (default false: warn, report
+   *  to `onError`, invalidate nothing and resolve, so a saved write stays a successful mutation). */
+  strict?: boolean;
+  /** Told of a payload that could not be planned (non-strict mode). */
+  onError?: (error: CasinoRealtimeError) => void;
+}
+
 /**
  * Validates the payload and applies its cache actions immediately, as realtime would: for
- * mutation `onSuccess` handlers. Rejects with a `CasinoRealtimeError` for bad input.
+ * mutation `onSuccess` handlers. The payload must be a catalog event (build it from the row the
+ * mutation returned, see the README). A payload that is not one is reported (console warning,
+ * `options.onError`) and invalidates nothing, and the promise still resolves: the write was saved.
+ * With `{ strict: true }` it rejects with the `CasinoRealtimeError` instead.
  *
  * ```ts
  * useMutation({ mutationFn: closeSlip,
@@ -65,7 +82,7 @@ export function invalidateByDomainEvent<E extends EventName>(
   queryClient: QueryClientLike,
   event: E,
   payload: EventPayloads[E],
-  options?: { rules?: CacheRules },
+  options?: InvalidateOptions,
 ): Promise<void>;
 
 /** Applies one `onBatch` batch to a QueryClient; resolves when its refetches settle. */

@@ -1,34 +1,44 @@
 // casino-realtime: the JS face of the wasm core. The core validates events against the catalog
 // and plans cache actions; this file loads it and applies those actions to a TanStack QueryClient.
 import init, { planCacheActions as planWithDefaults, CacheRules, CasinoRealtime } from './casino_realtime_wasm.js';
+import { casinoRealtimeError } from './errors.js';
+import { defaultWasm } from '#load';
 
 export { CacheRules, CasinoRealtime };
+export { ERROR_NAMES, isCasinoRealtimeError } from './errors.js';
 
 let loading = null;
 let loaded = false;
 
 /**
  * Loads the .wasm once; later calls return the same promise. Without an argument it is fetched
- * from `casino_realtime_wasm_bg.wasm` next to this file (bundlers rewrite that URL); pass a URL,
- * a Response, bytes or a WebAssembly.Module to load it from elsewhere.
+ * from `casino_realtime_wasm_bg.wasm` next to this file (bundlers rewrite that URL), or read from
+ * disk in Node; pass a URL, a Response, bytes or a WebAssembly.Module to load it from elsewhere.
+ * Rejects with a `LoadError` (its `cause` says why); a later call tries again.
  */
 export function initCasinoRealtime(input) {
   if (!loading) {
-    loading = init(input === undefined ? undefined : { module_or_path: input }).then(() => {
-      loaded = true;
-    });
-    // A failed load (offline, wrong URL) may be retried.
-    loading.catch(() => {
-      loading = null;
-    });
+    loading = Promise.resolve(input === undefined ? defaultWasm() : input)
+      .then((source) => init(source === undefined ? undefined : { module_or_path: source }))
+      .then(
+        () => {
+          loaded = true;
+        },
+        (cause) => {
+          loading = null;
+          throw casinoRealtimeError('LoadError', `casino-realtime: the .wasm could not be loaded: ${describe(cause)}`, { cause });
+        },
+      );
   }
   return loading;
 }
 
+function describe(thrown) {
+  return thrown instanceof Error ? thrown.message : String(thrown);
+}
+
 function notLoaded(name) {
-  const error = new Error(`casino-realtime: ${name}() needs the wasm module; await initCasinoRealtime() first`);
-  error.name = 'NotInitializedError';
-  return error;
+  return casinoRealtimeError('NotInitializedError', `casino-realtime: ${name}() needs the wasm module; await initCasinoRealtime() first`, { function: name });
 }
 
 /** Validates an event and returns its cache actions (default rules, or `rules`). Synchronous. */
@@ -122,8 +132,21 @@ export async function createCasinoRealtime(options) {
  * its actions immediately (no batching window).
  *
  *   onSuccess: (slip) => invalidateByDomainEvent(queryClient, 'rating_slip.closed', slip)
+ *
+ * A write that was saved must not end as a failed mutation: by default a payload that is not a
+ * catalog event (or a .wasm that cannot load) is reported (a console warning, and `onError` when
+ * given) and nothing is invalidated; `{ strict: true }` rejects instead.
  */
 export async function invalidateByDomainEvent(queryClient, event, payload, options = {}) {
-  await initCasinoRealtime();
-  return applyCacheActions(queryClient, planCacheActions(event, payload, options.rules));
+  let actions;
+  try {
+    await initCasinoRealtime();
+    actions = planCacheActions(event, payload, options.rules);
+  } catch (error) {
+    if (options.strict) throw error;
+    console.warn(`casino-realtime: invalidateByDomainEvent(${JSON.stringify(String(event))}) invalidated nothing: ${error.message}`);
+    options.onError?.(error);
+    return;
+  }
+  return applyCacheActions(queryClient, actions);
 }

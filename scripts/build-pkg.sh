@@ -20,5 +20,6 @@ node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers \
 # drop the declaration (the method stays at run time) so apps on ES2022 libs type-check as they are.
 sed -i '/\[Symbol\.dispose\]()/d' pkg/casino_realtime_wasm.d.ts
 rm -f pkg/.gitignore pkg/package.json
-cp pkg-template/package.json pkg-template/README.md pkg-template/*.js pkg-template/*.d.ts pkg/
+cp pkg-template/package.json pkg-template/README.md pkg-template/*.js pkg-template/*.d.ts \
+  LICENSE-MIT LICENSE-APACHE CHANGELOG.md pkg/
 echo "pkg/ built: $(du -b pkg/casino_realtime_wasm_bg.wasm | cut -f1) bytes of wasm"

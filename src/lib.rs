@@ -9,6 +9,7 @@ pub mod cache;
 pub mod catalog;
 pub mod clock;
 pub mod dedup;
+pub mod errors;
 pub mod json;
 pub mod pipeline;
 pub mod protocol;

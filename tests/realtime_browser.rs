@@ -357,6 +357,9 @@ async fn a_callback_may_close_the_manager_and_what_it_throws_is_reported() {
     until("the callback's error", || !errors.borrow().is_empty()).await;
     let error: js_sys::Error = errors.borrow()[0].clone().unchecked_into();
     assert_eq!(String::from(error.name()), "CallbackError");
+    let member = |key: &str| Reflect::get(&error, &key.into()).unwrap();
+    assert_eq!(member("callback").as_string().as_deref(), Some("onBatch"));
+    assert!(!member("cause").is_undefined(), "what onBatch threw");
     assert_eq!(statuses.borrow().last().map(String::as_str), Some("closed"));
     assert_eq!(holder.borrow().as_ref().unwrap().status(), "closed");
 }

@@ -4,9 +4,10 @@
 //! User callbacks are called only after every `RefCell` borrow is released, and what they throw
 //! is caught and reported; a callback may call `unsubscribe()` or `close()` from inside itself.
 
-use super::error::{describe, named};
+use super::error::{self, describe};
 use super::host::{mono_now, now, OwnedListener, OwnedSocket, OwnedTimer};
 use crate::clock::Now;
+use crate::errors::{ErrorKind, Prop};
 use crate::session::{Output, Session, SessionError, Status, MAX_FRAME_BYTES};
 use js_sys::{ArrayBuffer, Function, JsString, Promise, Reflect, JSON};
 use std::cell::{Cell, RefCell};
@@ -53,6 +54,25 @@ pub(crate) struct Inner {
     pub me: Weak<Inner>,
 }
 
+/// The user callbacks a delivery calls.
+#[derive(Clone, Copy)]
+enum Callback {
+    Batch,
+    Status,
+    Error,
+}
+
+impl Callback {
+    /// Its name in a `CallbackError`; `None` for `onError`, whose throws go to the console.
+    fn js_name(self) -> Option<&'static str> {
+        match self {
+            Callback::Batch => Some("onBatch"),
+            Callback::Status => Some("onStatus"),
+            Callback::Error => None,
+        }
+    }
+}
+
 /// What to hand user code once no state is borrowed.
 enum Delivery {
     Batch(String),
@@ -62,20 +82,7 @@ enum Delivery {
 }
 
 fn session_error(error: &SessionError) -> JsValue {
-    let js = named(error.name(), &error.to_string());
-    if let Some(topic) = error.topic() {
-        let _ = Reflect::set(&js, &"topic".into(), &topic.into());
-    }
-    if let SessionError::InvalidEvent { error, .. } = error {
-        let _ = Reflect::set(&js, &"reason".into(), &error.reason().into());
-        if let Some(field) = error.field() {
-            let _ = Reflect::set(&js, &"field".into(), &field.into());
-        }
-    }
-    if let SessionError::Denied { reason, .. } = error {
-        let _ = Reflect::set(&js, &"reason".into(), &reason.as_str().into());
-    }
-    js
+    error::report(&error.report())
 }
 
 impl Inner {
@@ -194,11 +201,12 @@ impl Inner {
             // An invalid URL, or a page that may not open it (mixed content): say so, and treat
             // it as a lost socket, which retries with backoff.
             Err(thrown) => {
-                let error = named(
-                    "ProtocolError",
+                let error = error::new(
+                    ErrorKind::Protocol,
                     &format!("cannot open a WebSocket to {url}"),
                 );
-                let _ = Reflect::set(&error, &"cause".into(), &thrown);
+                error::set(&error, Prop::Reason, &"cannot_open".into());
+                error::set(&error, Prop::Cause, &thrown);
                 self.queue.borrow_mut().push_back(Delivery::Error(error));
                 self.session.borrow_mut().socket_closed(id, now());
             }
@@ -229,23 +237,26 @@ impl Inner {
 
     /// Calls user code; what it throws is reported to `onError` (or the console, if `onError`
     /// itself threw).
-    fn call(
-        &self,
-        callback: Option<&Function>,
-        arg: &JsValue,
-        is_on_error: bool,
-    ) -> Option<JsValue> {
-        let callback = callback?;
-        match super::js::call(callback, arg) {
+    fn call(&self, callback: Callback, arg: &JsValue) -> Option<JsValue> {
+        let function = match callback {
+            Callback::Batch => self.callbacks.on_batch.as_ref(),
+            Callback::Status => self.callbacks.on_status.as_ref(),
+            Callback::Error => self.callbacks.on_error.as_ref(),
+        }?;
+        match super::js::call(function, arg) {
             Ok(value) => Some(value),
-            Err(thrown) if is_on_error => {
-                console_error(&thrown);
-                None
-            }
             Err(thrown) => {
-                let error = named("CallbackError", "a CasinoRealtime callback threw");
-                let _ = Reflect::set(&error, &"cause".into(), &thrown);
-                self.call(self.callbacks.on_error.as_ref(), &error, true);
+                let Some(name) = callback.js_name() else {
+                    console_error(&thrown);
+                    return None;
+                };
+                let error = error::new(
+                    ErrorKind::Callback,
+                    &format!("casino-realtime: {name} threw: {}", describe(&thrown)),
+                );
+                error::set(&error, Prop::Callback, &name.into());
+                error::set(&error, Prop::Cause, &thrown);
+                self.call(Callback::Error, &error);
                 None
             }
         }
@@ -255,17 +266,13 @@ impl Inner {
         match delivery {
             Delivery::Batch(json) => {
                 let batch = JSON::parse(&json).unwrap_or(JsValue::NULL);
-                self.call(self.callbacks.on_batch.as_ref(), &batch, false);
+                self.call(Callback::Batch, &batch);
             }
             Delivery::Status(status) => {
-                self.call(
-                    self.callbacks.on_status.as_ref(),
-                    &status.as_str().into(),
-                    false,
-                );
+                self.call(Callback::Status, &status.as_str().into());
             }
             Delivery::Error(error) => {
-                self.call(self.callbacks.on_error.as_ref(), &error, true);
+                self.call(Callback::Error, &error);
             }
             Delivery::RequestToken(id) => self.request_token(id),
         }

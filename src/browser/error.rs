@@ -2,51 +2,37 @@
 
 use crate::cache::RuleError;
 use crate::catalog::EventError;
+use crate::errors::{ErrorKind, ErrorReport, Prop};
 use js_sys::{Error, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+// The error types are generated from `src/errors.rs` into the package's `errors.d.ts`.
 #[wasm_bindgen(typescript_custom_section)]
 const ERRORS_TS: &str = r#"
-/**
- * What casino-realtime throws or reports: a real `Error` whose `name` says which kind.
- * - `UnknownEventError`: the event name is not in the catalog (`event` is the name given).
- * - `InvalidEventError`: the payload does not match the catalog (`event`, `field`, `reason`).
- * - `InvalidRulesError`: a cache rule cannot be used (`path` locates it in the rules object).
- * - `InvalidOptionsError`: a `CasinoRealtime` option is missing, of the wrong type or out of range.
- * - `ChannelDeniedError` (to `onError`): the server refused a channel (`topic`, `reason`: its words).
- * - `TokenError` (to `onError`): no usable token (`getAccessToken` failed, or the token expired).
- * - `ProtocolError` (to `onError`): a frame could not be read or was over 5 MB; dropped.
- * - `ForeignCasinoError` (to `onError`): an event named another casino; dropped.
- * - `CallbackError` (to `onError`): `onBatch` or `onStatus` threw (`cause`).
- * - `ClosedError`: `subscribe()` after `close()`.
- * - `NotInitializedError`: a synchronous call before the `.wasm` loaded.
- * A wrong argument type (an event name that is not a string, say) throws a plain `TypeError`.
- */
-export interface CasinoRealtimeError extends Error {
-  name: "UnknownEventError" | "InvalidEventError" | "InvalidRulesError" | "InvalidOptionsError"
-    | "ChannelDeniedError" | "TokenError" | "ProtocolError" | "ForeignCasinoError"
-    | "CallbackError" | "ClosedError" | "NotInitializedError";
-  /** Machine-readable reason ("unknown_event", "missing_field", ...), or the server's words. */
-  reason?: string;
-  /** The event name concerned, when there is one. */
-  event?: string;
-  /** The payload field at fault (`pits[0].sequence`), for field errors. */
-  field?: string;
-  /** Where in the rules object the problem is, for rule errors. */
-  path?: string;
-  /** The channel concerned. */
-  topic?: string;
-  /** What a callback threw, or what opening a socket threw. */
-  cause?: unknown;
-}
+import type { CasinoRealtimeError } from './errors.js';
 "#;
 
-/// A JS `Error` with this `name`.
-pub(crate) fn named(name: &str, message: &str) -> JsValue {
+/// The JS `Error` a core report describes.
+pub(crate) fn report(report: &ErrorReport) -> JsValue {
+    let error = new(report.kind, &report.message);
+    for (prop, value) in &report.members {
+        set(&error, *prop, &JsValue::from_str(value));
+    }
+    error
+}
+
+/// A JS `Error` of this kind, with no members yet.
+pub(crate) fn new(kind: ErrorKind, message: &str) -> JsValue {
     let error = Error::new(message);
-    error.set_name(name);
+    error.set_name(kind.name());
     error.into()
+}
+
+/// Sets a member the error's kind declares.
+pub(crate) fn set(error: &JsValue, prop: Prop, value: &JsValue) {
+    // Setting a property on a fresh Error cannot fail.
+    let _ = Reflect::set(error, &JsValue::from_str(prop.js_name()), value);
 }
 
 /// A JS `TypeError`, for an argument of the wrong type.
@@ -81,50 +67,21 @@ pub(crate) fn js_type(value: &JsValue) -> String {
     }
 }
 
-fn error(name: &str, message: &str, props: &[(&str, Option<&str>)]) -> JsValue {
-    let error = Error::new(message);
-    error.set_name(name);
-    for (key, value) in props {
-        if let Some(value) = value {
-            // Setting a property on a fresh Error cannot fail.
-            let _ = Reflect::set(&error, &JsValue::from_str(key), &JsValue::from_str(value));
-        }
-    }
-    error.into()
-}
-
 /// `UnknownEventError` or `InvalidEventError`.
-pub(crate) fn event_error(err: &EventError, name: &str) -> JsValue {
-    let kind = if err.event().is_some() {
-        "InvalidEventError"
-    } else {
-        "UnknownEventError"
-    };
-    error(
-        kind,
-        &err.to_string(),
-        &[
-            ("reason", Some(err.reason())),
-            ("event", Some(name)),
-            ("field", err.field()),
-        ],
-    )
+pub(crate) fn event_error(err: &EventError) -> JsValue {
+    report(&err.report())
 }
 
 /// `InvalidRulesError`.
 pub(crate) fn rules_error(err: &RuleError) -> JsValue {
-    error(
-        "InvalidRulesError",
-        &err.to_string(),
-        &[("reason", Some("invalid_rule")), ("path", Some(&err.path))],
-    )
+    report(&err.report())
 }
 
 /// `InvalidEventError` for a payload `JSON.stringify` refused.
 pub(crate) fn not_serializable(message: &str, event: &str) -> JsValue {
-    error(
-        "InvalidEventError",
-        message,
-        &[("reason", Some("not_serializable")), ("event", Some(event))],
+    report(
+        &ErrorReport::new(ErrorKind::InvalidEvent, message)
+            .with(Prop::Reason, "not_serializable")
+            .with(Prop::Event, event),
     )
 }

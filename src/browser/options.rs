@@ -4,10 +4,11 @@ use crate::batch::BatchConfig;
 use crate::cache::RuleSet;
 use crate::catalog::Uuid;
 use crate::dedup::DedupConfig;
+use crate::errors::{ErrorKind, Prop};
 use crate::json;
 use crate::protocol::Vsn;
-use crate::session::SessionConfig;
-use js_sys::{Error, Function};
+use crate::session::{realtime_url, SessionConfig};
+use js_sys::Function;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// Everything the constructor needs.
@@ -23,10 +24,14 @@ pub(crate) struct Options {
     pub on_error: Option<Function>,
 }
 
-fn invalid(message: &str) -> JsValue {
-    let error = Error::new(&format!("CasinoRealtime options: {message}"));
-    error.set_name("InvalidOptionsError");
-    error.into()
+/// `InvalidOptionsError` about `option` (`url`, `batch.maxWaitMs`, or `options` itself).
+fn invalid(option: &str, message: &str) -> JsValue {
+    let error = super::error::new(
+        ErrorKind::InvalidOptions,
+        &format!("CasinoRealtime options: {message}"),
+    );
+    super::error::set(&error, Prop::Option, &option.into());
+    error
 }
 
 /// A member, `None` when absent; a getter that throws is an error naming the member.
@@ -34,21 +39,21 @@ fn get(object: &JsValue, key: &str) -> Result<Option<JsValue>, JsValue> {
     match super::js::get(object, key) {
         Ok(v) if v.is_undefined() || v.is_null() => Ok(None),
         Ok(v) => Ok(Some(v)),
-        Err(thrown) => Err(invalid(&format!(
-            "reading '{key}' threw: {}",
-            super::error::describe(&thrown)
-        ))),
+        Err(thrown) => Err(invalid(
+            key,
+            &format!("reading '{key}' threw: {}", super::error::describe(&thrown)),
+        )),
     }
 }
 
 fn string(object: &JsValue, key: &str, required: bool) -> Result<Option<String>, JsValue> {
     match get(object, key)? {
-        None if required => Err(invalid(&format!("'{key}' is required"))),
+        None if required => Err(invalid(key, &format!("'{key}' is required"))),
         None => Ok(None),
         Some(v) => v
             .as_string()
             .map(Some)
-            .ok_or_else(|| invalid(&format!("'{key}' must be a string"))),
+            .ok_or_else(|| invalid(key, &format!("'{key}' must be a string"))),
     }
 }
 
@@ -58,7 +63,7 @@ fn function(object: &JsValue, key: &str) -> Result<Option<Function>, JsValue> {
         Some(v) => v
             .dyn_into::<Function>()
             .map(Some)
-            .map_err(|_| invalid(&format!("'{key}' must be a function"))),
+            .map_err(|_| invalid(key, &format!("'{key}' must be a function"))),
     }
 }
 
@@ -76,43 +81,57 @@ fn number(
         Some(n) if n.fract() == 0.0 && n >= *range.start() as f64 && n <= *range.end() as f64 => {
             Ok(Some(n as u64))
         }
-        _ => Err(invalid(&format!(
-            "'{path}.{key}' must be a whole number from {} to {}, got {}",
-            range.start(),
-            range.end(),
-            // JS writes the number: Rust's float printer would add kilobytes to the wasm.
-            super::js::stringify(&v)
-                .ok()
-                .flatten()
-                .unwrap_or_else(|| super::error::js_type(&v))
-        ))),
+        _ => Err(invalid(
+            &format!("{path}.{key}"),
+            &format!(
+                "'{path}.{key}' must be a whole number from {} to {}, got {}",
+                range.start(),
+                range.end(),
+                // JS writes the number: Rust's float printer would add kilobytes to the wasm.
+                super::js::stringify(&v)
+                    .ok()
+                    .flatten()
+                    .unwrap_or_else(|| super::error::js_type(&v))
+            ),
+        )),
     }
 }
 
 /// Reads and checks the options.
 pub(crate) fn read(options: &JsValue) -> Result<Options, JsValue> {
     if !options.is_object() {
-        return Err(invalid("pass an object: { url, apiKey, casinoId, ... }"));
+        return Err(invalid(
+            "options",
+            "pass an object: { url, apiKey, casinoId, ... }",
+        ));
     }
-    let url = string(options, "url", true)?.unwrap_or_default();
-    if !(url.starts_with("ws://") || url.starts_with("wss://")) {
-        return Err(invalid(&format!(
-            "'url' must start with ws:// or wss://, got \"{url}\""
-        )));
-    }
+    let given = string(options, "url", true)?.unwrap_or_default();
+    let url = realtime_url(&given).ok_or_else(|| {
+        invalid(
+            "url",
+            &format!(
+                "'url' must be the project URL (https://<ref>.supabase.co) or its realtime \
+                 endpoint (wss://<ref>.supabase.co/realtime/v1), got \"{given}\""
+            ),
+        )
+    })?;
     let api_key = string(options, "apiKey", true)?.unwrap_or_default();
     let casino = string(options, "casinoId", true)?.unwrap_or_default();
-    let casino_id = Uuid::parse(&casino)
-        .ok_or_else(|| invalid(&format!("'casinoId' must be a uuid, got \"{casino}\"")))?;
+    let casino_id = Uuid::parse(&casino).ok_or_else(|| {
+        invalid(
+            "casinoId",
+            &format!("'casinoId' must be a uuid, got \"{casino}\""),
+        )
+    })?;
     let mut session = SessionConfig::new(&url, &api_key, casino_id);
     if let Some(private) = get(options, "private")? {
         session.private = private
             .as_bool()
-            .ok_or_else(|| invalid("'private' must be a boolean"))?;
+            .ok_or_else(|| invalid("private", "'private' must be a boolean"))?;
     }
     if let Some(vsn) = string(options, "vsn", false)? {
         session.vsn = Vsn::from_param(Some(&vsn))
-            .ok_or_else(|| invalid("'vsn' must be \"1.0.0\" or \"2.0.0\""))?;
+            .ok_or_else(|| invalid("vsn", "'vsn' must be \"1.0.0\" or \"2.0.0\""))?;
     }
     // Bounds on numbers: a window of minutes or a dedup table of gigabytes is a mistake, not a
     // setting.
@@ -125,10 +144,13 @@ pub(crate) fn read(options: &JsValue) -> Result<Options, JsValue> {
             batch.max_wait_ms = ms;
         }
         if batch.max_wait_ms < batch.debounce_ms {
-            return Err(invalid(&format!(
-                "'batch.maxWaitMs' ({}) must be at least 'batch.debounceMs' ({})",
-                batch.max_wait_ms, batch.debounce_ms
-            )));
+            return Err(invalid(
+                "batch.maxWaitMs",
+                &format!(
+                    "'batch.maxWaitMs' ({}) must be at least 'batch.debounceMs' ({})",
+                    batch.max_wait_ms, batch.debounce_ms
+                ),
+            ));
         }
     }
     let mut dedup = DedupConfig::default();
@@ -145,14 +167,17 @@ pub(crate) fn read(options: &JsValue) -> Result<Options, JsValue> {
         Some(rules) => {
             let text = super::js::stringify(&rules)
                 .map_err(|thrown| {
-                    invalid(&format!(
-                        "'rules' cannot be written as JSON ({})",
-                        super::error::describe(&thrown)
-                    ))
+                    invalid(
+                        "rules",
+                        &format!(
+                            "'rules' cannot be written as JSON ({})",
+                            super::error::describe(&thrown)
+                        ),
+                    )
                 })?
                 .unwrap_or_default();
-            let value =
-                json::parse(&text).map_err(|_| invalid("'rules' must be a plain object"))?;
+            let value = json::parse(&text)
+                .map_err(|_| invalid("rules", "'rules' must be a plain object"))?;
             RuleSet::with_overrides(&value).map_err(|e| super::error::rules_error(&e))?
         }
     };

@@ -49,12 +49,12 @@ fn plan(rules: &RuleSet, event: &str, payload: &JsValue) -> Result<JsValue, JsVa
                     name: event.to_owned(),
                 },
             };
-            return Err(event_error(&err, event));
+            return Err(event_error(&err));
         }
     };
     let actions = rules
         .plan(event, &payload)
-        .map_err(|err| event_error(&err, event))?;
+        .map_err(|err| event_error(&err))?;
     actions_js(&actions)
 }
 

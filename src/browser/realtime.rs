@@ -2,10 +2,11 @@
 //! (`driver.rs`) runs the session; this module only converts what the app passes.
 
 use super::driver::{with, Callbacks, Inner};
-use super::error::{describe, js_type, named, type_error};
+use super::error::{self, describe, js_type, type_error};
 use super::host::now;
 use super::options::{self, Options};
 use super::page;
+use crate::errors::ErrorKind;
 use crate::session::Session;
 use js_sys::{Array, Reflect};
 use std::cell::RefCell;
@@ -168,8 +169,8 @@ impl CasinoRealtime {
             .borrow_mut()
             .subscribe(resource.as_deref(), now());
         let Some(id) = id else {
-            return Err(named(
-                "ClosedError",
+            return Err(error::new(
+                ErrorKind::Closed,
                 "subscribe: this CasinoRealtime was closed; create a new one",
             ));
         };

@@ -30,6 +30,7 @@ pub use table::markdown_table;
 pub use template::{ActionTemplate, DataSource, KeyElem, KeyTemplate};
 
 use crate::catalog::{parse_event, Event, EventError, EventKind};
+use crate::errors::{ErrorKind, ErrorReport, Prop};
 use crate::json::{self, Value};
 use std::fmt;
 
@@ -48,6 +49,15 @@ impl RuleError {
             path: path.to_owned(),
             message,
         }
+    }
+}
+
+impl RuleError {
+    /// The error as JS gets it (`src/errors.rs`).
+    pub fn report(&self) -> ErrorReport {
+        ErrorReport::new(ErrorKind::InvalidRules, self.to_string())
+            .with(Prop::Reason, "invalid_rule")
+            .with(Prop::Path, self.path.as_str())
     }
 }
 

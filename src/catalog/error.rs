@@ -1,6 +1,7 @@
 //! What can be wrong with an event, said so that a person can fix the producer.
 
 use super::EventKind;
+use crate::errors::{ErrorKind, ErrorReport, Prop};
 use crate::json::ParseError;
 use std::fmt;
 
@@ -88,6 +89,30 @@ pub enum EventError {
 }
 
 impl EventError {
+    /// Its kind: `UnknownEventError` when the name is not in the catalog, else
+    /// `InvalidEventError`.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            EventError::Unknown { .. } => ErrorKind::UnknownEvent,
+            _ => ErrorKind::InvalidEvent,
+        }
+    }
+
+    /// The error as JS gets it (`src/errors.rs`).
+    pub fn report(&self) -> ErrorReport {
+        let event = match self {
+            EventError::Unknown { name } => name.as_str(),
+            EventError::NotJson { event, .. }
+            | EventError::NotAnObject { event, .. }
+            | EventError::WrongEvent { event, .. }
+            | EventError::Field { event, .. } => event.name(),
+        };
+        ErrorReport::new(self.kind(), self.to_string())
+            .with(Prop::Reason, self.reason())
+            .with(Prop::Event, event)
+            .with_some(Prop::Field, self.field())
+    }
+
     /// A stable, machine-readable reason, for counters and logs.
     pub fn reason(&self) -> &'static str {
         match self {

@@ -123,9 +123,81 @@ impl SessionConfig {
     }
 }
 
+/// The realtime endpoint for what an app may pass as `url`: a realtime endpoint (`ws(s)://`) as
+/// it is, or a project URL (`http(s)://<ref>.supabase.co`, as supabase-js takes it) with
+/// `realtime/v1` appended under its path and the scheme made `ws(s)`, as supabase-js derives it.
+/// `None` for anything else.
+pub fn realtime_url(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let secure = match scheme.to_ascii_lowercase().as_str() {
+        "ws" | "wss" => return (!rest.is_empty()).then(|| url.to_owned()),
+        "http" => false,
+        "https" => true,
+        _ => return None,
+    };
+    // A query or fragment on a project URL would land inside the path: refused.
+    if rest.is_empty() || rest.starts_with('/') || rest.contains(['?', '#']) {
+        return None;
+    }
+    let base = rest.trim_end_matches('/');
+    let suffix = if base.ends_with("/realtime/v1") {
+        ""
+    } else {
+        "/realtime/v1"
+    };
+    let scheme = if secure { "wss" } else { "ws" };
+    Some(format!("{scheme}://{base}{suffix}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_project_url_gives_its_realtime_endpoint() {
+        let cases = [
+            (
+                "https://abc.supabase.co",
+                Some("wss://abc.supabase.co/realtime/v1"),
+            ),
+            (
+                "https://abc.supabase.co/",
+                Some("wss://abc.supabase.co/realtime/v1"),
+            ),
+            (
+                "http://127.0.0.1:54321",
+                Some("ws://127.0.0.1:54321/realtime/v1"),
+            ),
+            (
+                "https://proxy.example/sb/",
+                Some("wss://proxy.example/sb/realtime/v1"),
+            ),
+            (
+                "https://abc.supabase.co/realtime/v1",
+                Some("wss://abc.supabase.co/realtime/v1"),
+            ),
+            (
+                "wss://abc.supabase.co/realtime/v1",
+                Some("wss://abc.supabase.co/realtime/v1"),
+            ),
+            (
+                "ws://h/realtime/v1?log_level=info",
+                Some("ws://h/realtime/v1?log_level=info"),
+            ),
+            (
+                "HTTPS://abc.supabase.co",
+                Some("wss://abc.supabase.co/realtime/v1"),
+            ),
+            ("https://abc.supabase.co?x=1", None),
+            ("https://", None),
+            ("ftp://abc", None),
+            ("abc.supabase.co", None),
+            ("", None),
+        ];
+        for (given, expected) in cases {
+            assert_eq!(realtime_url(given).as_deref(), expected, "{given}");
+        }
+    }
 
     #[test]
     fn the_socket_url_keeps_a_query_and_escapes_the_key() {

@@ -21,7 +21,7 @@ mod retry;
 mod types;
 
 pub use crate::clock::Now;
-pub use config::SessionConfig;
+pub use config::{realtime_url, SessionConfig};
 pub use retry::{classify, Backoff, Rng, Verdict};
 pub use types::{
     ChannelState, ChannelStats, Output, ResyncCause, SessionError, SessionStats, Status,

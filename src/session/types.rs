@@ -2,6 +2,7 @@
 
 use crate::batch::CacheBatch;
 use crate::catalog::{EventError, Uuid};
+use crate::errors::{ErrorKind, ErrorReport, Prop};
 use crate::pipeline::PipelineStats;
 use std::fmt;
 
@@ -129,27 +130,50 @@ pub enum SessionError {
 }
 
 impl SessionError {
-    /// A stable name for JS (`error.name`).
-    pub fn name(&self) -> &'static str {
+    /// Its kind (the JS `name`).
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            SessionError::InvalidEvent { error, .. } if error.event().is_none() => {
-                "UnknownEventError"
-            }
-            SessionError::InvalidEvent { .. } => "InvalidEventError",
-            SessionError::ForeignCasino { .. } => "ForeignCasinoError",
-            SessionError::BadFrame { .. } => "ProtocolError",
-            SessionError::Denied { .. } => "ChannelDeniedError",
-            SessionError::Token { .. } => "TokenError",
+            SessionError::InvalidEvent { error, .. } => error.kind(),
+            SessionError::ForeignCasino { .. } => ErrorKind::ForeignCasino,
+            SessionError::BadFrame { .. } => ErrorKind::Protocol,
+            SessionError::Denied { .. } => ErrorKind::ChannelDenied,
+            SessionError::Token { .. } => ErrorKind::Token,
         }
     }
 
-    /// The channel concerned, if any.
-    pub fn topic(&self) -> Option<&str> {
+    /// A stable name for JS (`error.name`).
+    pub fn name(&self) -> &'static str {
+        self.kind().name()
+    }
+
+    /// The error as JS gets it: kind, message and members (`src/errors.rs`).
+    pub fn report(&self) -> ErrorReport {
+        let message = self.to_string();
         match self {
-            SessionError::InvalidEvent { topic, .. }
-            | SessionError::ForeignCasino { topic, .. }
-            | SessionError::Denied { topic, .. } => Some(topic),
-            SessionError::BadFrame { .. } | SessionError::Token { .. } => None,
+            SessionError::InvalidEvent { topic, error } => {
+                let mut report = error.report();
+                report.message = message;
+                report.with(Prop::Topic, topic.as_str())
+            }
+            SessionError::ForeignCasino {
+                topic,
+                event,
+                casino_id,
+            } => ErrorReport::new(ErrorKind::ForeignCasino, message)
+                .with(Prop::Topic, topic.as_str())
+                .with(Prop::Event, event.as_str())
+                .with(Prop::CasinoId, casino_id.to_string()),
+            SessionError::BadFrame { reason } => {
+                ErrorReport::new(ErrorKind::Protocol, message).with(Prop::Reason, reason.as_str())
+            }
+            SessionError::Denied { topic, reason } => {
+                ErrorReport::new(ErrorKind::ChannelDenied, message)
+                    .with(Prop::Topic, topic.as_str())
+                    .with(Prop::Reason, reason.as_str())
+            }
+            SessionError::Token { reason } => {
+                ErrorReport::new(ErrorKind::Token, message).with(Prop::Reason, reason.as_str())
+            }
         }
     }
 }

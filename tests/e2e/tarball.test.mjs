@@ -56,9 +56,17 @@ window.__stats = () => realtime.stats();
   const webpackAssets = await readdir(join(app, 'dist-webpack'));
   assert.ok(webpackAssets.some((f) => f.endsWith('.wasm')), `webpack emits the .wasm: ${webpackAssets}`);
 
-  // In Node, importing the installed package loads nothing and does not throw.
+  // In Node, importing the installed package loads nothing and does not throw; with no argument
+  // initCasinoRealtime() reads the .wasm from disk (the `node` condition of `#load`).
   const installed = await import(join(app, 'node_modules/casino-realtime/index.js'));
   assert.equal(typeof installed.createCasinoRealtime, 'function');
+  await installed.initCasinoRealtime();
+  const sample = { casino_id: CASINO, table_id: '5ab1e000-0000-4000-8000-000000000001', at: '2025-12-20T10:15:00Z' };
+  assert.equal(installed.planCacheActions('table.deactivated', sample).length, 2);
+  const shipped = await readdir(join(app, 'node_modules/casino-realtime'));
+  for (const file of ['LICENSE-MIT', 'LICENSE-APACHE', 'CHANGELOG.md', 'README.md', 'errors.d.ts']) {
+    assert.ok(shipped.includes(file), `the tarball holds ${file}: ${shipped}`);
+  }
 
   const dev = await devserver();
   cleanup.push(async () => dev.stop());

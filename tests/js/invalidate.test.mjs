@@ -83,10 +83,10 @@ test('a merge into a cached non-object invalidates it instead', async () => {
   client.clear();
 });
 
-test('bad input rejects with a named Error that says what and where', async () => {
+test('strict: bad input rejects with a named Error that says what and where', async () => {
   const client = new QueryClient();
   await assert.rejects(
-    invalidateByDomainEvent(client, 'rating_slip.updated', { ...fixtures['rating_slip.updated'], minutes_played: 'ten' }),
+    invalidateByDomainEvent(client, 'rating_slip.updated', { ...fixtures['rating_slip.updated'], minutes_played: 'ten' }, { strict: true }),
     (err) => {
       assert.ok(err instanceof Error);
       assert.equal(err.name, 'InvalidEventError');
@@ -95,8 +95,35 @@ test('bad input rejects with a named Error that says what and where', async () =
       return true;
     },
   );
-  await assert.rejects(invalidateByDomainEvent(client, 'table.exploded', {}), { name: 'UnknownEventError' });
+  await assert.rejects(invalidateByDomainEvent(client, 'table.exploded', {}, { strict: true }), { name: 'UnknownEventError' });
   assert.equal(client.getQueryCache().getAll().length, 0, 'nothing touched');
+});
+
+test('by default a row that is not a catalog event is reported, and the mutation still succeeds', async () => {
+  const client = new QueryClient();
+  const list = await seed(client, ['rating-slip', 'list', C], [], { observe: true });
+  // What a supabase update returns: the table's row, not the catalog's event.
+  const row = { id: S, casino_id: C, visit_id: '22222222-2222-4222-8222-222222222222', status: 'closed', updated_at: '2025-12-20T10:15:00Z' };
+  const reported = [];
+  const warnings = [];
+  const warn = console.warn;
+  console.warn = (...args) => warnings.push(args.join(' '));
+  try {
+    const result = await invalidateByDomainEvent(client, 'rating_slip.closed', row, { onError: (e) => reported.push(e) });
+    assert.equal(result, undefined, 'resolved');
+  } finally {
+    console.warn = warn;
+  }
+  assert.deepEqual(reported.map((e) => [e.name, e.reason, e.field]), [['InvalidEventError', 'missing_field', 'rating_slip_id']]);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /rating_slip\.closed.*invalidated nothing.*rating_slip_id/);
+  assert.equal(list.fetches, 1, 'nothing was refetched');
+
+  // The same event built from the row, as the README shows, invalidates what realtime would.
+  const event = { rating_slip_id: row.id, casino_id: row.casino_id, visit_id: row.visit_id, status: 'closed',
+    end_time: row.updated_at, total_duration: 3600, average_bet: null, at: row.updated_at };
+  await invalidateByDomainEvent(client, 'rating_slip.closed', event, { strict: true });
+  assert.equal(list.fetches, 2, 'the active list refetched once');
 });
 
 test('custom rules replace or extend the defaults', async () => {

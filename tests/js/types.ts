@@ -12,6 +12,9 @@ import {
   planCacheActions,
   type CacheAction,
   type CasinoRealtimeError,
+  type CasinoRealtimeErrorName,
+  ERROR_NAMES,
+  isCasinoRealtimeError,
   type EventName,
   type RatingSlipUpdatedPayload,
 } from '../../pkg/index.js';
@@ -42,8 +45,11 @@ export async function usage(): Promise<CacheAction[]> {
   try {
     return planCacheActions(name, { casino_id: 'c', table_id: 't', label: 'BJ', type: 'baccarat', at: 'x' }, rules);
   } catch (e) {
-    const err = e as CasinoRealtimeError;
-    throw new Error(`${err.name}: ${err.field ?? err.path ?? ''}`);
+    if (isCasinoRealtimeError(e, 'InvalidEventError')) throw new Error(`${e.event}: ${e.field ?? e.reason}`);
+    if (isCasinoRealtimeError(e, 'InvalidRulesError')) throw new Error(e.path);
+    // @ts-expect-error: `path` is a rules error's, not every error's
+    if (isCasinoRealtimeError(e)) throw new Error(e.path);
+    throw e;
   }
 }
 
@@ -72,12 +78,64 @@ export async function live(): Promise<RealtimeStatus> {
   return [partial, waiting, reason, state].length ? realtime.status : 'closed';
 }
 
+// Every name narrows to its own members; a name added in src/errors.rs without a case here
+// fails the `never` check.
 export function narrow(error: CasinoRealtimeError): string {
-  if (error.name === 'ChannelDeniedError') return `${error.topic}: ${error.reason}`;
-  if (error.name === 'ClosedError' || error.name === 'TokenError') return error.message;
+  switch (error.name) {
+    case 'UnknownEventError': {
+      const reason: 'unknown_event' = error.reason;
+      return `${reason} ${error.event} ${error.topic ?? ''}`;
+    }
+    case 'InvalidEventError': {
+      const event: EventName = error.event;
+      return `${event} ${error.reason} ${error.field ?? ''} ${error.topic ?? ''}`;
+    }
+    case 'InvalidRulesError':
+      return `${error.reason} ${error.path}`;
+    case 'InvalidOptionsError':
+      return error.option;
+    case 'ChannelDeniedError': {
+      const topic: string = error.topic;
+      return `${topic}: ${error.reason}`;
+    }
+    case 'TokenError':
+      return error.reason;
+    case 'ProtocolError':
+      return `${error.reason} ${String(error.cause)}`;
+    case 'ForeignCasinoError':
+      return `${error.topic} ${error.event} ${error.casinoId}`;
+    case 'CallbackError': {
+      const callback: 'onBatch' | 'onStatus' = error.callback;
+      return `${callback} ${String(error.cause)}`;
+    }
+    case 'ClosedError':
+      // @ts-expect-error: a closed manager's error has no topic
+      return error.topic;
+    case 'NotInitializedError':
+      return error.function;
+    case 'LoadError':
+      return String(error.cause);
+    default: {
+      const unreachable: never = error;
+      return unreachable;
+    }
+  }
+}
+
+export function guards(value: unknown): string {
   // @ts-expect-error: not a name casino-realtime uses
-  if (error.name === 'NoSuchError') return '';
-  return String(error.cause);
+  if (isCasinoRealtimeError(value, 'NoSuchError')) return '';
+  if (isCasinoRealtimeError(value, 'ForeignCasinoError')) return value.casinoId;
+  const names: readonly CasinoRealtimeErrorName[] = ERROR_NAMES;
+  return isCasinoRealtimeError(value) ? narrow(value) : names.join();
+}
+
+export async function mutationPattern(): Promise<void> {
+  // Non-strict by default (resolves); strict rejects; both take onError.
+  await invalidateByDomainEvent(client, 'rating_slip.updated', slip, { onError: (e) => console.warn(e.name) });
+  await invalidateByDomainEvent(client, 'rating_slip.updated', slip, { strict: true });
+  // @ts-expect-error: strict is a boolean
+  await invalidateByDomainEvent(client, 'rating_slip.updated', slip, { strict: 'yes' });
 }
 
 import { useCasinoRealtime, useRealtimeChannel } from '../../pkg/react.js';

@@ -1,0 +1,150 @@
+// Generated from src/errors.rs (`BLESS=1 cargo test --test errors` writes it); do not edit.
+import type { EventName } from './catalog.js';
+
+/** The event name is not in the catalog. */
+export interface UnknownEventError extends Error {
+  name: "UnknownEventError";
+  /** Always `unknown_event`. */
+  reason: "unknown_event";
+  /** The name given. */
+  event: string;
+  /** The channel it came on (for `onError`). */
+  topic?: string;
+}
+
+/** The payload does not match the catalog. */
+export interface InvalidEventError extends Error {
+  name: "InvalidEventError";
+  /** What is wrong. */
+  reason: "not_json" | "not_an_object" | "wrong_event" | "missing_field" | "invalid_field" | "not_serializable";
+  /** The event. */
+  event: EventName;
+  /** The payload field at fault (`pits[0].sequence`), for field errors. */
+  field?: string;
+  /** The channel it came on (for `onError`); dropped. */
+  topic?: string;
+}
+
+/** A cache rule cannot be used. */
+export interface InvalidRulesError extends Error {
+  name: "InvalidRulesError";
+  /** Always `invalid_rule`. */
+  reason: "invalid_rule";
+  /** Where in the rules object the problem is (`visit.created.extend[0].queryKey[1]`). */
+  path: string;
+}
+
+/** A `CasinoRealtime` option is missing, of the wrong type or out of range. */
+export interface InvalidOptionsError extends Error {
+  name: "InvalidOptionsError";
+  /** The option at fault (`url`, `batch.maxWaitMs`), or `options` for the object itself. */
+  option: string;
+}
+
+/**
+ * The server refused a channel (to `onError`): the app's token may not read it. It is joined
+ * again on `setAuth()`, a new `subscribe()`, or after a long backoff.
+ */
+export interface ChannelDeniedError extends Error {
+  name: "ChannelDeniedError";
+  /** The channel. */
+  topic: string;
+  /** The server's words (`Unauthorized: ...`). */
+  reason: string;
+}
+
+/**
+ * No usable token (to `onError`): `getAccessToken` failed, gave nothing or the expired token,
+ * or there is none and the token expired.
+ */
+export interface TokenError extends Error {
+  name: "TokenError";
+  /** Why. */
+  reason: string;
+}
+
+/**
+ * A frame could not be read or was over 5 MB (dropped), or a socket could not be opened (to
+ * `onError`).
+ */
+export interface ProtocolError extends Error {
+  name: "ProtocolError";
+  /** What could not be read, or `cannot_open`. */
+  reason: string;
+  /** What opening the socket threw. */
+  cause?: unknown;
+}
+
+/** An event named another casino (to `onError`); dropped. */
+export interface ForeignCasinoError extends Error {
+  name: "ForeignCasinoError";
+  /** The channel it came on. */
+  topic: string;
+  /** The event. */
+  event: EventName;
+  /** The casino it named. */
+  casinoId: string;
+}
+
+/** A callback threw (to `onError`); the manager carries on. */
+export interface CallbackError extends Error {
+  name: "CallbackError";
+  /** Which callback. */
+  callback: "onBatch" | "onStatus";
+  /** What it threw. */
+  cause: unknown;
+}
+
+/** `subscribe()` after `close()`. */
+export interface ClosedError extends Error {
+  name: "ClosedError";
+}
+
+/** A synchronous call before the `.wasm` loaded: `await initCasinoRealtime()` first. */
+export interface NotInitializedError extends Error {
+  name: "NotInitializedError";
+  /** The function called. */
+  function: string;
+}
+
+/** The `.wasm` could not be loaded (offline, a wrong URL, a server that does not serve it). */
+export interface LoadError extends Error {
+  name: "LoadError";
+  /** What loading threw. */
+  cause: unknown;
+}
+
+/**
+ * What casino-realtime throws or reports: a real `Error` whose `name` says which kind, with
+ * that kind's members. Narrow on `name`, or with `isCasinoRealtimeError(e, name)`. A wrong
+ * argument type (an event name that is not a string, say) throws a plain `TypeError`.
+ */
+export type CasinoRealtimeError =
+  | UnknownEventError
+  | InvalidEventError
+  | InvalidRulesError
+  | InvalidOptionsError
+  | ChannelDeniedError
+  | TokenError
+  | ProtocolError
+  | ForeignCasinoError
+  | CallbackError
+  | ClosedError
+  | NotInitializedError
+  | LoadError;
+
+/** The `name` of every error kind. */
+export type CasinoRealtimeErrorName = CasinoRealtimeError['name'];
+
+/** The error of kind `N`. */
+export type CasinoRealtimeErrorOf<N extends CasinoRealtimeErrorName> = Extract<CasinoRealtimeError, { name: N }>;
+
+/** Every kind's `name`. */
+export declare const ERROR_NAMES: readonly CasinoRealtimeErrorName[];
+
+/** Whether `value` is an error casino-realtime threw or reported (of kind `name`, when given). */
+export declare function isCasinoRealtimeError(value: unknown): value is CasinoRealtimeError;
+export declare function isCasinoRealtimeError<N extends CasinoRealtimeErrorName>(
+  value: unknown,
+  name: N,
+): value is CasinoRealtimeErrorOf<N>;

@@ -1,0 +1,134 @@
+// The error contract and loading, as an app meets them: every error is a named `Error` with its
+// kind's members (src/errors.rs), the guards narrow them, the .wasm loads in Node with no
+// argument, a failed load is a `LoadError` that may be retried, and the project URL supabase-js
+// takes is accepted in place of the realtime endpoint.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { readFile } from 'node:fs/promises';
+import WebSocket from 'ws';
+import { startDevserver, token, publish, until } from './devserver.mjs';
+import {
+  initCasinoRealtime,
+  planCacheActions,
+  CacheRules,
+  CasinoRealtime,
+  ERROR_NAMES,
+  isCasinoRealtimeError,
+} from '../../pkg/index.js';
+
+globalThis.WebSocket = WebSocket;
+const run = promisify(execFile);
+const PKG = new URL('../../pkg/index.js', import.meta.url).href;
+const CASINO = '66666666-6666-4666-8666-666666666666';
+const fixtures = JSON.parse(await readFile(new URL('../fixtures/events.json', import.meta.url), 'utf8'));
+const options = { url: 'wss://x.supabase.co/realtime/v1', apiKey: 'k', casinoId: CASINO };
+let server;
+
+/** Runs `body` (an async function's text, given the package as `pkg`) in a fresh Node. */
+async function fresh(body) {
+  const script = `const pkg = await import(${JSON.stringify(PKG)}); const out = await (async () => { ${body} })(); console.log(JSON.stringify(out));`;
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script]);
+  return JSON.parse(stdout);
+}
+
+before(async () => {
+  server = await startDevserver();
+});
+after(() => server?.stop());
+
+test('in Node, initCasinoRealtime() with no argument loads the .wasm from disk', async () => {
+  const out = await fresh(`
+    await pkg.initCasinoRealtime();
+    return pkg.planCacheActions('table.deactivated', ${JSON.stringify(fixtures['table.deactivated'])}).map((a) => a.queryKey[0]);
+  `);
+  assert.deepEqual(out, ['table-context', 'table-context']);
+});
+
+test('a failed load rejects with a LoadError carrying the cause, and may be retried', async () => {
+  const out = await fresh(`
+    const first = await pkg.initCasinoRealtime(new Uint8Array([0, 1, 2, 3])).then(() => null, (e) => e);
+    await pkg.initCasinoRealtime();
+    return { name: first?.name, guarded: pkg.isCasinoRealtimeError(first, 'LoadError'), cause: first?.cause instanceof Error,
+      after: pkg.planCacheActions('table.deactivated', ${JSON.stringify(fixtures['table.deactivated'])}).length };
+  `);
+  assert.deepEqual(out, { name: 'LoadError', guarded: true, cause: true, after: 2 });
+});
+
+test('a synchronous call before loading is a NotInitializedError naming the function', async () => {
+  const out = await fresh(`
+    try { pkg.planCacheActions('table.deactivated', {}); } catch (e) {
+      return { name: e.name, fn: e.function, guarded: pkg.isCasinoRealtimeError(e, 'NotInitializedError') };
+    }
+  `);
+  assert.deepEqual(out, { name: 'NotInitializedError', fn: 'planCacheActions', guarded: true });
+});
+
+/** What `call` throws, which must be thrown. */
+function thrown(call) {
+  try {
+    call();
+  } catch (error) {
+    return error;
+  }
+  assert.fail('it did not throw');
+}
+
+test('every thrown error is of a declared kind, with its members', async () => {
+  await initCasinoRealtime();
+  const cases = [
+    [() => planCacheActions('rating_slip.exploded', {}), 'UnknownEventError', { reason: 'unknown_event', event: 'rating_slip.exploded' }],
+    [() => planCacheActions('table.deactivated', { ...fixtures['table.deactivated'], casino_id: 'x' }), 'InvalidEventError',
+      { reason: 'invalid_field', event: 'table.deactivated', field: 'casino_id' }],
+    [() => planCacheActions('table.deactivated', 'text'), 'InvalidEventError', { reason: 'not_an_object', event: 'table.deactivated' }],
+    [() => new CacheRules({ 'visit.created': { extend: [{ type: 'invalidate', queryKey: ['{nope}'] }] } }), 'InvalidRulesError', { reason: 'invalid_rule' }],
+    [() => new CasinoRealtime({ ...options, url: 'ftp://x' }), 'InvalidOptionsError', { option: 'url' }],
+    [() => new CasinoRealtime({ ...options, batch: { maxWaitMs: 0 } }), 'InvalidOptionsError', { option: 'batch.maxWaitMs' }],
+    [() => new CasinoRealtime({ ...options, casinoId: 'c' }), 'InvalidOptionsError', { option: 'casinoId' }],
+    [() => new CasinoRealtime(null), 'InvalidOptionsError', { option: 'options' }],
+    [() => { const r = new CasinoRealtime(options); r.close(); r.subscribe(); }, 'ClosedError', {}],
+  ];
+  for (const [call, name, members] of cases) {
+    const error = thrown(call);
+    assert.ok(error instanceof Error, name);
+    assert.equal(error.name, name);
+    assert.ok(ERROR_NAMES.includes(name));
+    assert.ok(isCasinoRealtimeError(error) && isCasinoRealtimeError(error, name), name);
+    assert.ok(!isCasinoRealtimeError(error, name === 'ClosedError' ? 'LoadError' : 'ClosedError'));
+    for (const [key, value] of Object.entries(members)) assert.equal(error[key], value, `${name}.${key}`);
+  }
+  assert.match(thrown(cases[3][0]).path, /visit\.created/);
+  assert.ok(!isCasinoRealtimeError(new TypeError('x')) && !isCasinoRealtimeError({ name: 'ClosedError' }));
+});
+
+test('the project URL (as supabase-js takes it) reaches the realtime endpoint', async () => {
+  await initCasinoRealtime();
+  const accessToken = await token(server, { staff_role: 'pit_boss', casino_id: CASINO });
+  const batches = [];
+  const errors = [];
+  // `server.url` is http://127.0.0.1:<port>: the dev server's project URL.
+  const realtime = new CasinoRealtime({
+    url: server.url,
+    apiKey: accessToken,
+    accessToken,
+    casinoId: CASINO,
+    onBatch: (batch) => batches.push(batch),
+    onError: (error) => errors.push(error),
+  });
+  const stop = realtime.subscribe();
+  try {
+    await until('joined', () => realtime.stats().channels.some((c) => c.state === 'joined'));
+    const other = '77777777-7777-4777-8777-777777777777';
+    await publish(server, CASINO, 'table.deactivated', { ...fixtures['table.deactivated'], casino_id: other });
+    await publish(server, CASINO, 'table.deactivated', { ...fixtures['table.deactivated'], casino_id: CASINO });
+    await until('a batch', () => batches.length > 0);
+    await until('the foreign event reported', () => errors.length > 0);
+    const [foreign] = errors;
+    assert.ok(isCasinoRealtimeError(foreign, 'ForeignCasinoError'));
+    assert.deepEqual([foreign.topic, foreign.event, foreign.casinoId], [`realtime:${CASINO}`, 'table.deactivated', other]);
+  } finally {
+    stop();
+    realtime.close();
+  }
+});
