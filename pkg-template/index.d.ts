@@ -24,7 +24,11 @@ export type {
   RefetchType,
   RuleAction,
   RuleChange,
+  RuleField,
+  RuleKey,
+  RuleLiteral,
   RuleOverrides,
+  RulePlaceholder,
 } from './casino_realtime_wasm.js';
 export { CacheRules, CasinoRealtime } from './casino_realtime_wasm.js';
 

@@ -16,9 +16,8 @@ node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers \
   --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
   pkg/casino_realtime_wasm_bg.wasm -o pkg/casino_realtime_wasm_bg.wasm
-# wasm-bindgen declares `[Symbol.dispose]()`, which only type-checks with lib "esnext.disposable";
-# drop the declaration (the method stays at run time) so apps on ES2022 libs type-check as they are.
-sed -i '/\[Symbol\.dispose\]()/d' pkg/casino_realtime_wasm.d.ts
+# What wasm-bindgen cannot declare: a generic method, free()'s doc, no `[Symbol.dispose]`.
+node scripts/patch-dts.mjs
 rm -f pkg/.gitignore pkg/package.json
 cp pkg-template/package.json pkg-template/README.md pkg-template/*.js pkg-template/*.d.ts \
   LICENSE-MIT LICENSE-APACHE CHANGELOG.md pkg/

@@ -41,6 +41,26 @@ export async function usage(): Promise<CacheAction[]> {
   const rules = new CacheRules({ 'visit.created': { replace: [{ type: 'invalidate', queryKey: ['v', '{casino_id}'] }] } });
   // @ts-expect-error: refetchType is one of three words
   new CacheRules({ 'visit.created': { extend: [{ type: 'invalidate', queryKey: [], refetchType: 'soon' }] } });
+  // @ts-expect-error: a typo'd event name
+  new CacheRules({ 'visit.craeted': { extend: [] } });
+  // @ts-expect-error: '{casino}' is not a field of visit.created (it is '{casino_id}')
+  new CacheRules({ 'visit.created': { extend: [{ type: 'invalidate', queryKey: ['v', '{casino}'] }] } });
+  // @ts-expect-error: 'pits' is an array and cannot stand in a key
+  new CacheRules({ 'floor_layout.activated': { extend: [{ type: 'invalidate', queryKey: ['{pits}'] }] } });
+  // @ts-expect-error: extend or replace, not both
+  new CacheRules({ 'visit.created': { extend: [], replace: [] } });
+  // @ts-expect-error: merged fields are the event's own
+  new CacheRules({ 'rating_slip.updated': { extend: [{ type: 'mergeQueryData', queryKey: ['s'], fields: ['minutes'] }] } });
+  new CacheRules({
+    'floor_layout.activated': { extend: [{ type: 'invalidate', queryKey: ['layout', '{layout_id}', 1, null, true, ''] }] },
+    'rating_slip.updated': { replace: [{ type: 'mergeQueryData', queryKey: ['s', '{rating_slip_id}'], fields: ['minutes_played'] }] },
+    'loyalty.balance_updated': { extend: [{ type: 'setQueryData', queryKey: ['b', '{player_id}'], field: 'balance' }] },
+  });
+  rules.plan('rating_slip.updated', slip);
+  // @ts-expect-error: plan checks the payload against the event
+  rules.plan('rating_slip.updated', { ...slip, minutes_played: 'ten' });
+  // @ts-expect-error: plan takes catalog events only
+  rules.plan('rating_slip.exploded', slip);
   const name: EventName = 'table.activated';
   try {
     return planCacheActions(name, { casino_id: 'c', table_id: 't', label: 'BJ', type: 'baccarat', at: 'x' }, rules);
