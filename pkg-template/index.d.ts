@@ -92,13 +92,36 @@ export function invalidateByDomainEvent<E extends EventName>(
 /** Applies one `onBatch` batch to a QueryClient; resolves when its refetches settle. */
 export function applyCacheBatch(queryClient: QueryClientLike, batch: CacheBatch): Promise<void>;
 
+/** The part of a supabase-js client (v2) this package uses: its auth, to follow the session. */
+export interface SupabaseClientLike {
+  auth: {
+    getSession(): Promise<{ data: { session: { access_token: string } | null } }>;
+    onAuthStateChange(callback: (event: string, session: { access_token: string } | null) => void): {
+      data: { subscription: { unsubscribe(): void } };
+    };
+  };
+}
+
 /**
- * Loads the `.wasm` if needed and creates a realtime manager.
+ * A manager's options taken from a supabase-js client: its realtime endpoint (from the project
+ * URL) and key, its session's token for every join, and its session followed (`SIGNED_IN`,
+ * `TOKEN_REFRESHED` → `setAuth`; `SIGNED_OUT` → the key, as supabase-js does). `url`, `apiKey`
+ * and `getAccessToken` given beside it win.
+ */
+export type SupabaseRealtimeOptions = Omit<CasinoRealtimeOptions, 'url' | 'apiKey'> & {
+  supabase: SupabaseClientLike;
+  url?: string;
+  apiKey?: string;
+};
+
+/**
+ * Loads the `.wasm` if needed and creates a realtime manager, from options or from the app's
+ * supabase-js client.
  *
  * ```ts
- * const realtime = await createCasinoRealtime({ url, apiKey, casinoId, accessToken,
+ * const realtime = await createCasinoRealtime({ supabase, casinoId,
  *   onBatch: (batch) => applyCacheBatch(queryClient, batch) });
  * const unsubscribe = realtime.subscribe();
  * ```
  */
-export function createCasinoRealtime(options: CasinoRealtimeOptions): Promise<CasinoRealtime>;
+export function createCasinoRealtime(options: CasinoRealtimeOptions | SupabaseRealtimeOptions): Promise<CasinoRealtime>;

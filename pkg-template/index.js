@@ -119,12 +119,57 @@ export function applyCacheBatch(queryClient, batch) {
 }
 
 /**
+ * A manager's options from a supabase-js client: its realtime endpoint and key, and its session's
+ * token (falling back to the key, as supabase-js does). Options given beside `supabase` win.
+ */
+function supabaseOptions({ supabase, ...options }) {
+  const apiKey = options.apiKey ?? supabase.supabaseKey;
+  const url = options.url ?? String(supabase.realtimeUrl ?? supabase.supabaseUrl ?? '');
+  const sessionToken = async () => {
+    // A client built with `accessToken` (third-party auth) has no `auth` to ask.
+    if (typeof supabase.accessToken === 'function') return (await supabase.accessToken()) ?? apiKey;
+    const { data } = await supabase.auth.getSession();
+    return data.session?.access_token ?? apiKey;
+  };
+  return { ...options, url, apiKey, getAccessToken: options.getAccessToken ?? sessionToken };
+}
+
+/**
+ * Follows the client's session as supabase-js's own realtime client does: a new or refreshed
+ * token goes to `setAuth` (Supabase re-checks every channel against it), a sign-out falls back to
+ * the key. Returns what stops following.
+ */
+function followSession(realtime, supabase, apiKey) {
+  if (typeof supabase.accessToken === 'function' || !supabase.auth?.onAuthStateChange) return () => {};
+  let current;
+  const { data } = supabase.auth.onAuthStateChange((event, session) => {
+    const token = event === 'SIGNED_OUT' ? apiKey : session?.access_token;
+    if (!token || token === current) return;
+    current = token;
+    realtime.setAuth(token);
+  });
+  return () => data.subscription.unsubscribe();
+}
+
+/**
  * Loads the wasm if needed and creates a realtime manager (`new CasinoRealtime(options)` needs
- * the wasm loaded already).
+ * the wasm loaded already). With `supabase` (a supabase-js client) the URL, key and token come
+ * from it and the manager follows its session until `close()`.
  */
 export async function createCasinoRealtime(options) {
   await initCasinoRealtime();
-  return new CasinoRealtime(options);
+  const supabase = options?.supabase;
+  if (!supabase) return new CasinoRealtime(options);
+  const resolved = supabaseOptions(options);
+  const realtime = new CasinoRealtime(resolved);
+  const unfollow = followSession(realtime, supabase, resolved.apiKey);
+  const close = realtime.close.bind(realtime);
+  // An own property over the prototype's: closing also stops following the session.
+  realtime.close = () => {
+    unfollow();
+    close();
+  };
+  return realtime;
 }
 
 /**

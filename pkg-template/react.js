@@ -1,152 +1,162 @@
 'use client';
-// casino-realtime/react: one realtime manager per QueryClient and casino, wired to the client,
-// for the components that need it.
-import { useEffect, useReducer, useRef, useSyncExternalStore } from 'react';
+// casino-realtime/react: a provider beside QueryClientProvider that owns one realtime manager
+// (options once, for the whole tree), and hooks that read it. The manager is created in an
+// effect, never during render: a server render, or a provider with `enabled: false`, reads
+// `idle` and opens nothing.
+import { createContext, createElement, useContext, useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { applyCacheBatch, createCasinoRealtime } from './index.js';
 
-// QueryClient → Map(key → entry). An entry lives while components use it, plus a grace period,
-// so React StrictMode's mount-unmount-mount does not close and reopen the connection.
-const registry = new WeakMap();
-const CLOSE_GRACE_MS = 1000;
-
-const EMPTY_STATS = Object.freeze({
-  status: 'connecting',
+const IDLE_STATS = Object.freeze({
+  status: 'idle',
   eventsReceived: 0,
   applied: 0,
   duplicates: 0,
   malformed: 0,
   foreignCasino: 0,
+  unreadableFrames: 0,
   batches: 0,
   reconnects: 0,
-  channels: [],
+  replays: 0,
+  resyncs: 0,
+  channels: Object.freeze([]),
 });
 
-// What the hook returns where there is nothing to run: on the server, or before the options
-// name a casino.
-const IDLE = Object.freeze({ realtime: null, stats: EMPTY_STATS, listeners: new Set(), idle: true });
+// What the hooks read where nothing runs: on the server, while disabled, before the effect.
+const IDLE = Object.freeze({ status: 'idle', stats: IDLE_STATS, error: null, realtime: null });
 
-function entryFor(queryClient, options) {
-  let byKey = registry.get(queryClient);
-  if (!byKey) {
-    byKey = new Map();
-    registry.set(queryClient, byKey);
-  }
-  const key = `${options.url}|${options.casinoId}`;
-  const existing = byKey.get(key);
-  if (existing) return existing;
-  const entry = {
-    realtime: null,
-    error: null,
-    closed: false,
-    stats: EMPTY_STATS,
-    token: options.accessToken,
-    // Every mounted user's latest options: callbacks go to all of them.
-    users: new Set(),
-    closeTimer: null,
-    listeners: new Set(),
-  };
-  const notify = () => {
-    entry.stats = entry.realtime ? entry.realtime.stats() : { ...entry.stats };
-    for (const listener of entry.listeners) listener();
-  };
-  const each = (name, arg) => {
-    for (const user of entry.users) user.current[name]?.(arg);
-  };
-  const latest = () => [...entry.users].at(-1)?.current ?? options;
-  createCasinoRealtime({
-    ...options,
-    getAccessToken: options.getAccessToken && (() => latest().getAccessToken()),
-    onBatch: (batch) => {
-      applyCacheBatch(queryClient, batch);
-      each('onBatch', batch);
-      notify();
+/** The provider's state, as `useSyncExternalStore` reads it: a new frozen object per change. */
+function createStore() {
+  let snapshot = IDLE;
+  const listeners = new Set();
+  return {
+    get: () => snapshot,
+    set(next) {
+      snapshot = next === IDLE ? IDLE : Object.freeze({ ...snapshot, ...next });
+      for (const listener of listeners) listener();
     },
-    onStatus: (status) => {
-      each('onStatus', status);
-      notify();
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
     },
-    onError: (error) => each('onError', error),
-  }).then(
-    (realtime) => {
-      if (entry.closed) return realtime.close();
-      entry.realtime = realtime;
-      // The casino's list feed, for as long as the manager lives.
-      entry.stopList = realtime.subscribe();
-      notify();
-    },
-    (error) => {
-      entry.error = error;
-      notify();
-    },
-  );
-  entry.remove = () => {
-    entry.closed = true;
-    if (byKey.get(key) === entry) byKey.delete(key);
-    entry.stopList?.();
-    entry.realtime?.close();
-  };
-  byKey.set(key, entry);
-  // Created during a render that may never mount: closed unless a component retains it.
-  entry.closeTimer = setTimeout(() => entry.users.size === 0 && entry.remove(), 5 * CLOSE_GRACE_MS);
-  return entry;
-}
-
-function retain(entry, user) {
-  clearTimeout(entry.closeTimer);
-  entry.users.add(user);
-  return () => {
-    entry.users.delete(user);
-    if (entry.users.size === 0) entry.closeTimer = setTimeout(() => entry.users.size === 0 && entry.remove(), CLOSE_GRACE_MS);
   };
 }
 
 /**
- * The realtime manager for this QueryClient (the nearest `QueryClientProvider`'s unless
- * `options.queryClient` is given) and casino: created on first use, shared by every component,
- * closed a second after the last one unmounts. Batches are applied to the client; every mounted
- * user's `onBatch`/`onStatus`/`onError` is called. Does nothing on the server, or until
- * `options.url` and `options.casinoId` are set.
+ * What a manager is made of: when any of it changes the manager is replaced (closed, and a new
+ * one opened). The token is not part of it (it goes through `setAuth`), nor are the callbacks
+ * (the latest ones are always called).
  */
-export function useCasinoRealtime(options) {
-  const queryClient = useQueryClient(options.queryClient);
-  const runnable = typeof window !== 'undefined' && Boolean(options.url && options.casinoId);
-  const entry = runnable ? entryFor(queryClient, options) : IDLE;
-  const user = useRef(options);
-  user.current = options;
-  const [, rerender] = useReducer((n) => n + 1, 0);
+function identity(options) {
+  const { url, apiKey, casinoId, private: isPrivate, vsn, batch, dedup, rules, getAccessToken } = options;
+  return JSON.stringify([url, apiKey, casinoId, isPrivate, vsn, batch, dedup, rules, Boolean(getAccessToken)]);
+}
+
+const Context = createContext(null);
+
+/**
+ * Owns the realtime manager for the tree below it: batches are applied to the QueryClient (the
+ * nearest `QueryClientProvider`'s, or `queryClient`), the casino's list feed is joined unless
+ * `listFeed` is false, and detail channels are joined by `useRealtimeChannel`. A new
+ * `accessToken` goes to `setAuth` (every channel is re-authorized with it: when the signed-in
+ * user changes, what the new user may not read is refused and stops); a change of any other
+ * option replaces the manager. A manager that cannot be made (the `.wasm` did not load, invalid
+ * options) is reported as status `error` with its `error`, and to `onError`, never thrown.
+ */
+export function CasinoRealtimeProvider({ children, enabled = true, listFeed = true, queryClient: client, ...options }) {
+  const queryClient = useQueryClient(client);
+  const [store] = useState(createStore);
+  const latest = useRef(options);
   useEffect(() => {
-    if (entry.idle) return undefined;
-    // A manager closed while this component was hidden: render again to get a new one.
-    if (entry.closed) return void rerender();
-    return retain(entry, user);
-  }, [entry]);
+    latest.current = options;
+  });
+  const ready = enabled && typeof window !== 'undefined' && Boolean(options.casinoId && (options.url || options.supabase));
+  const key = ready ? identity(options) : null;
+  const supabase = options.supabase;
+
   useEffect(() => {
-    const token = options.accessToken;
-    if (entry.idle || !token || token === entry.token || !entry.realtime) return;
-    entry.token = token;
-    entry.realtime.setAuth(token);
-  }, [entry, entry.realtime, options.accessToken]);
-  const stats = useSyncExternalStore(
-    (listener) => {
-      entry.listeners.add(listener);
-      return () => entry.listeners.delete(listener);
-    },
-    () => entry.stats,
-    () => EMPTY_STATS,
-  );
-  if (entry.error) throw entry.error;
-  return { realtime: entry.realtime, status: stats.status, stats };
+    if (key === null) return store.set(IDLE);
+    let cancelled = false;
+    let realtime = null;
+    let stopList = null;
+    const refresh = () => {
+      if (realtime && !cancelled) store.set({ status: realtime.status, stats: realtime.stats() });
+    };
+    const given = latest.current;
+    createCasinoRealtime({
+      ...given,
+      getAccessToken: given.getAccessToken && (() => latest.current.getAccessToken()),
+      onBatch: (batch) => {
+        applyCacheBatch(queryClient, batch);
+        latest.current.onBatch?.(batch);
+        refresh();
+      },
+      onStatus: (status) => {
+        latest.current.onStatus?.(status);
+        refresh();
+      },
+      onError: (error) => latest.current.onError?.(error),
+    }).then(
+      (created) => {
+        if (cancelled) return created.close();
+        realtime = created;
+        // A token that changed while the .wasm loaded.
+        const token = latest.current.accessToken;
+        if (token && token !== given.accessToken) realtime.setAuth(token);
+        if (listFeed) stopList = realtime.subscribe();
+        store.set({ realtime, error: null });
+        refresh();
+      },
+      (error) => {
+        if (cancelled) return;
+        store.set({ ...IDLE, status: 'error', stats: { ...IDLE_STATS, status: 'error' }, error });
+        latest.current.onError?.(error);
+      },
+    );
+    return () => {
+      cancelled = true;
+      stopList?.();
+      realtime?.close();
+      store.set(IDLE);
+    };
+  }, [key, supabase, queryClient, listFeed, store]);
+
+  const { realtime } = useSyncExternalStore(store.subscribe, store.get, () => IDLE);
+  const { accessToken } = options;
+  useEffect(() => {
+    // The same token again is a no-op in the manager.
+    if (realtime && accessToken) realtime.setAuth(accessToken);
+  }, [realtime, accessToken]);
+
+  return createElement(Context.Provider, { value: store }, children);
+}
+
+function useStore(hook) {
+  const store = useContext(Context);
+  if (!store) throw new Error(`casino-realtime: ${hook}() must be used inside a <CasinoRealtimeProvider>`);
+  return store;
+}
+
+/**
+ * The provider's manager state: `status` (`idle` when nothing runs: a server render, disabled,
+ * not loaded yet; `error` when it could not be made), `stats`, `error` and `realtime` (the
+ * manager, or null).
+ */
+export function useRealtimeStatus() {
+  const store = useStore('useRealtimeStatus');
+  return useSyncExternalStore(store.subscribe, store.get, () => IDLE);
 }
 
 /**
  * Joins the detail channel of `resourceId` (a rating slip, a table, a player) while the
- * component is mounted. `realtime` is `useCasinoRealtime(...).realtime`; nothing happens while it
- * is still loading or when `resourceId` is empty.
+ * component is mounted and `enabled` is not false. Nothing happens while `resourceId` is empty
+ * or the manager is not running. StrictMode-safe: two subscriptions share one join, and a channel
+ * is left a second after its last subscription ends.
  */
-export function useRealtimeChannel(realtime, resourceId) {
+export function useRealtimeChannel(resourceId, { enabled = true } = {}) {
+  const { realtime } = useRealtimeStatus();
   useEffect(() => {
-    if (!realtime || !resourceId) return undefined;
+    if (!realtime || !resourceId || !enabled) return undefined;
     return realtime.subscribe({ resourceId });
-  }, [realtime, resourceId]);
+  }, [realtime, resourceId, enabled]);
 }

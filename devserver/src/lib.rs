@@ -4,6 +4,7 @@
 //! See `../README.md` ("The dev server") and `../docs/protocol.md`.
 
 pub mod admin;
+pub mod auth;
 pub mod channel;
 pub mod config;
 pub mod floor_api;
@@ -120,6 +121,8 @@ pub fn router(hub: Arc<Hub>, scenario: Option<Arc<scenario::Running>>) -> Router
     Router::new()
         .route("/realtime/v1/websocket", get(socket::upgrade))
         .route("/socket/websocket", get(socket::upgrade))
+        .route("/auth/v1/user", get(auth::user))
+        .route("/auth/v1/logout", post(auth::logout))
         .merge(api)
         .with_state(hub)
         .merge(dev)

@@ -17,7 +17,8 @@ use wasm_bindgen::prelude::*;
 const REALTIME_TS: &str = r#"
 /** Options of `new CasinoRealtime(options)`. */
 export interface CasinoRealtimeOptions {
-  /** `wss://<project>.supabase.co/realtime/v1` (or the dev server's). */
+  /** The project URL (`https://<ref>.supabase.co`, as supabase-js takes it) or its realtime
+   *  endpoint (`wss://<ref>.supabase.co/realtime/v1`); the dev server's works the same. */
   url: string;
   /** The project's anon/publishable key. */
   apiKey: string;

@@ -158,12 +158,36 @@ export async function mutationPattern(): Promise<void> {
   await invalidateByDomainEvent(client, 'rating_slip.updated', slip, { strict: 'yes' });
 }
 
-import { useCasinoRealtime, useRealtimeChannel } from '../../pkg/react.js';
+import { createElement } from 'react';
+import { createClient } from '@supabase/supabase-js';
+import { CasinoRealtimeProvider, useRealtimeChannel, useRealtimeStatus, type ProviderStatus } from '../../pkg/react.js';
 
-export function Dashboard(props: { casinoId: string; slipId?: string }): string {
-  const { realtime, status, stats } = useCasinoRealtime({ url: 'ws://127.0.0.1:54330/realtime/v1', apiKey: 'k', casinoId: props.casinoId, queryClient: client });
-  useRealtimeChannel(realtime, props.slipId);
+export async function fromSupabase(): Promise<void> {
+  // A real supabase-js client is accepted as it is (its url and key are protected members).
+  const supabase = createClient('https://abc.supabase.co', 'anon');
+  const realtime = await createCasinoRealtime({ supabase, casinoId: 'c', onBatch: (b) => void applyCacheBatch(client, b) });
+  realtime.subscribe();
+  // @ts-expect-error: without supabase, url and apiKey are required
+  await createCasinoRealtime({ casinoId: 'c' });
+}
+
+export function Floor(props: { slipId?: string }): string {
+  const { status, stats, error, realtime } = useRealtimeStatus();
+  useRealtimeChannel(props.slipId);
+  useRealtimeChannel(props.slipId, { enabled: status === 'connected' });
+  const idle: ProviderStatus = 'idle';
   // @ts-expect-error: stats are numbers
   const wrong: string = stats.applied;
-  return `${status} ${stats.duplicates} ${wrong}`;
+  const why = error?.name === 'LoadError' ? String(error.cause) : '';
+  return `${status} ${idle} ${stats.duplicates} ${wrong} ${why} ${realtime?.status ?? ''}`;
+}
+
+export function Root(): unknown {
+  const supabase = createClient('https://abc.supabase.co', 'anon');
+  return [
+    createElement(CasinoRealtimeProvider, { supabase, casinoId: 'c', enabled: false, children: null }),
+    createElement(CasinoRealtimeProvider, { url: 'ws://127.0.0.1:54330/realtime/v1', apiKey: 'k', casinoId: 'c', accessToken: 't', batch: { maxWaitMs: 400 } }),
+    // @ts-expect-error: a casino is required
+    createElement(CasinoRealtimeProvider, { supabase }),
+  ];
 }
