@@ -13,6 +13,7 @@ import type { CasinoRealtimeError } from './errors.js';
 export type * from './catalog.js';
 export type * from './errors.js';
 export { ERROR_NAMES, isCasinoRealtimeError } from './errors.js';
+export { casinoKeys } from './keys.js';
 export type {
   CacheAction,
   CacheBatch,

@@ -6,6 +6,7 @@ import { defaultWasm } from '#load';
 
 export { CacheRules, CasinoRealtime };
 export { ERROR_NAMES, isCasinoRealtimeError } from './errors.js';
+export { casinoKeys } from './keys.js';
 
 let loading = null;
 let loaded = false;

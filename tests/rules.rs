@@ -4,8 +4,10 @@
 
 mod common;
 
-use casino_realtime::cache::{actions_to_json, markdown_table, RuleSet};
-use casino_realtime::catalog::parse_event;
+use casino_realtime::cache::{
+    actions_to_json, key_factory_js, key_factory_ts, markdown_table, KeyElem, RuleSet,
+};
+use casino_realtime::catalog::{parse_event, EventKind};
 use common::{fixture, fixtures, j, with};
 
 const C: &str = "11111111-1111-4111-8111-111111111111";
@@ -182,4 +184,64 @@ fn readme_lists_the_rules_the_code_applies() {
     }
     assert!(current == table, "README's rules table differs from the code: run `BLESS=1 cargo test --test rules`\n{table}");
     assert_eq!(table.lines().count(), 2 + 24);
+}
+
+fn matches_shipped(file: &str, generated: &str) {
+    let path = format!("{}/pkg-template/{file}", env!("CARGO_MANIFEST_DIR"));
+    if std::env::var_os("BLESS").is_some() {
+        std::fs::write(&path, generated).unwrap();
+    }
+    let shipped = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        shipped == generated,
+        "pkg-template/{file} is out of date: run `BLESS=1 cargo test --test rules`"
+    );
+}
+
+#[test]
+fn the_key_factory_is_generated_from_the_default_rules() {
+    let rules = RuleSet::defaults();
+    let js = key_factory_js(&rules).unwrap();
+    let ts = key_factory_ts(&rules).unwrap();
+    matches_shipped("keys.js", &js);
+    matches_shipped("keys.d.ts", &ts);
+    // Every default key is in it, by its literal parts, with its placeholders as parameters.
+    assert!(js.contains("    list: (casinoId) => ['rating-slip', 'list', casinoId],"));
+    assert!(
+        js.contains("    table: Object.assign((tableId) => ['table-context', 'table', tableId], {")
+    );
+    assert!(
+        js.contains("      custody: (tableId) => ['table-context', 'table', tableId, 'custody'],")
+    );
+    assert!(ts.contains("`table.fill_requested` invalidates it"));
+    let functions = js.matches(") => [").count();
+    let mut distinct = std::collections::BTreeSet::new();
+    for &kind in EventKind::ALL {
+        for action in rules.templates(kind) {
+            let names: Vec<String> = action
+                .key()
+                .0
+                .iter()
+                .map(|elem| match elem {
+                    KeyElem::Literal(part) => format!("{part:?}"),
+                    KeyElem::Field(spec) => spec.name.to_owned(),
+                })
+                .collect();
+            distinct.insert(names);
+        }
+    }
+    assert_eq!(
+        functions,
+        distinct.len(),
+        "one function per distinct key template"
+    );
+}
+
+#[test]
+fn two_templates_under_one_name_are_refused() {
+    let rules = RuleSet::with_overrides(&j(
+        r#"{ "visit.created": { "extend": [{ "type": "invalidate", "queryKey": ["rating-slip", "list", "{visit_id}"] }] } }"#,
+    ))
+    .unwrap();
+    assert!(key_factory_js(&rules).is_err());
 }

@@ -205,6 +205,22 @@ pub async fn reset(State(a): State<Admin>) -> Response {
     ok(vec![("reset", Value::Bool(true))])
 }
 
+/// `POST /_dev/scenario?running=false|true`: pause or resume the floor scenario's events.
+pub async fn scenario(State(a): State<Admin>, Query(p): Params) -> Response {
+    let Some(running) = &a.scenario else {
+        return bad("no scenario is running (start with --scenario floor)");
+    };
+    let go = match p.get("running").map(String::as_str) {
+        Some("true") => true,
+        Some("false") => false,
+        _ => return bad("running must be true or false"),
+    };
+    running
+        .paused
+        .store(!go, std::sync::atomic::Ordering::Relaxed);
+    ok(vec![("running", Value::Bool(go))])
+}
+
 /// `POST /_dev/token?role=&staff_role=&casino_id=&ttl_s=&sub=`: a dev token signed with the
 /// server's secret (defaults: an authenticated pit boss of the scenario's casino, one hour).
 pub async fn token(State(a): State<Admin>, Query(p): Params) -> Response {

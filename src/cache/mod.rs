@@ -21,11 +21,13 @@
 
 mod action;
 mod hash;
+mod keys;
 mod table;
 mod template;
 
 pub use action::{actions_to_json, CacheAction, KeyPart, QueryKey, RefetchType};
 pub use hash::key_hash;
+pub use keys::{key_factory_js, key_factory_ts};
 pub use table::markdown_table;
 pub use template::{ActionTemplate, DataSource, KeyElem, KeyTemplate};
 

@@ -110,6 +110,79 @@ test('the floor renders and follows events', async () => {
   await page.close();
 });
 
+test('with the floor running for 30 s, every value the dashboard shows equals the server\'s within 1 s of the last event', async () => {
+  const page = await open();
+  await waitStatus(page, 'connected');
+  await waitJoined(page, `realtime:${CASINO}`);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="tables"] > .table').length === 12);
+  const before = (await stats(page)).applied;
+  await page.waitForTimeout(30_000);
+  await fetch(`${dev.url}/_dev/scenario?running=false`, { method: 'POST' });
+  try {
+    // The scenario ticks at 5/s: a held-back event goes out on the next tick, then nothing.
+    await page.waitForTimeout(250);
+    await page.waitForTimeout(1000);
+    const applied = (await stats(page)).applied - before;
+    const get = async (path) => (await fetch(`${dev.url}/api/floor/${path}`)).json();
+    const [tables, slips, visits, players] = await Promise.all(['tables', 'slips', 'visits', 'players'].map(get));
+    const shown = await page.evaluate(() => {
+      const text = (root, selector) => root.querySelector(selector)?.textContent ?? null;
+      return {
+        tables: [...document.querySelectorAll('[data-testid^="table-"]')].map((el) => ({
+          label: el.dataset.testid.slice('table-'.length),
+          custody: text(el, '.custody'),
+          openSlips: text(el, '[data-testid="open-slips"]'),
+          active: !el.classList.contains('inactive'),
+          pending: [...el.querySelectorAll('.pending')].map((p) => p.textContent),
+        })),
+        slips: [...document.querySelectorAll('[data-testid="slip"]')].map((el) => ({ id: el.dataset.slip, cells: [...el.cells].map((c) => c.textContent) })),
+        slipCount: text(document, '[data-testid="slip-count"]'),
+        visitCount: text(document, '[data-testid="visit-count"]'),
+        visits: [...document.querySelectorAll('[data-testid="visit"]')].map((el) => el.dataset.visit),
+        balances: [...document.querySelectorAll('tr[data-player]')].map((el) => ({ id: el.dataset.player, balance: text(el, '[data-testid="balance"]') })),
+      };
+    });
+    const money = (cents) => `$${(cents / 100).toLocaleString('en-US')}`;
+    const wrong = [];
+    const check = (what, got, want) => {
+      if (JSON.stringify(got) !== JSON.stringify(want)) wrong.push(`${what}: shown ${JSON.stringify(got)}, server ${JSON.stringify(want)}`);
+    };
+    check('tables', shown.tables.map((t) => t.label).sort(), tables.map((t) => t.label).sort());
+    for (const table of tables) {
+      const card = shown.tables.find((t) => t.label === table.label);
+      if (!card) continue;
+      check(`${table.label} custody`, card.custody, `fills ${table.fills}credits ${table.credits}drops ${table.drops}`);
+      check(`${table.label} open slips`, card.openSlips, String(table.open_slips));
+      check(`${table.label} active`, card.active, table.active);
+      const pending = [
+        table.fill_pending && `fill requested: ${money(table.fill_pending.amount_cents)}`,
+        table.credit_pending && `credit requested: ${money(table.credit_pending.amount_cents)}`,
+        table.drop_pending && `drop box out: ${table.drop_pending}`,
+        !table.active && 'closed',
+      ].filter(Boolean);
+      check(`${table.label} pending`, card.pending, pending);
+    }
+    check('slip count', shown.slipCount, String(slips.length));
+    check('slips', shown.slips.map((s) => s.id).sort(), slips.map((s) => s.id).sort());
+    for (const slip of slips) {
+      const row = shown.slips.find((s) => s.id === slip.id);
+      if (row) check(`slip ${slip.id.slice(0, 8)}`, row.cells, [slip.table_label, slip.game_type, `${slip.minutes_played} min`, `$${Number(slip.average_bet).toFixed(2)}`, slip.status]);
+    }
+    check('visit count', shown.visitCount, String(visits.length));
+    check('visits', shown.visits, visits.slice(0, 12).map((v) => v.id));
+    for (const row of shown.balances) {
+      const player = players.find((p) => p.id === row.id);
+      check(`balance ${row.id.slice(0, 8)}`, row.balance, player.balance.toLocaleString('en-US'));
+    }
+    console.log(`consistency: ${applied} events applied in 30 s; ${tables.length} tables, ${slips.length} slips, ${visits.length} visits, ${shown.balances.length} balances compared; ${wrong.length} differ`);
+    assert.ok(applied >= 50, `the floor moved: ${applied} events applied`);
+    assert.deepEqual(wrong, [], 'every value shown is the server\'s');
+  } finally {
+    await fetch(`${dev.url}/_dev/scenario?running=true`, { method: 'POST' });
+    await page.close();
+  }
+});
+
 test('a burst of 1,000 events refetches a list no more often than there were batch windows', async () => {
   const page = await open();
   await waitStatus(page, 'connected');

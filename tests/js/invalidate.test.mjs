@@ -10,6 +10,7 @@ import {
   planCacheActions,
   applyCacheActions,
   CacheRules,
+  casinoKeys,
 } from '../../pkg/index.js';
 
 const fixtures = JSON.parse(await readFile(new URL('../fixtures/events.json', import.meta.url), 'utf8'));
@@ -195,4 +196,37 @@ test('an invalidation listed before a write of the same key is applied before it
   assert.equal(client.getQueryState(['k', 1]).isInvalidated, false);
   assert.equal(client.getQueryData(['k', 1]), 'new');
   client.clear();
+});
+
+test('every key the default rules give for the samples is one casinoKeys builds', () => {
+  // Every factory function, called with the values the rules would put in its key.
+  const functions = [];
+  const walk = (node) => {
+    for (const value of Object.values(node)) {
+      if (typeof value === 'function') functions.push(value);
+      if (value && (typeof value === 'object' || typeof value === 'function')) walk(value);
+    }
+  };
+  walk(casinoKeys);
+  assert.ok(functions.length >= 20, `${functions.length} key functions`);
+  let checked = 0;
+  for (const [event, payload] of Object.entries(fixtures)) {
+    for (const { queryKey } of planCacheActions(event, payload)) {
+      // Each function called with markers gives its template; one whose literals match the key's
+      // is called again with the key's values in the marked places.
+      const built = functions.map((f) => {
+        const template = f(...Array.from({ length: f.length }, (_, i) => ({ slot: i })));
+        if (template.length !== queryKey.length) return null;
+        const args = [];
+        for (let i = 0; i < template.length; i += 1) {
+          if (typeof template[i] === 'object' && template[i] !== null) args[template[i].slot] = queryKey[i];
+          else if (template[i] !== queryKey[i]) return null;
+        }
+        return f(...args);
+      });
+      assert.ok(built.some((key) => key && JSON.stringify(key) === JSON.stringify(queryKey)), `${event}: ${JSON.stringify(queryKey)} has a factory`);
+      checked += 1;
+    }
+  }
+  assert.ok(checked > 30, `${checked} keys checked`);
 });

@@ -15,6 +15,7 @@ import {
   type CasinoRealtimeErrorName,
   ERROR_NAMES,
   isCasinoRealtimeError,
+  casinoKeys,
   type EventName,
   type RatingSlipUpdatedPayload,
 } from '../../pkg/index.js';
@@ -148,6 +149,17 @@ export function guards(value: unknown): string {
   if (isCasinoRealtimeError(value, 'ForeignCasinoError')) return value.casinoId;
   const names: readonly CasinoRealtimeErrorName[] = ERROR_NAMES;
   return isCasinoRealtimeError(value) ? narrow(value) : names.join();
+}
+
+export function keys(): readonly unknown[] {
+  const list: readonly ['rating-slip', 'list', string] = casinoKeys.ratingSlip.list('c');
+  const custody = casinoKeys.tableContext.table.custody('t');
+  const table: readonly ['table-context', 'table', string] = casinoKeys.tableContext.table('t');
+  // @ts-expect-error: not a key the rules keep fresh
+  casinoKeys.ratingSlip.lists('c');
+  // @ts-expect-error: the balance key needs the player and the casino
+  casinoKeys.player.loyalty.balance('p');
+  return [list, custody, table];
 }
 
 export async function mutationPattern(): Promise<void> {

@@ -1,6 +1,7 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
-import { useCasinoRealtime, useRealtimeChannel } from 'casino-realtime/react';
+import { casinoKeys } from 'casino-realtime';
+import { useRealtimeChannel, useRealtimeStatus } from 'casino-realtime/react';
 import { fetchCount, get } from './api.js';
 import { Counters } from './Counters.jsx';
 
@@ -8,17 +9,20 @@ function money(cents) {
   return `$${(cents / 100).toLocaleString('en-US')}`;
 }
 
-function TableCard({ table, casinoId, realtime }) {
-  useRealtimeChannel(realtime, table.id);
+// Every key comes from casinoKeys, the factory generated from the rules: a key the events do not
+// keep fresh cannot be written here. What a card shows is read only under keys events refresh:
+// custody under the table's key, open slips from the slip list.
+function TableCard({ table, casinoId, openSlips }) {
+  useRealtimeChannel(table.id);
   const { data } = useQuery({
-    queryKey: ['table-context', 'table', table.id, 'custody'],
+    queryKey: casinoKeys.tableContext.table.custody(table.id),
     queryFn: () => get(`tables/${table.id}`),
     initialData: table,
   });
   return (
     <div className={`table ${data.active ? '' : 'inactive'}`} data-testid={`table-${data.label}`}>
       <div className="label">{data.label} <small>{data.game}</small></div>
-      <div className="pit">{data.pit} · {data.open_slips} slip(s)</div>
+      <div className="pit">{data.pit} · <span data-testid="open-slips">{openSlips}</span> slip(s)</div>
       <div className="custody">
         <span>fills <b data-testid="fills">{data.fills}</b></span>
         <span>credits <b>{data.credits}</b></span>
@@ -35,12 +39,12 @@ function TableCard({ table, casinoId, realtime }) {
 
 function SlipRow({ slip }) {
   const { data } = useQuery({
-    queryKey: ['rating-slip', 'detail', slip.id],
+    queryKey: casinoKeys.ratingSlip.detail(slip.id),
     queryFn: () => get(`slips/${slip.id}`),
     initialData: slip,
   });
   return (
-    <tr data-testid="slip">
+    <tr data-testid="slip" data-slip={slip.id}>
       <td>{data.table_label}</td>
       <td>{data.game_type}</td>
       <td className="num">{data.minutes_played} min</td>
@@ -50,11 +54,11 @@ function SlipRow({ slip }) {
   );
 }
 
-function Balance({ player, casinoId, realtime }) {
+function Balance({ player, casinoId }) {
   // Balances are published on the player's channel only.
-  useRealtimeChannel(realtime, player.id);
+  useRealtimeChannel(player.id);
   const { data } = useQuery({
-    queryKey: ['player', 'loyalty', 'balance', player.id, casinoId],
+    queryKey: casinoKeys.player.loyalty.balance(player.id, casinoId),
     queryFn: async () => (await get(`players/${player.id}`)).balance,
     initialData: player.balance,
   });
@@ -67,19 +71,14 @@ function Balance({ player, casinoId, realtime }) {
   );
 }
 
-export function App({ realtime: options, casinoId }) {
-  const batchStats = useRef({ batches: 0, keys: 0 });
-  const { realtime, status, stats } = useCasinoRealtime({
-    ...options,
-    onBatch: (batch) => {
-      batchStats.current.batches += 1;
-      batchStats.current.keys += batch.actions.length;
-    },
-  });
-  const tables = useQuery({ queryKey: ['table-context', 'tables', casinoId], queryFn: () => get('tables') });
-  const slips = useQuery({ queryKey: ['rating-slip', 'list', casinoId], queryFn: () => get('slips') });
-  const visits = useQuery({ queryKey: ['visit', 'list', casinoId], queryFn: () => get('visits') });
-  const players = useQuery({ queryKey: ['players', casinoId], queryFn: () => get('players') });
+export function App({ casinoId, batchStats }) {
+  const { realtime, status, stats } = useRealtimeStatus();
+  const tables = useQuery({ queryKey: casinoKeys.tableContext.tables(casinoId), queryFn: () => get('tables') });
+  const slips = useQuery({ queryKey: casinoKeys.ratingSlip.list(casinoId), queryFn: () => get('slips') });
+  const visits = useQuery({ queryKey: casinoKeys.visit.list(casinoId), queryFn: () => get('visits') });
+  // The roster is fixed for the floor's life: no event changes it, so no rule key is needed.
+  const players = useQuery({ queryKey: ['players', casinoId], queryFn: () => get('players'), staleTime: Infinity });
+  const openSlips = (tableId) => (slips.data ?? []).filter((s) => s.table_id === tableId).length;
   // For the end-to-end tests: the manager's counters.
   useEffect(() => {
     window.__realtimeStats = () => realtime?.stats();
@@ -96,11 +95,11 @@ export function App({ realtime: options, casinoId }) {
         <h1>Casino floor <small>{casinoId}</small></h1>
         <span className={`badge ${status}`} data-testid="status">{status}</span>
       </header>
-      <Counters stats={stats} batches={batchStats.current} fetches={fetchCount.value} />
+      <Counters stats={stats} batches={batchStats} fetches={fetchCount.value} />
       <section>
         <h2>Tables and chip custody</h2>
         <div className="tables" data-testid="tables">
-          {(tables.data ?? []).map((t) => <TableCard key={t.id} table={t} casinoId={casinoId} realtime={realtime} />)}
+          {(tables.data ?? []).map((t) => <TableCard key={t.id} table={t} casinoId={casinoId} openSlips={openSlips(t.id)} />)}
         </div>
       </section>
       <div className="columns">
@@ -111,12 +110,12 @@ export function App({ realtime: options, casinoId }) {
         <section>
           <h2>Visits <small data-testid="visit-count">{visits.data?.length ?? 0}</small></h2>
           <table><tbody>{(visits.data ?? []).slice(0, 12).map((v) => (
-            <tr key={v.id}><td>{v.visit_kind.replaceAll('_', ' ')}</td><td>{v.player_id ? v.player_id.slice(0, 8) : 'ghost'}</td><td>{v.rating_slip_id ? 'rated' : ''}</td></tr>
+            <tr key={v.id} data-testid="visit" data-visit={v.id}><td>{v.visit_kind.replaceAll('_', ' ')}</td><td>{v.player_id ? v.player_id.slice(0, 8) : 'ghost'}</td><td>{v.started_at.slice(11, 19)}</td></tr>
           ))}</tbody></table>
         </section>
         <section>
           <h2>Loyalty balances</h2>
-          <table><tbody>{(players.data ?? []).slice(0, 12).map((p) => <Balance key={p.id} player={p} casinoId={casinoId} realtime={realtime} />)}</tbody></table>
+          <table><tbody>{(players.data ?? []).slice(0, 12).map((p) => <Balance key={p.id} player={p} casinoId={casinoId} />)}</tbody></table>
         </section>
       </div>
     </main>

@@ -1,6 +1,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { CasinoRealtimeProvider } from 'casino-realtime/react';
 import { App } from './App.jsx';
 import { DEVSERVER, devToken } from './api.js';
 
@@ -18,17 +19,21 @@ try {
   document.getElementById('root').textContent = `Cannot reach the dev server at ${DEVSERVER} (${error.message}). Is it running? Reload when it is.`;
   throw error;
 }
-const realtime = {
-  url: `${DEVSERVER.replace(/^http/, 'ws')}/realtime/v1`,
-  apiKey: accessToken,
-  accessToken,
-  casinoId,
+// Counted here, where every batch passes: the dashboard shows keys per batch.
+const batchStats = { batches: 0, keys: 0 };
+const onBatch = (batch) => {
+  batchStats.batches += 1;
+  batchStats.keys += batch.actions.length;
 };
 
+// The dev server's project URL, as an app passes its Supabase URL (the realtime endpoint is
+// derived from it).
 createRoot(document.getElementById('root')).render(
   <StrictMode>
     <QueryClientProvider client={queryClient}>
-      <App realtime={realtime} casinoId={casinoId} />
+      <CasinoRealtimeProvider url={DEVSERVER} apiKey={accessToken} accessToken={accessToken} casinoId={casinoId} onBatch={onBatch}>
+        <App casinoId={casinoId} batchStats={batchStats} />
+      </CasinoRealtimeProvider>
     </QueryClientProvider>
   </StrictMode>,
 );

@@ -89,6 +89,9 @@ pub struct Running {
     pub floor: Mutex<Floor>,
     /// The plan.
     pub delivery: Mutex<Delivery>,
+    /// Paused: no event is generated (`POST /_dev/scenario?running=false`), so a test can compare
+    /// what a client shows with the floor once the last event has settled.
+    pub paused: std::sync::atomic::AtomicBool,
 }
 
 /// Starts the floor scenario on the hub: one event every `1/rate` seconds until the process ends.
@@ -105,22 +108,34 @@ pub fn start(hub: Arc<Hub>, config: ScenarioConfig) -> Arc<Running> {
     let running = Arc::new(Running {
         floor: Mutex::new(floor),
         delivery: Mutex::new(Delivery::new(config)),
+        paused: std::sync::atomic::AtomicBool::new(false),
     });
     let task = running.clone();
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(Duration::from_millis(tick_ms.max(1) as u64));
         loop {
             interval.tick().await;
-            let publication = task
-                .floor
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .next_publication();
-            let steps = task
-                .delivery
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .plan(publication);
+            let steps = if task.paused.load(std::sync::atomic::Ordering::Relaxed) {
+                // Paused: nothing new, but an event held back for reordering is sent, so the
+                // floor and what was published agree.
+                let held = task
+                    .delivery
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .held
+                    .take();
+                held.map(Step::Publish).into_iter().collect()
+            } else {
+                let publication = task
+                    .floor
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .next_publication();
+                task.delivery
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .plan(publication)
+            };
             for step in steps {
                 match step {
                     Step::Publish(p) => {
