@@ -13,7 +13,10 @@ cd "$(dirname "$0")/.."
 # checks, replay coverage, hostile-input checks at the boundary, review fixes: measured 75,554); the
 # performance issue brings it down: 74,240 once the batcher dropped std's HashMap (measured 74,039);
 # 68,608 with size classes in place of dlmalloc and no panicking str slicing (measured 68,043).
-WASM_GZIP_BUDGET=${WASM_GZIP_BUDGET:-68608}
+# 72,704 for the ecosystem issue (measured 72,068 from 67,523): each error's own members built
+# from one kind table, the project URL, `debug`/`inspect()` and the `logger` (the inspector
+# alone is about 5 KB raw).
+WASM_GZIP_BUDGET=${WASM_GZIP_BUDGET:-72704}
 
 [ "${1:-}" = "--no-build" ] || bash scripts/build-pkg.sh >/dev/null
 

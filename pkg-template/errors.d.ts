@@ -90,7 +90,7 @@ export interface ForeignCasinoError extends Error {
 export interface CallbackError extends Error {
   name: "CallbackError";
   /** Which callback. */
-  callback: "onBatch" | "onStatus";
+  callback: "onBatch" | "onStatus" | "logger";
   /** What it threw. */
   cause: unknown;
 }

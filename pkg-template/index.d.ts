@@ -5,6 +5,9 @@ import type {
   CasinoRealtime,
   CasinoRealtimeOptions,
   InitInput,
+  InspectedBatch,
+  InspectedEvent,
+  RealtimeInspection,
   RefetchType,
 } from './casino_realtime_wasm.js';
 import type { EventName, EventPayloads } from './catalog.js';

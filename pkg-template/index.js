@@ -153,23 +153,46 @@ function followSession(realtime, supabase, apiKey) {
 }
 
 /**
+ * With `debug`, the manager is reachable from the browser console as long as it is open:
+ * `__casinoRealtime.inspect()` gives every such manager's recent events and batches.
+ */
+function exposeForConsole(realtime, casinoId) {
+  const registry = (globalThis.__casinoRealtime ??= {
+    managers: [],
+    inspect() {
+      return this.managers.map(({ casinoId: id, realtime: r }) => ({ casinoId: id, ...r.inspect() }));
+    },
+  });
+  const entry = { casinoId, realtime };
+  registry.managers.push(entry);
+  return () => {
+    const i = registry.managers.indexOf(entry);
+    if (i >= 0) registry.managers.splice(i, 1);
+  };
+}
+
+/**
  * Loads the wasm if needed and creates a realtime manager (`new CasinoRealtime(options)` needs
  * the wasm loaded already). With `supabase` (a supabase-js client) the URL, key and token come
- * from it and the manager follows its session until `close()`.
+ * from it and the manager follows its session until `close()`; with `debug` it is listed in
+ * `__casinoRealtime` for the console until `close()`.
  */
 export async function createCasinoRealtime(options) {
   await initCasinoRealtime();
   const supabase = options?.supabase;
-  if (!supabase) return new CasinoRealtime(options);
-  const resolved = supabaseOptions(options);
+  const resolved = supabase ? supabaseOptions(options) : options;
   const realtime = new CasinoRealtime(resolved);
-  const unfollow = followSession(realtime, supabase, resolved.apiKey);
-  const close = realtime.close.bind(realtime);
-  // An own property over the prototype's: closing also stops following the session.
-  realtime.close = () => {
-    unfollow();
-    close();
-  };
+  const cleanups = [];
+  if (supabase) cleanups.push(followSession(realtime, supabase, resolved.apiKey));
+  if (options?.debug) cleanups.push(exposeForConsole(realtime, options.casinoId));
+  if (cleanups.length) {
+    const close = realtime.close.bind(realtime);
+    // An own property over the prototype's: closing also undoes what was set up here.
+    realtime.close = () => {
+      for (const cleanup of cleanups) cleanup();
+      close();
+    };
+  }
   return realtime;
 }
 

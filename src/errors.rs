@@ -167,7 +167,7 @@ kinds! {
     ]
     /// A callback threw (to `onError`); the manager carries on.
     Callback = "CallbackError" [
-        req(Prop::Callback, r#""onBatch" | "onStatus""#, "Which callback."),
+        req(Prop::Callback, r#""onBatch" | "onStatus" | "logger""#, "Which callback."),
         req(Prop::Cause, "unknown", "What it threw."),
     ]
     /// `subscribe()` after `close()`.

@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod clock;
 pub mod dedup;
 pub mod errors;
+pub mod inspect;
 pub mod json;
 pub mod pipeline;
 pub mod protocol;

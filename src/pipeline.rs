@@ -2,7 +2,7 @@
 //! the casino guard, dedup, cache rules, the coalescing window. Counted at every step.
 
 use crate::batch::{BatchConfig, BatchReason, Batcher, CacheBatch};
-use crate::cache::{CacheAction, RuleSet};
+use crate::cache::{CacheAction, QueryKey, RuleSet};
 use crate::catalog::{parse_event_owned, EventError, Uuid};
 use crate::clock::Now;
 use crate::dedup::{Dedup, DedupConfig, Sighting};
@@ -65,6 +65,8 @@ pub struct Pipeline {
     dedup: Dedup,
     batcher: Batcher,
     stats: PipelineStats,
+    /// The keys of the last applied event, kept only for the inspector (`keep_keys`).
+    last_keys: Option<Vec<QueryKey>>,
 }
 
 impl Pipeline {
@@ -75,6 +77,7 @@ impl Pipeline {
             dedup: Dedup::new(dedup, seed),
             batcher: Batcher::new(batch),
             stats: PipelineStats::default(),
+            last_keys: None,
         }
     }
 
@@ -115,8 +118,25 @@ impl Pipeline {
                 action.set_at(arrival - allowance);
             }
         }
+        if let Some(keys) = &mut self.last_keys {
+            keys.clear();
+            keys.extend(actions.iter().map(|a| a.key().clone()));
+        }
         self.batcher.push(actions, now.mono);
         Outcome::Applied { at_micros }
+    }
+
+    /// Keep (or stop keeping) the keys of the last applied event, for the inspector.
+    pub fn keep_keys(&mut self, keep: bool) {
+        self.last_keys = keep.then(Vec::new);
+    }
+
+    /// The keys of the last applied event (empty unless `keep_keys(true)`).
+    pub fn take_keys(&mut self) -> Vec<QueryKey> {
+        self.last_keys
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// Adds a resync's invalidations (they come from no event); the batch says `resync`.

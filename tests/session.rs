@@ -755,3 +755,51 @@ fn the_socket_closes_when_the_last_channel_is_left() {
     assert_eq!(h.opens, opens, "not reconnected");
     assert_eq!(h.session.deadline(), None);
 }
+
+#[test]
+fn the_inspector_records_each_fate_and_what_each_key_was_refetched_for() {
+    let mut config = config();
+    config.inspect = 20;
+    config.log = true;
+    let mut h = Harness::new(config);
+    h.subscribe(None);
+    let event = fixture("table.deactivated");
+    h.push_event(&list(), "table.deactivated", &event, Some(r#"{"id":"m1"}"#));
+    h.push_event(&list(), "table.deactivated", &event, Some(r#"{"id":"m1"}"#));
+    let bad = with(
+        fixture("table.deactivated"),
+        "table_id",
+        Some(Value::from("seven")),
+    );
+    h.push_event(&list(), "table.deactivated", &bad, None);
+    h.session.flush(h.clock());
+    h.pump();
+    assert_eq!(h.batches.len(), 1);
+    let record = h.session.inspect().unwrap();
+    let fates: Vec<&str> = record
+        .match_indices(r#""fate":""#)
+        .map(|(i, _)| &record[i + 8..i + 12])
+        .collect();
+    assert_eq!(fates, ["appl", "dupl", "malf"], "{record}");
+    assert!(
+        record.contains(r#"{"type":"invalidate","queryKey":["table-context","tables","11111111-1111-4111-8111-111111111111"],"causes":["table.deactivated"]}"#),
+        "{record}"
+    );
+    let log = h.session.take_log();
+    let kinds: Vec<&str> = log.iter().map(|l| l.kind).collect();
+    assert_eq!(kinds, ["event", "event", "event", "batch"]);
+    assert!(
+        log[2]
+            .message
+            .starts_with("malformed table.deactivated on realtime:"),
+        "{}",
+        log[2].message
+    );
+
+    // Off by default: nothing is recorded.
+    let mut quiet = Harness::new(common::fake_server::config());
+    quiet.subscribe(None);
+    quiet.push_event(&list(), "table.deactivated", &event, Some(r#"{"id":"m1"}"#));
+    assert_eq!(quiet.session.inspect(), None);
+    assert!(quiet.session.take_log().is_empty());
+}

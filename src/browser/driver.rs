@@ -8,6 +8,7 @@ use super::error::{self, describe};
 use super::host::{mono_now, now, OwnedListener, OwnedSocket, OwnedTimer};
 use crate::clock::Now;
 use crate::errors::{ErrorKind, Prop};
+use crate::inspect::LogLine;
 use crate::session::{Output, Session, SessionError, Status, MAX_FRAME_BYTES};
 use js_sys::{ArrayBuffer, Function, JsString, Promise, Reflect, JSON};
 use std::cell::{Cell, RefCell};
@@ -34,6 +35,7 @@ pub(crate) struct Callbacks {
     pub on_status: Option<Function>,
     pub on_error: Option<Function>,
     pub get_access_token: Option<Function>,
+    pub logger: Option<Function>,
 }
 
 #[derive(Default)]
@@ -79,6 +81,7 @@ enum Delivery {
     Status(Status),
     Error(JsValue),
     RequestToken(u64),
+    Log(LogLine),
 }
 
 fn session_error(error: &SessionError) -> JsValue {
@@ -139,7 +142,13 @@ impl Inner {
     /// Carries out the session's socket outputs and queues what is for the app.
     fn execute(&self) {
         loop {
-            let outputs = self.session.borrow_mut().drain();
+            let (lines, outputs) = {
+                let mut session = self.session.borrow_mut();
+                (session.take_log(), session.drain())
+            };
+            for line in lines {
+                self.queue.borrow_mut().push_back(Delivery::Log(line));
+            }
             if outputs.is_empty() {
                 return;
             }
@@ -246,20 +255,24 @@ impl Inner {
         match super::js::call(function, arg) {
             Ok(value) => Some(value),
             Err(thrown) => {
-                let Some(name) = callback.js_name() else {
-                    console_error(&thrown);
-                    return None;
-                };
-                let error = error::new(
-                    ErrorKind::Callback,
-                    &format!("casino-realtime: {name} threw: {}", describe(&thrown)),
-                );
-                error::set(&error, Prop::Callback, &name.into());
-                error::set(&error, Prop::Cause, &thrown);
-                self.call(Callback::Error, &error);
+                match callback.js_name() {
+                    Some(name) => self.callback_threw(name, thrown),
+                    None => console_error(&thrown),
+                }
                 None
             }
         }
+    }
+
+    /// Reports what callback `name` threw to `onError` as a `CallbackError`.
+    fn callback_threw(&self, name: &str, thrown: JsValue) {
+        let error = error::new(
+            ErrorKind::Callback,
+            &format!("casino-realtime: {name} threw: {}", describe(&thrown)),
+        );
+        error::set(&error, Prop::Callback, &name.into());
+        error::set(&error, Prop::Cause, &thrown);
+        self.call(Callback::Error, &error);
     }
 
     fn deliver(&self, delivery: Delivery) {
@@ -275,6 +288,19 @@ impl Inner {
                 self.call(Callback::Error, &error);
             }
             Delivery::RequestToken(id) => self.request_token(id),
+            Delivery::Log(line) => self.log(&line),
+        }
+    }
+
+    /// Calls `logger(kind, message, record)`; what it throws is a `CallbackError`.
+    fn log(&self, line: &LogLine) {
+        let Some(logger) = self.callbacks.logger.as_ref() else {
+            return;
+        };
+        let record = JSON::parse(&line.json).unwrap_or(JsValue::NULL);
+        let (kind, message) = (line.kind.into(), line.message.as_str().into());
+        if let Err(thrown) = super::js::call3(logger, &kind, &message, &record) {
+            self.callback_threw("logger", thrown);
         }
     }
 

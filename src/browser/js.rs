@@ -13,10 +13,12 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen(inline_js = "
 export function try_get(target, key) { try { return [true, Reflect.get(target, key)]; } catch (e) { return [false, e]; } }
 export function try_call(f, arg) { try { return [true, f.call(undefined, arg)]; } catch (e) { return [false, e]; } }
+export function try_call3(f, a, b, c) { try { return [true, f.call(undefined, a, b, c)]; } catch (e) { return [false, e]; } }
 ")]
 extern "C" {
     fn try_get(target: &JsValue, key: &str) -> Array;
     fn try_call(f: &Function, arg: &JsValue) -> Array;
+    fn try_call3(f: &Function, a: &JsValue, b: &JsValue, c: &JsValue) -> Array;
 }
 
 #[wasm_bindgen]
@@ -44,4 +46,9 @@ pub fn get(target: &JsValue, key: &str) -> Result<JsValue, JsValue> {
 /// `f(arg)`, or what it threw.
 pub fn call(f: &Function, arg: &JsValue) -> Result<JsValue, JsValue> {
     outcome(try_call(f, arg))
+}
+
+/// `f(a, b, c)`, or what it threw.
+pub fn call3(f: &Function, a: &JsValue, b: &JsValue, c: &JsValue) -> Result<JsValue, JsValue> {
+    outcome(try_call3(f, a, b, c))
 }

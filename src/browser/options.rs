@@ -22,6 +22,7 @@ pub(crate) struct Options {
     pub on_batch: Option<Function>,
     pub on_status: Option<Function>,
     pub on_error: Option<Function>,
+    pub logger: Option<Function>,
 }
 
 /// `InvalidOptionsError` about `option` (`url`, `batch.maxWaitMs`, or `options` itself).
@@ -162,6 +163,26 @@ pub(crate) fn read(options: &JsValue) -> Result<Options, JsValue> {
             dedup.ttl_ms = ttl;
         }
     }
+    // `debug`: the inspector's ring; a `logger` needs it on to have lines to give.
+    match get(options, "debug")? {
+        None => {}
+        Some(on) if on.as_bool() == Some(true) => session.inspect = 200,
+        Some(on) if on.as_bool() == Some(false) => {}
+        Some(d) if d.is_object() => {
+            session.inspect = number(&d, "events", "debug", 1..=10_000)?.unwrap_or(200) as usize;
+        }
+        Some(_) => {
+            return Err(invalid(
+                "debug",
+                "'debug' must be a boolean or { events: number }",
+            ))
+        }
+    }
+    let logger = function(options, "logger")?;
+    if logger.is_some() {
+        session.log = true;
+        session.inspect = session.inspect.max(1);
+    }
     let rules = match get(options, "rules")? {
         None => RuleSet::defaults(),
         Some(rules) => {
@@ -191,5 +212,6 @@ pub(crate) fn read(options: &JsValue) -> Result<Options, JsValue> {
         on_batch: function(options, "onBatch")?,
         on_status: function(options, "onStatus")?,
         on_error: function(options, "onError")?,
+        logger,
     })
 }

@@ -45,6 +45,42 @@ export interface CasinoRealtimeOptions {
   rules?: RuleOverrides;
   /** Wire serializer. Default "2.0.0". */
   vsn?: "1.0.0" | "2.0.0";
+  /** Keep the last events (what became of each) and batches (each key with the events that
+   *  caused it) for `inspect()`: `true` keeps 200 of each, `{ events }` that many. Default off. */
+  debug?: boolean | { events?: number };
+  /** Told of every event and batch as it happens (realtime-js has a `logger` too): its kind, a
+   *  sentence, and the record `inspect()` would show. */
+  logger?: (kind: "event" | "batch", message: string, record: InspectedEvent | InspectedBatch) => void;
+}
+
+/** One delivery in `inspect()`: where it came from and what became of it. */
+export interface InspectedEvent {
+  seq: number;
+  /** When it arrived (ms since the epoch). */
+  at: number;
+  topic: string;
+  event: string;
+  fate: "applied" | "duplicate" | "foreign" | "malformed";
+  /** Why the catalog refused it (`malformed`). */
+  reason?: string;
+  /** The keys its actions named (`applied`). */
+  keys?: unknown[][];
+  /** The batch its actions went out in. */
+  batch?: number;
+}
+
+/** One batch in `inspect()`: each key it touched, and the events (or `resync`) behind it. */
+export interface InspectedBatch {
+  seq: number;
+  at: number;
+  reason: "window" | "resync" | "flush";
+  keys: { type: "invalidate" | "setQueryData" | "mergeQueryData"; queryKey: unknown[]; causes: string[] }[];
+}
+
+/** `inspect()`: the recent events and batches, oldest first. */
+export interface RealtimeInspection {
+  events: InspectedEvent[];
+  batches: InspectedBatch[];
 }
 
 /** `stats()`: the manager's status, its counts and its channels. */
@@ -127,6 +163,7 @@ impl CasinoRealtime {
             on_batch,
             on_status,
             on_error,
+            logger,
         } = options::read(options)?;
         let seed = (js_sys::Math::random() * 9_007_199_254_740_991.0) as u64;
         let token_source = get_access_token.is_some();
@@ -146,6 +183,7 @@ impl CasinoRealtime {
                 on_status,
                 on_error,
                 get_access_token,
+                logger,
             },
         );
         inner.host.borrow_mut().listeners = page::listeners(&inner.me);
@@ -277,6 +315,16 @@ impl CasinoRealtime {
         }
         set(&out, "channels", channels.into());
         out.into()
+    }
+
+    /// The recent events (what became of each) and batches (each key with the events behind it),
+    /// oldest first; `null` unless the manager was made with `debug` (or after `close()`).
+    #[wasm_bindgen(unchecked_return_type = "RealtimeInspection | null")]
+    pub fn inspect(&self) -> JsValue {
+        let record = self.inner.session.borrow().inspect();
+        record.map_or(JsValue::NULL, |json| {
+            js_sys::JSON::parse(&json).unwrap_or(JsValue::NULL)
+        })
     }
 
     /// Delivers what is pending and closes the socket (the server drops its channels with it),

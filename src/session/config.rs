@@ -58,6 +58,10 @@ pub struct SessionConfig {
     /// A wall clock that ran this much further than the monotonic one (a sleep), or a deadline
     /// served this late (a frozen or throttled page), makes the session check its connection.
     pub wake_after_ms: u64,
+    /// The inspector's ring size (`debug`); 0 keeps it off.
+    pub inspect: usize,
+    /// Queue a line per inspected record for the `logger` (needs `inspect`).
+    pub log: bool,
 }
 
 impl SessionConfig {
@@ -87,6 +91,8 @@ impl SessionConfig {
             replay_overlap_ms: 500,
             max_skew_ms: 300_000,
             wake_after_ms: 5_000,
+            inspect: 0,
+            log: false,
         }
     }
 
@@ -128,25 +134,42 @@ impl SessionConfig {
 /// `realtime/v1` appended under its path and the scheme made `ws(s)`, as supabase-js derives it.
 /// `None` for anything else.
 pub fn realtime_url(url: &str) -> Option<String> {
-    let (scheme, rest) = url.split_once("://")?;
-    let secure = match scheme.to_ascii_lowercase().as_str() {
-        "ws" | "wss" => return (!rest.is_empty()).then(|| url.to_owned()),
-        "http" => false,
-        "https" => true,
-        _ => return None,
+    // Bytes and `get`, not `split_once`/indexing: a str search's panicking slice path would
+    // link core's slice-error and char-escape tables into the wasm (~3 KB).
+    if ["ws://", "wss://"]
+        .iter()
+        .any(|p| strip_scheme(url, p).is_some_and(|r| !r.is_empty()))
+    {
+        return Some(url.to_owned());
+    }
+    let (scheme, rest) = match strip_scheme(url, "https://") {
+        Some(rest) => ("wss", rest),
+        None => ("ws", strip_scheme(url, "http://")?),
     };
     // A query or fragment on a project URL would land inside the path: refused.
-    if rest.is_empty() || rest.starts_with('/') || rest.contains(['?', '#']) {
+    if rest.is_empty() || rest.starts_with('/') || rest.bytes().any(|b| b == b'?' || b == b'#') {
         return None;
     }
-    let base = rest.trim_end_matches('/');
+    let mut base = rest;
+    while let Some(shorter) = base.strip_suffix('/') {
+        base = shorter;
+    }
     let suffix = if base.ends_with("/realtime/v1") {
         ""
     } else {
         "/realtime/v1"
     };
-    let scheme = if secure { "wss" } else { "ws" };
     Some(format!("{scheme}://{base}{suffix}"))
+}
+
+/// `url` after `scheme` (compared without case), if it starts with it.
+fn strip_scheme<'a>(url: &'a str, scheme: &str) -> Option<&'a str> {
+    let head = url.get(..scheme.len())?;
+    if head.eq_ignore_ascii_case(scheme) {
+        url.get(scheme.len()..)
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use crate::batch::{BatchConfig, BatchReason, CacheBatch};
 use crate::cache::{CacheAction, RuleSet};
 use crate::clock::Now;
 use crate::dedup::DedupConfig;
+use crate::inspect::Inspector;
 use crate::json::Value;
 use crate::pipeline::Pipeline;
 use crate::protocol::{decode_binary, decode_text, encode_text, Frame, FrameError, Message};
@@ -44,6 +45,8 @@ pub(super) struct Live {
     pub replays: u64,
     pub resyncs: u64,
     pub out: Vec<Output>,
+    /// What `debug` records (`src/inspect.rs`); `None` when off.
+    pub inspector: Option<Box<Inspector>>,
 }
 
 impl Live {
@@ -58,10 +61,15 @@ impl Live {
     ) -> Self {
         let mut rng = Rng::new(seed);
         let dedup_seed = rng.next_u64();
+        let inspector =
+            (config.inspect > 0).then(|| Box::new(Inspector::new(config.inspect, config.log)));
+        let resync = resync_actions(&rules);
+        let mut pipeline = Pipeline::new(rules, dedup, batch, dedup_seed);
+        pipeline.keep_keys(inspector.is_some());
         Live {
             config,
-            resync: resync_actions(&rules),
-            pipeline: Pipeline::new(rules, dedup, batch, dedup_seed),
+            resync,
+            pipeline,
             rng,
             link: Link::new(),
             auth: Auth::new(token, token_source),
@@ -76,6 +84,7 @@ impl Live {
             replays: 0,
             resyncs: 0,
             out: Vec::new(),
+            inspector,
         }
     }
 
@@ -769,6 +778,9 @@ impl Live {
     pub fn deliver(&mut self, mut batch: CacheBatch, now: Now) {
         batch.opened_at = now.wall_at(batch.opened_at).max(0) as u64;
         batch.flushed_at = now.wall.max(0) as u64;
+        if let Some(inspector) = self.inspector.as_deref_mut() {
+            inspector.batch(&batch, now.wall);
+        }
         self.out.push(Output::Batch(batch));
     }
 

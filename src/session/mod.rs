@@ -30,6 +30,7 @@ pub use types::{
 use crate::batch::BatchConfig;
 use crate::cache::RuleSet;
 use crate::dedup::DedupConfig;
+use crate::inspect::{Inspector, LogLine};
 use live::Live;
 
 /// Identifies one `subscribe()`.
@@ -44,6 +45,8 @@ pub struct Session {
     live: Option<Box<Live>>,
     /// What `close()` had to say, until drained.
     last_words: Vec<Output>,
+    /// The logger's lines queued when the session closed.
+    last_log: Vec<LogLine>,
 }
 
 impl Session {
@@ -75,6 +78,7 @@ impl Session {
                 seed,
             ))),
             last_words: Vec::new(),
+            last_log: Vec::new(),
         }
     }
 
@@ -199,6 +203,28 @@ impl Session {
         live.close(now);
         self.last_words = live.out;
         self.last_words.push(Output::Status(Status::Closed));
+        if let Some(inspector) = live.inspector.as_deref_mut() {
+            self.last_log = inspector.take_log();
+        }
+    }
+
+    /// The inspector's record (`{ events, batches }` as JSON), when `inspect` is on and the
+    /// session is open.
+    pub fn inspect(&self) -> Option<String> {
+        let live = self.live.as_ref()?;
+        live.inspector.as_ref().map(|i| i.to_json())
+    }
+
+    /// The lines for the `logger` since the last call.
+    pub fn take_log(&mut self) -> Vec<LogLine> {
+        match self.live.as_deref_mut() {
+            Some(live) => live
+                .inspector
+                .as_deref_mut()
+                .map(Inspector::take_log)
+                .unwrap_or_default(),
+            None => std::mem::take(&mut self.last_log),
+        }
     }
 
     /// Counts and channel states.

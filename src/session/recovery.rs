@@ -16,6 +16,7 @@ use super::types::{Output, ResyncCause, SessionError};
 use crate::cache::{CacheAction, KeyElem, QueryKey, RefetchType, RuleSet};
 use crate::catalog::EventKind;
 use crate::clock::Now;
+use crate::inspect::Fate;
 use crate::json::Value;
 use crate::pipeline::Outcome;
 use crate::protocol::{Broadcast, BroadcastPayload, Vsn};
@@ -128,6 +129,15 @@ impl Live {
             .pipeline
             .ingest(&b.event, payload, meta_id, casino, now);
         let topic = b.topic.clone();
+        if let Some(inspector) = self.inspector.as_deref_mut() {
+            let fate = match &outcome {
+                Outcome::Applied { .. } => Fate::Applied(self.pipeline.take_keys()),
+                Outcome::Duplicate { .. } => Fate::Duplicate,
+                Outcome::ForeignCasino { .. } => Fate::Foreign,
+                Outcome::Invalid(error) => Fate::Malformed(error.to_string()),
+            };
+            inspector.event(&topic, &b.event, fate, now.wall);
+        }
         match &outcome {
             // Replayed messages are late by nature: they say nothing of the clocks.
             Outcome::Applied { at_micros } if !replayed => {

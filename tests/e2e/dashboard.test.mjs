@@ -105,6 +105,11 @@ test('the floor renders and follows events', async () => {
   }
   assert.ok(agreed, `${label} shows the server's custody figures`);
 
+  // The inspector panel (the provider's `debug`) lists what became of events and why keys refetched.
+  await page.locator('[data-testid="inspector"] tr.applied').first().waitFor({ timeout: 10_000 });
+  const causes = await page.locator('[data-testid="inspector"] td').allTextContents();
+  assert.ok(causes.some((c) => /^table\.|^rating_slip\.|^visit\.|^loyalty\./.test(c)), 'a key is shown with the event behind it');
+
   await mkdir(join(ROOT, 'target/e2e'), { recursive: true });
   await page.screenshot({ path: join(ROOT, 'target/e2e/dashboard.png') });
   await page.close();

@@ -132,3 +132,53 @@ test('the project URL (as supabase-js takes it) reaches the realtime endpoint', 
     realtime.close();
   }
 });
+
+test('debug: inspect() and the logger say what became of each event and why each key was refetched', async () => {
+  const { createCasinoRealtime } = await import('../../pkg/index.js');
+  const accessToken = await token(server, { staff_role: 'pit_boss', casino_id: CASINO });
+  const lines = [];
+  const realtime = await createCasinoRealtime({
+    url: server.ws,
+    apiKey: accessToken,
+    accessToken,
+    casinoId: CASINO,
+    debug: { events: 50 },
+    logger: (kind, message, record) => lines.push({ kind, message, record }),
+    onError: () => {},
+  });
+  const stop = realtime.subscribe();
+  try {
+    await until('joined', () => realtime.stats().channels.some((c) => c.state === 'joined'));
+    const event = { ...fixtures['table.deactivated'], casino_id: CASINO };
+    await publish(server, CASINO, 'table.deactivated', event);
+    await publish(server, CASINO, 'table.deactivated', event);
+    await publish(server, CASINO, 'table.deactivated', { ...event, casino_id: '77777777-7777-4777-8777-777777777777' });
+    await publish(server, CASINO, 'table.deactivated', { ...event, table_id: 'seven' });
+    await until('four events and a batch', () => {
+      const seen = realtime.inspect();
+      return seen.events.length === 4 && seen.batches.length >= 1;
+    });
+    const { events, batches } = realtime.inspect();
+    assert.deepEqual(events.map((e) => e.fate), ['applied', 'duplicate', 'foreign', 'malformed']);
+    assert.match(events[3].reason, /table_id/);
+    assert.equal(events[0].batch, batches[0].seq, 'the applied event names its batch');
+    const keys = batches[0].keys.map((k) => [k.queryKey[1], k.causes]);
+    assert.deepEqual(keys, [['tables', ['table.deactivated']], ['table', ['table.deactivated']]]);
+    // The logger heard the same, as it happened.
+    assert.deepEqual(lines.map((l) => l.kind), ['event', 'event', 'event', 'event', 'batch']);
+    assert.match(lines[1].message, /^duplicate table\.deactivated on realtime:/);
+    assert.equal(lines[4].record.seq, batches[0].seq);
+    // And from the console while the manager is open.
+    const listed = globalThis.__casinoRealtime.inspect();
+    assert.ok(listed.some((m) => m.casinoId === CASINO && m.events.length === 4));
+  } finally {
+    stop();
+    realtime.close();
+  }
+  assert.ok(!globalThis.__casinoRealtime.managers.some((m) => m.realtime === realtime), 'closed: no longer listed');
+  assert.equal(realtime.inspect(), null);
+  // Off by default.
+  const quiet = new CasinoRealtime({ ...options });
+  assert.equal(quiet.inspect(), null);
+  quiet.close();
+});

@@ -83,6 +83,8 @@ export async function live(): Promise<RealtimeStatus> {
     onBatch: (batch) => void applyCacheBatch(client, batch),
     onError: (error) => console.warn(error.name, error.message),
     batch: { debounceMs: 100 },
+    debug: { events: 50 },
+    logger: (kind, message, record) => console.debug(kind, message, record.seq),
   });
   const unsubscribe: () => void = realtime.subscribe({ resourceId: 'slip-1' });
   realtime.subscribe();
@@ -95,8 +97,11 @@ export async function live(): Promise<RealtimeStatus> {
   const reason: string | null = channel.reason;
   // @ts-expect-error: a channel state is not a manager status
   const state: RealtimeChannelState = 'partial';
+  const inspection = realtime.inspect();
+  const fates = inspection?.events.map((e) => e.fate) ?? [];
+  const causes = inspection?.batches.flatMap((b) => b.keys.flatMap((k) => k.causes)) ?? [];
   realtime.close();
-  return [partial, waiting, reason, state].length ? realtime.status : 'closed';
+  return [partial, waiting, reason, state, fates, causes].length ? realtime.status : 'closed';
 }
 
 // Every name narrows to its own members; a name added in src/errors.rs without a case here
@@ -126,7 +131,7 @@ export function narrow(error: CasinoRealtimeError): string {
     case 'ForeignCasinoError':
       return `${error.topic} ${error.event} ${error.casinoId}`;
     case 'CallbackError': {
-      const callback: 'onBatch' | 'onStatus' = error.callback;
+      const callback: 'onBatch' | 'onStatus' | 'logger' = error.callback;
       return `${callback} ${String(error.cause)}`;
     }
     case 'ClosedError':

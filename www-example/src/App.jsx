@@ -4,6 +4,7 @@ import { casinoKeys } from 'casino-realtime';
 import { useRealtimeChannel, useRealtimeStatus } from 'casino-realtime/react';
 import { fetchCount, get } from './api.js';
 import { Counters } from './Counters.jsx';
+import { Inspector } from './Inspector.jsx';
 
 function money(cents) {
   return `$${(cents / 100).toLocaleString('en-US')}`;
@@ -96,6 +97,7 @@ export function App({ casinoId, batchStats }) {
         <span className={`badge ${status}`} data-testid="status">{status}</span>
       </header>
       <Counters stats={stats} batches={batchStats} fetches={fetchCount.value} />
+      <Inspector realtime={realtime} />
       <section>
         <h2>Tables and chip custody</h2>
         <div className="tables" data-testid="tables">

@@ -31,7 +31,7 @@ const onBatch = (batch) => {
 createRoot(document.getElementById('root')).render(
   <StrictMode>
     <QueryClientProvider client={queryClient}>
-      <CasinoRealtimeProvider url={DEVSERVER} apiKey={accessToken} accessToken={accessToken} casinoId={casinoId} onBatch={onBatch}>
+      <CasinoRealtimeProvider url={DEVSERVER} apiKey={accessToken} accessToken={accessToken} casinoId={casinoId} onBatch={onBatch} debug>
         <App casinoId={casinoId} batchStats={batchStats} />
       </CasinoRealtimeProvider>
     </QueryClientProvider>
