@@ -51,6 +51,7 @@ step "package: build, type-check, JS tests"
 bash scripts/build-pkg.sh
 node_modules/.bin/tsc -p tests/js/tsconfig.json
 node --test --test-force-exit tests/js/*.test.mjs
+node_modules/.bin/vitest run tests/vitest
 
 step "end to end: the example app and the packed tarball in headless Chromium (playwright-core)"
 if [ ! -d www-example/node_modules ] || [ www-example/package-lock.json -nt www-example/node_modules/.package-lock.json ]; then
