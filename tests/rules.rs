@@ -167,23 +167,30 @@ fn user_rules_extend_and_replace_with_payload_values() {
     );
 }
 
-#[test]
-fn readme_lists_the_rules_the_code_applies() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
-    let readme = std::fs::read_to_string(path).unwrap();
+/// The rules table between the markers of `file` is the code's (`BLESS=1` rewrites it).
+fn check_rules_table(file: &str) {
+    let path = format!("{}/{file}", env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(&path).unwrap();
     let (start, end) = ("<!-- rules-table:start -->\n", "<!-- rules-table:end -->");
     let (Some(a), Some(b)) = (readme.find(start), readme.find(end)) else {
-        panic!("README.md lacks the {start:?} … {end:?} markers");
+        panic!("{file} lacks the {start:?} … {end:?} markers");
     };
     let table = markdown_table(&RuleSet::defaults());
     let current = &readme[a + start.len()..b];
     if current != table && std::env::var_os("BLESS").is_some() {
         let updated = format!("{}{table}{}", &readme[..a + start.len()], &readme[b..]);
-        std::fs::write(path, updated).unwrap();
+        std::fs::write(&path, updated).unwrap();
         return;
     }
-    assert!(current == table, "README's rules table differs from the code: run `BLESS=1 cargo test --test rules`\n{table}");
+    assert!(current == table, "{file}'s rules table differs from the code: run `BLESS=1 cargo test --test rules`\n{table}");
     assert_eq!(table.lines().count(), 2 + 24);
+}
+
+#[test]
+fn readmes_list_the_rules_the_code_applies() {
+    // The repository's README and the npm package's.
+    check_rules_table("README.md");
+    check_rules_table("pkg-template/README.md");
 }
 
 fn matches_shipped(file: &str, generated: &str) {
