@@ -3,7 +3,7 @@
 // in a client component, the QueryClient made once per browser tab, keys from casinoKeys.
 import { useEffect, useState } from 'react';
 import { QueryClient, QueryClientProvider, useQuery } from '@tanstack/react-query';
-import { casinoKeys } from 'casino-realtime';
+import { casinoKeys, isCasinoRealtimeError, type CasinoRealtimeError } from 'casino-realtime';
 import { CasinoRealtimeProvider, useRealtimeStatus } from 'casino-realtime/react';
 
 interface Config {
@@ -37,6 +37,12 @@ function Tables({ casinoId }: { casinoId: string }) {
   );
 }
 
+// The error union narrows by name in a strict app.
+function report(error: CasinoRealtimeError) {
+  if (error.name === 'ChannelDeniedError') console.warn('refused', error.topic, error.reason);
+  else if (isCasinoRealtimeError(error, 'InvalidEventError')) console.warn(error.event, error.field);
+}
+
 export function Floor() {
   const [queryClient] = useState(() => new QueryClient());
   // Read in an effect: the server render has no location (and needs none).
@@ -53,6 +59,8 @@ export function Floor() {
         apiKey={config?.token ?? ''}
         accessToken={config?.token}
         casinoId={config?.casinoId ?? ''}
+        onError={report}
+        rules={{ 'table.deactivated': { extend: [{ type: 'invalidate', queryKey: ['closed-tables', '{casino_id}'] }] } }}
       >
         <Status />
         {config && <Tables casinoId={config.casinoId} />}
