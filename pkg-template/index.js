@@ -2,7 +2,6 @@
 // and plans cache actions; this file loads it and applies those actions to a TanStack QueryClient.
 import init, { planCacheActions as planWithDefaults, CacheRules, CasinoRealtime } from './casino_realtime_wasm.js';
 import { casinoRealtimeError } from './errors.js';
-import { defaultWasm } from '#load';
 
 export { CacheRules, CasinoRealtime };
 export { ERROR_NAMES, isCasinoRealtimeError } from './errors.js';
@@ -32,6 +31,20 @@ export function initCasinoRealtime(input) {
       );
   }
   return loading;
+}
+
+/**
+ * Where the .wasm comes from when initCasinoRealtime() is called with nothing: in a browser or a
+ * bundle, the wasm-bindgen glue fetches it from beside itself (bundlers rewrite that URL). In
+ * Node (server renders, Route Handlers, Vitest/Jest) `fetch` cannot read a `file:` URL, so it is
+ * read from disk. The specifier is not a literal and is marked ignored, so no bundler pulls
+ * `node:fs` into a browser build, and a page importing the package unbundled still loads.
+ */
+async function defaultWasm() {
+  if (typeof process !== 'object' || typeof process.versions?.node !== 'string') return undefined;
+  const fs = 'node:fs/promises';
+  const { readFile } = await import(/* webpackIgnore: true */ /* @vite-ignore */ fs);
+  return readFile(new URL('./casino_realtime_wasm_bg.wasm', import.meta.url));
 }
 
 function describe(thrown) {

@@ -7,7 +7,7 @@ mod common;
 
 use casino_realtime::catalog::{parse_event, typescript_declarations, EventKind, Uuid};
 use casino_realtime::json::{self, Value};
-use common::{fixture, fixtures, j, with};
+use common::{fixture, fixtures, j, matches_shipped, with};
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -355,16 +355,8 @@ fn identity_ignores_formatting_but_not_substance() {
 
 #[test]
 fn typescript_declarations_match_the_shipped_file() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/pkg-template/catalog.d.ts");
     let generated = typescript_declarations();
-    if std::env::var_os("BLESS").is_some() {
-        std::fs::write(path, &generated).unwrap();
-    }
-    let shipped = std::fs::read_to_string(path).unwrap_or_default();
-    assert!(
-        shipped == generated,
-        "pkg-template/catalog.d.ts is out of date: run `BLESS=1 cargo test --test catalog`"
-    );
+    matches_shipped("catalog.d.ts", &generated, "catalog");
     assert!(generated.contains("export interface RatingSlipUpdatedPayload {"));
     assert!(generated.contains("  type: \"blackjack\" | \"poker\" | \"roulette\" | \"baccarat\";"));
 }

@@ -10,25 +10,13 @@ use casino_realtime::catalog::{parse_event, Uuid};
 use casino_realtime::errors::{javascript, typescript, ErrorKind, ErrorReport, Prop};
 use casino_realtime::json::Value;
 use casino_realtime::session::SessionError;
-use common::{fixture, j, with};
-
-fn matches_shipped(file: &str, generated: &str) {
-    let path = format!("{}/pkg-template/{file}", env!("CARGO_MANIFEST_DIR"));
-    if std::env::var_os("BLESS").is_some() {
-        std::fs::write(&path, generated).unwrap();
-    }
-    let shipped = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        shipped == generated,
-        "pkg-template/{file} is out of date: run `BLESS=1 cargo test --test errors`"
-    );
-}
+use common::{fixture, j, matches_shipped, with};
 
 #[test]
 fn the_shipped_declarations_and_guards_are_generated() {
     let ts = typescript();
-    matches_shipped("errors.d.ts", &ts);
-    matches_shipped("errors.js", &javascript());
+    matches_shipped("errors.d.ts", &ts, "errors");
+    matches_shipped("errors.js", &javascript(), "errors");
     for &kind in ErrorKind::ALL {
         assert!(ts.contains(&format!(
             "export interface {} extends Error {{",

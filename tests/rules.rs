@@ -8,7 +8,7 @@ use casino_realtime::cache::{
     actions_to_json, key_factory_js, key_factory_ts, markdown_table, KeyElem, RuleSet,
 };
 use casino_realtime::catalog::{parse_event, EventKind};
-use common::{fixture, fixtures, j, with};
+use common::{fixture, fixtures, j, matches_shipped, with};
 
 const C: &str = "11111111-1111-4111-8111-111111111111";
 const V: &str = "22222222-2222-4222-8222-222222222222";
@@ -193,25 +193,13 @@ fn readmes_list_the_rules_the_code_applies() {
     check_rules_table("pkg-template/README.md");
 }
 
-fn matches_shipped(file: &str, generated: &str) {
-    let path = format!("{}/pkg-template/{file}", env!("CARGO_MANIFEST_DIR"));
-    if std::env::var_os("BLESS").is_some() {
-        std::fs::write(&path, generated).unwrap();
-    }
-    let shipped = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        shipped == generated,
-        "pkg-template/{file} is out of date: run `BLESS=1 cargo test --test rules`"
-    );
-}
-
 #[test]
 fn the_key_factory_is_generated_from_the_default_rules() {
     let rules = RuleSet::defaults();
     let js = key_factory_js(&rules).unwrap();
     let ts = key_factory_ts(&rules).unwrap();
-    matches_shipped("keys.js", &js);
-    matches_shipped("keys.d.ts", &ts);
+    matches_shipped("keys.js", &js, "rules");
+    matches_shipped("keys.d.ts", &ts, "rules");
     // Every default key is in it, by its literal parts, with its placeholders as parameters.
     assert!(js.contains("    list: (casinoId) => ['rating-slip', 'list', casinoId],"));
     assert!(

@@ -97,3 +97,17 @@ pub fn numbered_fill(n: u64, at_ms: i64) -> Value {
 pub fn numbered_fill_key(n: u64) -> String {
     format!(r#"["table-context","table","55555555-5555-4555-8555-{n:012}","custody"]"#)
 }
+
+/// Asserts that `pkg-template/{file}` is `generated` (`BLESS=1` rewrites it first); `test` names
+/// the test target that generates it, for the message.
+pub fn matches_shipped(file: &str, generated: &str, test: &str) {
+    let path = format!("{}/pkg-template/{file}", env!("CARGO_MANIFEST_DIR"));
+    if std::env::var_os("BLESS").is_some() {
+        std::fs::write(&path, generated).unwrap();
+    }
+    let shipped = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        shipped == generated,
+        "pkg-template/{file} is out of date: run `BLESS=1 cargo test --test {test}`"
+    );
+}

@@ -37,10 +37,13 @@ test('the packed tarball installs, builds with Vite and webpack 5, and delivers 
   await writeFile(join(app, 'index.html'), '<!doctype html><title>waiting</title><script type="module" src="/main.js"></script>');
   await writeFile(
     join(app, 'main.js'),
-    `import { createCasinoRealtime } from 'casino-realtime';
+    `import { createCasinoRealtime, casinoKeys, isCasinoRealtimeError } from 'casino-realtime';
 const q = new URLSearchParams(location.search);
+window.__keys = casinoKeys.tableContext.tables(q.get('casino'));
+window.__guarded = isCasinoRealtimeError(Object.assign(new Error('x'), { name: 'ClosedError' }), 'ClosedError');
+// The project URL, as supabase-js takes it.
 const realtime = await createCasinoRealtime({
-  url: q.get('ws'), apiKey: q.get('token'), accessToken: q.get('token'), casinoId: q.get('casino'),
+  url: q.get('url'), apiKey: q.get('token'), accessToken: q.get('token'), casinoId: q.get('casino'),
   onStatus: (s) => { document.body.dataset.status = s; },
   onBatch: (batch) => { document.title = 'batch ' + batch.actions.map((a) => a.queryKey[1]).join(','); },
 });
@@ -57,7 +60,7 @@ window.__stats = () => realtime.stats();
   assert.ok(webpackAssets.some((f) => f.endsWith('.wasm')), `webpack emits the .wasm: ${webpackAssets}`);
 
   // In Node, importing the installed package loads nothing and does not throw; with no argument
-  // initCasinoRealtime() reads the .wasm from disk (the `node` condition of `#load`).
+  // initCasinoRealtime() reads the .wasm from disk.
   const installed = await import(join(app, 'node_modules/casino-realtime/index.js'));
   assert.equal(typeof installed.createCasinoRealtime, 'function');
   await installed.initCasinoRealtime();
@@ -73,7 +76,7 @@ window.__stats = () => realtime.stats();
   const chrome = await browser();
   cleanup.push(() => chrome.close());
   const access = await token(dev.url, { staff_role: 'pit_boss', casino_id: CASINO });
-  const query = new URLSearchParams({ ws: `${dev.url.replace('http', 'ws')}/realtime/v1`, token: access, casino: CASINO });
+  const query = new URLSearchParams({ url: dev.url, token: access, casino: CASINO });
   for (const dist of ['dist', 'dist-webpack']) {
     const site = await serve(join(app, dist));
     cleanup.push(async () => site.stop());
@@ -84,6 +87,7 @@ window.__stats = () => realtime.stats();
     await publish(dev.url, [{ topic: CASINO, event: 'table.deactivated', payload }]);
     await page.waitForFunction(() => document.title.startsWith('batch '), null, { timeout: 20_000 });
     assert.equal(await page.title(), 'batch tables,table', dist);
+    assert.deepEqual(await page.evaluate(() => [window.__keys, window.__guarded]), [['table-context', 'tables', CASINO], true], dist);
     await page.close();
   }
 });
