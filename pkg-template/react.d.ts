@@ -44,6 +44,10 @@ export function CasinoRealtimeProvider(props: CasinoRealtimeProviderProps): Reac
 /** What `useRealtimeStatus()` returns. */
 export interface RealtimeState {
   status: ProviderStatus;
+  /** Since when (ms since the epoch) the SDK cannot vouch that the cache reflects the server:
+   *  a channel not joined, lost, waiting for a token, refused, or a gap not yet replayed or
+   *  resynced. `null` when it can (and while idle). */
+  staleSince: number | null;
   stats: Omit<RealtimeStats, 'status'> & { status: ProviderStatus };
   /** Why the manager could not be made (status `error`), else null. */
   error: CasinoRealtimeError | null;

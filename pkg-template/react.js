@@ -20,10 +20,11 @@ const IDLE_STATS = Object.freeze({
   replays: 0,
   resyncs: 0,
   channels: Object.freeze([]),
+  staleSince: null,
 });
 
 // What the hooks read where nothing runs: on the server, while disabled, before the effect.
-const IDLE = Object.freeze({ status: 'idle', stats: IDLE_STATS, error: null, realtime: null });
+const IDLE = Object.freeze({ status: 'idle', staleSince: null, stats: IDLE_STATS, error: null, realtime: null });
 
 /** The provider's state, as `useSyncExternalStore` reads it: a new frozen object per change. */
 function createStore() {
@@ -80,7 +81,9 @@ export function CasinoRealtimeProvider({ children, enabled = true, listFeed = tr
     let realtime = null;
     let stopList = null;
     const refresh = () => {
-      if (realtime && !cancelled) store.set({ status: realtime.status, stats: realtime.stats() });
+      if (!realtime || cancelled) return;
+      const stats = realtime.stats();
+      store.set({ status: realtime.status, staleSince: stats.staleSince, stats });
     };
     const given = latest.current;
     createCasinoRealtime({
@@ -91,8 +94,8 @@ export function CasinoRealtimeProvider({ children, enabled = true, listFeed = tr
         latest.current.onBatch?.(batch);
         refresh();
       },
-      onStatus: (status) => {
-        latest.current.onStatus?.(status);
+      onStatus: (status, detail) => {
+        latest.current.onStatus?.(status, detail);
         refresh();
       },
       onError: (error) => latest.current.onError?.(error),
@@ -139,8 +142,9 @@ function useStore(hook) {
 
 /**
  * The provider's manager state: `status` (`idle` when nothing runs: a server render, disabled,
- * not loaded yet; `error` when it could not be made), `stats`, `error` and `realtime` (the
- * manager, or null).
+ * not loaded yet; `error` when it could not be made), `staleSince` (since when, in ms since the
+ * epoch, the SDK cannot vouch that the cache reflects the server; null when it can), `stats`,
+ * `error` and `realtime` (the manager, or null).
  */
 export function useRealtimeStatus() {
   const store = useStore('useRealtimeStatus');

@@ -803,3 +803,139 @@ fn the_inspector_records_each_fate_and_what_each_key_was_refetched_for() {
     assert_eq!(quiet.session.inspect(), None);
     assert!(quiet.session.take_log().is_empty());
 }
+
+/// The channel's `staleSince` in `stats()`.
+fn stale_of(h: &Harness, topic: &str) -> Option<i64> {
+    h.session
+        .stats(h.clock())
+        .channels
+        .iter()
+        .find(|c| c.topic == topic)
+        .and_then(|c| c.stale_since)
+}
+
+#[test]
+fn a_channel_is_stale_until_joined_and_after_a_loss_until_its_gap_is_replayed() {
+    let mut h = Harness::new(config());
+    // Joins are held back: subscribed but not joined is stale, since the subscription.
+    h.join_policy = Box::new(|_, _| None);
+    let subscribed = h.clock().wall;
+    h.subscribe(None);
+    assert_eq!(stale_of(&h, &list()), Some(subscribed));
+    assert_eq!(h.session.stats(h.clock()).stale_since, Some(subscribed));
+    h.join_policy = Box::new(|_, _| Some(Ok(())));
+    h.advance(15_000); // the unanswered join is given up and retried: now answered
+    assert_eq!(h.state_of(&list()), Some(ChannelState::Joined));
+    assert_eq!(stale_of(&h, &list()), None, "joined, nothing missed");
+    assert_eq!(
+        h.stale,
+        [Some(subscribed), None],
+        "reported when it went stale and fresh"
+    );
+
+    // A lost socket: stale from the last frame received, through the rejoin, until the replay
+    // settles.
+    let payload = event_at("table.deactivated", "2025-12-20T10:20:00Z");
+    h.push_event(
+        &list(),
+        "table.deactivated",
+        &payload,
+        Some(r#"{"id":"m1"}"#),
+    );
+    let last_frame = h.clock().wall;
+    h.server_up = false;
+    h.drop_connection();
+    assert_eq!(stale_of(&h, &list()), Some(last_frame));
+    h.advance(5_000);
+    assert_eq!(
+        stale_of(&h, &list()),
+        Some(last_frame),
+        "the time does not move while down"
+    );
+    h.server_up = true;
+    h.advance(1_500);
+    assert_eq!(h.state_of(&list()), Some(ChannelState::Joined));
+    assert_eq!(
+        stale_of(&h, &list()),
+        Some(last_frame),
+        "joined, but the replay is not settled"
+    );
+    h.advance(5_000);
+    assert_eq!(stale_of(&h, &list()), None, "replayed");
+    assert_eq!(h.stale.last(), Some(&None));
+}
+
+#[test]
+fn refused_and_token_starved_channels_stay_stale_and_the_manager_reports_the_oldest() {
+    let mut h = Harness::new(config());
+    h.join_policy = Box::new(|topic, _| {
+        if topic.ends_with(":vault") {
+            Some(Err(
+                "Unauthorized: You do not have permissions to read from this Channel topic: x"
+                    .into(),
+            ))
+        } else {
+            Some(Ok(()))
+        }
+    });
+    h.subscribe(None);
+    assert_eq!(stale_of(&h, &list()), None);
+    h.advance(1_000);
+    let refused_at = h.clock().wall;
+    let vault_id = h.subscribe(Some("vault"));
+    let vault = Harness::topic(Some("vault"));
+    assert_eq!(h.state_of(&vault), Some(ChannelState::Denied));
+    assert_eq!(
+        stale_of(&h, &vault),
+        Some(refused_at),
+        "refused: never vouched for"
+    );
+    assert_eq!(h.session.stats(h.clock()).stale_since, Some(refused_at));
+    h.advance(60_000);
+    assert_eq!(stale_of(&h, &vault), Some(refused_at));
+
+    // The list channel's token expires and nobody can give another: stale from the close.
+    let expired_at = h.clock().wall;
+    h.server_shutdown(&list(), "Token has expired 0 seconds ago");
+    assert_eq!(h.state_of(&list()), Some(ChannelState::AwaitingToken));
+    assert_eq!(stale_of(&h, &list()), Some(expired_at));
+    assert_eq!(
+        h.session.stats(h.clock()).stale_since,
+        Some(refused_at),
+        "the oldest"
+    );
+    // Once the refused channel is no longer wanted, the manager is stale for the list only.
+    h.unsubscribe(vault_id);
+    assert_eq!(h.session.stats(h.clock()).stale_since, Some(expired_at));
+    // A fresh token: joined again, the gap replayed, fresh.
+    h.session.set_auth("token-2".into(), h.clock());
+    h.pump();
+    h.advance(10_000);
+    assert_eq!(h.state_of(&list()), Some(ChannelState::Joined));
+    assert_eq!(h.session.stats(h.clock()).stale_since, None);
+}
+
+#[test]
+fn a_gap_that_cannot_be_replayed_is_stale_until_its_resync() {
+    let mut config = config();
+    config.private = false;
+    let mut h = Harness::new(config);
+    h.subscribe(None);
+    assert_eq!(stale_of(&h, &list()), None);
+    let lost = h.clock().wall;
+    h.server_up = false;
+    h.drop_connection();
+    h.advance(3_000);
+    assert_eq!(stale_of(&h, &list()), Some(lost));
+    h.server_up = true;
+    h.advance(2_000);
+    assert_eq!(h.state_of(&list()), Some(ChannelState::Joined));
+    // A public channel cannot replay: its resync goes into the window, and it is fresh.
+    assert_eq!(h.resyncs(), 1);
+    assert_eq!(stale_of(&h, &list()), None);
+    h.advance(1_000);
+    assert_eq!(
+        h.batches.last().map(|b| b.reason),
+        Some(casino_realtime::batch::BatchReason::Resync)
+    );
+}

@@ -60,7 +60,6 @@ pub(crate) struct Inner {
 #[derive(Clone, Copy)]
 enum Callback {
     Batch,
-    Status,
     Error,
 }
 
@@ -69,7 +68,6 @@ impl Callback {
     fn js_name(self) -> Option<&'static str> {
         match self {
             Callback::Batch => Some("onBatch"),
-            Callback::Status => Some("onStatus"),
             Callback::Error => None,
         }
     }
@@ -78,7 +76,8 @@ impl Callback {
 /// What to hand user code once no state is borrowed.
 enum Delivery {
     Batch(String),
-    Status(Status),
+    /// A status, with the manager's `staleSince` then.
+    Status(Status, Option<i64>),
     Error(JsValue),
     RequestToken(u64),
     Log(LogLine),
@@ -174,7 +173,18 @@ impl Inner {
                         continue;
                     }
                     Output::Batch(batch) => Delivery::Batch(batch.to_json()),
-                    Output::Status(status) => Delivery::Status(status),
+                    Output::Status(status) => {
+                        Delivery::Status(status, self.session.borrow().stale_since())
+                    }
+                    Output::Stale(since) => {
+                        // One call for a status and a staleness that changed together.
+                        let mut queue = self.queue.borrow_mut();
+                        if let Some(Delivery::Status(_, stale)) = queue.back_mut() {
+                            *stale = since;
+                            continue;
+                        }
+                        Delivery::Status(self.session.borrow().status(), since)
+                    }
                     Output::Error(error) => Delivery::Error(session_error(&error)),
                     Output::RequestToken { id } => Delivery::RequestToken(id),
                 };
@@ -249,7 +259,6 @@ impl Inner {
     fn call(&self, callback: Callback, arg: &JsValue) -> Option<JsValue> {
         let function = match callback {
             Callback::Batch => self.callbacks.on_batch.as_ref(),
-            Callback::Status => self.callbacks.on_status.as_ref(),
             Callback::Error => self.callbacks.on_error.as_ref(),
         }?;
         match super::js::call(function, arg) {
@@ -281,14 +290,26 @@ impl Inner {
                 let batch = JSON::parse(&json).unwrap_or(JsValue::NULL);
                 self.call(Callback::Batch, &batch);
             }
-            Delivery::Status(status) => {
-                self.call(Callback::Status, &status.as_str().into());
-            }
+            Delivery::Status(status, stale) => self.status(status, stale),
             Delivery::Error(error) => {
                 self.call(Callback::Error, &error);
             }
             Delivery::RequestToken(id) => self.request_token(id),
             Delivery::Log(line) => self.log(&line),
+        }
+    }
+
+    /// Calls `onStatus(status, { staleSince })`; what it throws is a `CallbackError`.
+    fn status(&self, status: Status, stale: Option<i64>) {
+        let Some(on_status) = self.callbacks.on_status.as_ref() else {
+            return;
+        };
+        let detail = js_sys::Object::new();
+        let since = stale.map_or(JsValue::NULL, |t| JsValue::from_f64(t as f64));
+        let _ = Reflect::set(&detail, &"staleSince".into(), &since);
+        let args = (status.as_str().into(), detail.into(), JsValue::UNDEFINED);
+        if let Err(thrown) = super::js::call3(on_status, &args.0, &args.1, &args.2) {
+            self.callback_threw("onStatus", thrown);
         }
     }
 

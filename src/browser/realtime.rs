@@ -33,8 +33,9 @@ export interface CasinoRealtimeOptions {
   private?: boolean;
   /** One call per batch of cache actions. */
   onBatch?: (batch: CacheBatch) => void;
-  /** Status changes. */
-  onStatus?: (status: RealtimeStatus) => void;
+  /** Status changes, and changes of `staleSince`: since when (ms since the epoch) the SDK cannot
+   *  vouch that the cache reflects the server (`null`: it can). */
+  onStatus?: (status: RealtimeStatus, detail: { staleSince: number | null }) => void;
   /** Dropped events, refused channels, token failures, errors thrown by callbacks. */
   onError?: (error: CasinoRealtimeError) => void;
   /** Coalescing window: quiet time (0-5000) and longest wait (1-10000), ms (250 / 500). */
@@ -111,6 +112,11 @@ extern "C" {
 #[wasm_bindgen]
 pub struct CasinoRealtime {
     inner: Rc<Inner>,
+}
+
+/// A `staleSince` for JS: ms since the epoch, or `null`.
+fn stale_value(since: Option<i64>) -> JsValue {
+    since.map_or(JsValue::NULL, |t| JsValue::from_f64(t as f64))
 }
 
 /// `subscribe()`'s `resourceId`, checked.
@@ -311,9 +317,11 @@ impl CasinoRealtime {
                     .last_resync
                     .map_or(JsValue::NULL, |r| r.as_str().into()),
             );
+            set(&c, "staleSince", stale_value(channel.stale_since));
             channels.push(&c);
         }
         set(&out, "channels", channels.into());
+        set(&out, "staleSince", stale_value(stats.stale_since));
         out.into()
     }
 

@@ -103,21 +103,29 @@ pub(super) struct Replay {
 /// Whether the cache reflects the channel's events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Coverage {
-    /// Never joined: nothing to recover (the app's first fetch is the starting point).
-    Unjoined,
+    /// Never joined since it was subscribed at this time: nothing to recover (the app's first
+    /// fetch is the starting point), but nothing vouches for the cache either.
+    Unjoined(Now),
     /// Joined, and nothing missed.
     Covered,
     /// Events may have been missed since this time (the last proof that it was receiving).
     Gap(Now),
 }
 
+impl Coverage {
+    /// Never joined.
+    pub fn unjoined(self) -> bool {
+        matches!(self, Coverage::Unjoined(_))
+    }
+}
+
 impl Channel {
-    pub fn new(topic: String) -> Self {
+    pub fn new(topic: String, now: Now) -> Self {
         Channel {
             topic,
             demand: Demand::Wanted(1),
             phase: Phase::Pending,
-            coverage: Coverage::Unjoined,
+            coverage: Coverage::Unjoined(now),
             failures: 0,
             replay_refused: false,
             last_event: None,
@@ -145,6 +153,18 @@ impl Channel {
         }
     }
 
+    /// Since when (wall ms) the cache may not reflect this channel's events: it was never joined,
+    /// or a gap is open (lost, waiting for a token, refused, replaying, resync not yet delivered).
+    /// `None` only when it is joined with nothing missed. A lost channel always opens a gap, so
+    /// `Covered` outside `Joined` is not reached; were it, it would read stale from `now`.
+    pub fn stale_since(&self, now: Now) -> Option<i64> {
+        match (&self.coverage, &self.phase) {
+            (Coverage::Unjoined(since) | Coverage::Gap(since), _) => Some(since.wall),
+            (Coverage::Covered, Phase::Joined(_)) => None,
+            (Coverage::Covered, _) => Some(now.wall),
+        }
+    }
+
     /// When the channel next needs attention.
     pub fn deadline(&self) -> Option<u64> {
         let phase = match &self.phase {
@@ -168,9 +188,7 @@ impl Channel {
                 retry_of: Some(_), ..
             })
             | Phase::Refused { .. } => ChannelState::Denied,
-            Phase::Pending | Phase::Joining(_) if self.coverage == Coverage::Unjoined => {
-                ChannelState::Joining
-            }
+            Phase::Pending | Phase::Joining(_) if self.coverage.unjoined() => ChannelState::Joining,
             Phase::Pending | Phase::Joining(_) | Phase::BackingOff { .. } => ChannelState::Retrying,
             Phase::AwaitingToken { .. } => ChannelState::AwaitingToken,
         }
@@ -197,6 +215,7 @@ impl Channel {
             },
             last_event_age_ms: self.last_event.map(|at| now.mono.saturating_sub(at)),
             last_resync: self.last_resync,
+            stale_since: self.stale_since(now),
         }
     }
 }

@@ -174,7 +174,7 @@ impl Live {
             ReplayPlan::Resync(cause) => Some(cause),
             _ => None,
         };
-        if channel.coverage == super::channel::Coverage::Unjoined {
+        if channel.coverage.unjoined() {
             channel.coverage = super::channel::Coverage::Covered;
         }
         if replay.is_none() {

@@ -2,7 +2,7 @@
 //! and the status derived from it all.
 
 use super::auth::{Auth, TokenRequest};
-use super::channel::{Channel, Channels, Coverage, Demand, Phase};
+use super::channel::{Channel, Channels, Demand, Phase};
 use super::link::{Heartbeat, Link, LinkState, OpenLink};
 use super::recovery::{resync_actions, Skew};
 use super::retry::Rng;
@@ -41,6 +41,8 @@ pub(super) struct Live {
     pub watch: Watch,
     /// The status last reported (derived; kept only to report changes).
     pub status: Status,
+    /// The `staleSince` last reported (derived, likewise).
+    pub stale: Option<i64>,
     pub unreadable_frames: u64,
     pub replays: u64,
     pub resyncs: u64,
@@ -80,6 +82,7 @@ impl Live {
             skew: Skew::default(),
             watch: Watch::default(),
             status: Status::Connecting,
+            stale: None,
             unreadable_frames: 0,
             replays: 0,
             resyncs: 0,
@@ -168,6 +171,11 @@ impl Live {
             self.status = status;
             self.out.push(Output::Status(status));
         }
+        let stale = self.stale_since(now);
+        if stale != self.stale {
+            self.stale = stale;
+            self.out.push(Output::Stale(stale));
+        }
     }
 
     // ---- subscriptions ----
@@ -191,7 +199,7 @@ impl Live {
                     *retry_at = Some(now.mono);
                 }
             }
-            None => self.channels.0.push(Channel::new(topic)),
+            None => self.channels.0.push(Channel::new(topic, now)),
         }
         self.join_ready(now);
         self.ensure_link(now);
@@ -819,7 +827,7 @@ impl Live {
                 ChannelState::Joining | ChannelState::Retrying => {
                     transient += 1;
                     failing |= channel.failures >= self.config.degraded_after;
-                    lost |= channel.coverage != Coverage::Unjoined;
+                    lost |= !channel.coverage.unjoined();
                 }
             }
         }
@@ -864,6 +872,17 @@ impl Live {
             replays: self.replays,
             resyncs: self.resyncs,
             channels: self.channels.iter().map(|c| c.stats(now)).collect(),
+            stale_since: self.stale_since(now),
         }
+    }
+
+    /// The manager's staleness: the earliest of its wanted channels' (`None` when all are
+    /// fresh, or none is wanted).
+    pub fn stale_since(&self, now: Now) -> Option<i64> {
+        self.channels
+            .iter()
+            .filter(|c| c.wanted())
+            .filter_map(|c| c.stale_since(now))
+            .min()
     }
 }

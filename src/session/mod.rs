@@ -100,6 +100,12 @@ impl Session {
         }
     }
 
+    /// The manager's `staleSince` as last reported (`Output::Stale`): ms since the epoch, or
+    /// `None` when every subscribed channel is fresh (and after `close()`).
+    pub fn stale_since(&self) -> Option<i64> {
+        self.live.as_ref().and_then(|live| live.stale)
+    }
+
     /// The manager's status.
     pub fn status(&self) -> Status {
         self.live

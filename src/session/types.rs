@@ -224,6 +224,9 @@ pub enum Output {
     Batch(CacheBatch),
     /// The manager's status changed.
     Status(Status),
+    /// The manager's `staleSince` changed (see [`SessionStats::stale_since`]): ms since the
+    /// epoch, or `None` when every subscribed channel is fresh again.
+    Stale(Option<i64>),
     /// Report to `onError`.
     Error(SessionError),
     /// Call the app's `getAccessToken()` and pass the result to `token_result` with this id.
@@ -253,6 +256,9 @@ pub struct ChannelStats {
     pub last_event_age_ms: Option<u64>,
     /// Why its last gap was resynced rather than replayed, if one was.
     pub last_resync: Option<ResyncCause>,
+    /// Since when (ms since the epoch) the cache may not reflect this channel: never joined, or
+    /// a gap not yet replayed or resynced; `null` when it is joined and nothing was missed.
+    pub stale_since: Option<i64>,
 }
 
 /// Why a gap was resynced rather than replayed: `stats()` says it, so an app that sees its
@@ -307,4 +313,7 @@ pub struct SessionStats {
     pub resyncs: u64,
     /// Per channel.
     pub channels: Vec<ChannelStats>,
+    /// The earliest of the subscribed channels' `staleSince`: `null` when the SDK vouches for
+    /// every one.
+    pub stale_since: Option<i64>,
 }

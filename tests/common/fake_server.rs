@@ -93,6 +93,8 @@ pub struct Harness {
     pub join_refs: HashMap<String, String>,
     pub batches: Vec<CacheBatch>,
     pub statuses: Vec<Status>,
+    /// Every `staleSince` the session reported, in order.
+    pub stale: Vec<Option<i64>>,
     pub errors: Vec<SessionError>,
     pub token_requests: u32,
     /// The id of the last token request.
@@ -155,6 +157,7 @@ impl Harness {
             join_refs: HashMap::new(),
             batches: Vec::new(),
             statuses: Vec::new(),
+            stale: Vec::new(),
             errors: Vec::new(),
             token_requests: 0,
             token_request: 0,
@@ -293,6 +296,7 @@ impl Harness {
             }
             Output::Batch(batch) => self.batches.push(batch),
             Output::Status(status) => self.statuses.push(status),
+            Output::Stale(since) => self.stale.push(since),
             Output::Error(error) => self.errors.push(error),
             Output::RequestToken { id } => {
                 self.token_requests += 1;

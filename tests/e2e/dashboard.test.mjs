@@ -247,6 +247,20 @@ test('a dropped connection shows reconnecting, then recovers and catches up', as
   await page.close();
 });
 
+test('an outage shows "data may be stale since" with the time, greys the panels, and clears after recovery', async () => {
+  const page = await open();
+  await waitStatus(page, 'connected');
+  await page.waitForFunction(() => !document.querySelector('[data-testid="stale"]'), null, { timeout: 20_000 });
+  await fetch(`${dev.url}/_dev/faults/outage?ms=4000`, { method: 'POST' });
+  const banner = page.getByTestId('stale');
+  await banner.waitFor({ timeout: 10_000 });
+  assert.match(await banner.textContent(), /^Data may be stale since \d\d:\d\d:\d\d \(\d+ s\)$/);
+  assert.equal(await page.evaluate(() => document.querySelector('main').classList.contains('stale')), true, 'panels greyed');
+  await banner.waitFor({ state: 'detached', timeout: 30_000 });
+  await waitStatus(page, 'connected');
+  await page.close();
+});
+
 test('a token for another casino shows denied', async () => {
   const page = await open('?tokenCasino=0dd0dd00-ca51-4000-8000-000000000002');
   await waitStatus(page, 'denied');

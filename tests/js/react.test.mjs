@@ -211,6 +211,33 @@ test('when the user changes, every channel is re-authorized and what the new use
   }
 });
 
+test('the status hook says since when data may be stale, and clears it once recovered', async () => {
+  const accessToken = await token({ staff_role: 'pit_boss', casino_id: CASINO });
+  const queryClient = new QueryClient();
+  const seen = [];
+  function Stale() {
+    const { status, staleSince } = useRealtimeStatus();
+    seen.push({ status, staleSince });
+    return null;
+  }
+  const statuses = [];
+  const view = await mount(h(QueryClientProvider, { client: queryClient },
+    h(CasinoRealtimeProvider, { url: server.ws, apiKey: accessToken, accessToken, casinoId: CASINO, onStatus: (s, d) => statuses.push([s, d.staleSince]) }, h(Stale))));
+  try {
+    assert.equal(seen[0].staleSince, null, 'idle: nothing to vouch for');
+    await until('connected and fresh', () => seen.at(-1).status === 'connected' && seen.at(-1).staleSince === null);
+    const before = Date.now();
+    await fetch(`${server.url}/_dev/faults/outage?ms=1500`, { method: 'POST' });
+    await until('stale while the socket is down', () => typeof seen.at(-1).staleSince === 'number');
+    const { staleSince } = seen.at(-1);
+    assert.ok(staleSince <= Date.now() && staleSince >= before - 30_000, `staleSince ${staleSince} is a recent time`);
+    assert.ok(statuses.some(([, since]) => since === staleSince), 'onStatus got it too');
+    await until('fresh again after the replay', () => seen.at(-1).status === 'connected' && seen.at(-1).staleSince === null);
+  } finally {
+    await view.unmount();
+  }
+});
+
 test('options that cannot make a manager are a status and an error, not a throw', async () => {
   const queryClient = new QueryClient();
   const seen = { status: null, realtimes: new Set() };

@@ -189,14 +189,15 @@ export async function fromSupabase(): Promise<void> {
 }
 
 export function Floor(props: { slipId?: string }): string {
-  const { status, stats, error, realtime } = useRealtimeStatus();
+  const { status, stats, error, realtime, staleSince } = useRealtimeStatus();
+  const since: number | null = staleSince ?? stats.staleSince;
   useRealtimeChannel(props.slipId);
   useRealtimeChannel(props.slipId, { enabled: status === 'connected' });
   const idle: ProviderStatus = 'idle';
   // @ts-expect-error: stats are numbers
   const wrong: string = stats.applied;
   const why = error?.name === 'LoadError' ? String(error.cause) : '';
-  return `${status} ${idle} ${stats.duplicates} ${wrong} ${why} ${realtime?.status ?? ''}`;
+  return `${status} ${idle} ${stats.duplicates} ${wrong} ${why} ${realtime?.status ?? ''} ${since}`;
 }
 
 export function Root(): unknown {

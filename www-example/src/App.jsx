@@ -13,7 +13,7 @@ function money(cents) {
 // Every key comes from casinoKeys, the factory generated from the rules: a key the events do not
 // keep fresh cannot be written here. What a card shows is read only under keys events refresh:
 // custody under the table's key, open slips from the slip list.
-function TableCard({ table, casinoId, openSlips }) {
+function TableCard({ table, casinoId, openSlips, stale }) {
   useRealtimeChannel(table.id);
   const { data } = useQuery({
     queryKey: casinoKeys.tableContext.table.custody(table.id),
@@ -21,7 +21,7 @@ function TableCard({ table, casinoId, openSlips }) {
     initialData: table,
   });
   return (
-    <div className={`table ${data.active ? '' : 'inactive'}`} data-testid={`table-${data.label}`}>
+    <div className={`table ${data.active ? '' : 'inactive'} ${stale ? 'stale' : ''}`} data-testid={`table-${data.label}`}>
       <div className="label">{data.label} <small>{data.game}</small></div>
       <div className="pit">{data.pit} · <span data-testid="open-slips">{openSlips}</span> slip(s)</div>
       <div className="custody">
@@ -73,7 +73,10 @@ function Balance({ player, casinoId }) {
 }
 
 export function App({ casinoId, batchStats }) {
-  const { realtime, status, stats } = useRealtimeStatus();
+  const { realtime, status, stats, staleSince } = useRealtimeStatus();
+  // A channel's own staleness, for its panel (a detail channel can be refused alone).
+  const staleChannel = (resourceId) =>
+    stats.channels.find((c) => c.topic === `realtime:${casinoId}:${resourceId}`)?.staleSince != null;
   const tables = useQuery({ queryKey: casinoKeys.tableContext.tables(casinoId), queryFn: () => get('tables') });
   const slips = useQuery({ queryKey: casinoKeys.ratingSlip.list(casinoId), queryFn: () => get('slips') });
   const visits = useQuery({ queryKey: casinoKeys.visit.list(casinoId), queryFn: () => get('visits') });
@@ -91,17 +94,22 @@ export function App({ casinoId, batchStats }) {
   }, []);
 
   return (
-    <main>
+    <main className={staleSince ? 'stale' : ''}>
       <header>
         <h1>Casino floor <small>{casinoId}</small></h1>
         <span className={`badge ${status}`} data-testid="status">{status}</span>
+        {staleSince && (
+          <span className="stale-since" data-testid="stale">
+            Data may be stale since {new Date(staleSince).toLocaleTimeString('en-GB')} ({Math.max(0, Math.round((Date.now() - staleSince) / 1000))} s)
+          </span>
+        )}
       </header>
       <Counters stats={stats} batches={batchStats} fetches={fetchCount.value} />
       <Inspector realtime={realtime} />
       <section>
         <h2>Tables and chip custody</h2>
         <div className="tables" data-testid="tables">
-          {(tables.data ?? []).map((t) => <TableCard key={t.id} table={t} casinoId={casinoId} openSlips={openSlips(t.id)} />)}
+          {(tables.data ?? []).map((t) => <TableCard key={t.id} table={t} casinoId={casinoId} openSlips={openSlips(t.id)} stale={staleChannel(t.id)} />)}
         </div>
       </section>
       <div className="columns">
