@@ -47,7 +47,8 @@ impl Default for BatchConfig {
 }
 
 /// Why a batch went out: "window" (the window closed), "resync" (a gap could not be replayed;
-/// the batch invalidates what the channel feeds), "flush" (`flush()`).
+/// the batch invalidates what the channel feeds), "flush" (`flush()`), "poll" (a channel has
+/// been stale for `fallbackPollMs`: the batch refetches what it feeds, active queries only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(
     target_arch = "wasm32",
@@ -61,6 +62,8 @@ pub enum BatchReason {
     Resync,
     /// The app asked (`flush()`).
     Flush,
+    /// A channel stayed stale: what it feeds is refetched (active queries) while it is.
+    Poll,
 }
 
 impl BatchReason {
@@ -69,6 +72,7 @@ impl BatchReason {
         match self {
             BatchReason::Window => "window",
             BatchReason::Resync => "resync",
+            BatchReason::Poll => "poll",
             BatchReason::Flush => "flush",
         }
     }
@@ -248,8 +252,8 @@ fn combine(a: CacheAction, b: CacheAction) -> CacheAction {
 struct Window {
     opened_at: u64,
     last_push: u64,
-    /// It carries a resync's invalidations: the batch says so.
-    resync: bool,
+    /// It carries a resync's (or a poll's) invalidations: the batch says so; a resync wins.
+    mark: Option<BatchReason>,
 }
 
 /// The coalescing window.
@@ -302,9 +306,20 @@ impl Batcher {
     /// Adds a resync's invalidations (they come from no event): the batch that carries them is
     /// marked `resync`.
     pub fn push_resync(&mut self, actions: Vec<CacheAction>, now: u64) {
+        self.push_marked(actions, now, BatchReason::Resync);
+    }
+
+    /// Adds a poll's invalidations: the batch is marked `poll` (unless a resync is in it too).
+    pub fn push_poll(&mut self, actions: Vec<CacheAction>, now: u64) {
+        self.push_marked(actions, now, BatchReason::Poll);
+    }
+
+    fn push_marked(&mut self, actions: Vec<CacheAction>, now: u64, mark: BatchReason) {
         if self.take(actions, now) {
             if let Some(window) = self.window.as_mut() {
-                window.resync = true;
+                if window.mark != Some(BatchReason::Resync) {
+                    window.mark = Some(mark);
+                }
             }
         }
     }
@@ -318,7 +333,7 @@ impl Batcher {
             let window = self.window.get_or_insert(Window {
                 opened_at: now,
                 last_push: now,
-                resync: false,
+                mark: None,
             });
             window.last_push = window.last_push.max(now);
         }
@@ -440,11 +455,7 @@ impl Batcher {
         self.invalidation_index.clear();
         let batch = CacheBatch {
             actions,
-            reason: if window.resync {
-                BatchReason::Resync
-            } else {
-                reason
-            },
+            reason: window.mark.unwrap_or(reason),
             events: std::mem::take(&mut self.events),
             duplicates: std::mem::take(&mut self.duplicates),
             opened_at: window.opened_at,

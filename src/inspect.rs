@@ -3,7 +3,7 @@
 //! that caused it. Bounded (a ring of each), and off unless asked for: the hot path then pays one
 //! branch. Its records are also what the `logger` option receives, one line each.
 
-use crate::batch::CacheBatch;
+use crate::batch::{BatchReason, CacheBatch};
 use crate::cache::{CacheAction, QueryKey};
 use crate::json::Writer;
 use std::collections::VecDeque;
@@ -164,7 +164,12 @@ impl Inspector {
                 }
             }
             if causes.is_empty() {
-                causes.push("resync".to_owned());
+                let cause = if batch.reason == BatchReason::Poll {
+                    "poll"
+                } else {
+                    "resync"
+                };
+                causes.push(cause.to_owned());
             }
             keys.push(KeyRecord {
                 action: action_name(action),
@@ -274,7 +279,6 @@ fn batch_json(record: &BatchRecord) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::batch::BatchReason;
     use crate::cache::{KeyPart, RefetchType};
 
     fn key(parts: &[&str]) -> QueryKey {

@@ -139,6 +139,11 @@ impl Pipeline {
             .unwrap_or_default()
     }
 
+    /// Adds a poll's invalidations (while stale); the batch says `poll`.
+    pub fn push_poll(&mut self, actions: Vec<CacheAction>, now: u64) {
+        self.batcher.push_poll(actions, now);
+    }
+
     /// Adds a resync's invalidations (they come from no event); the batch says `resync`.
     pub fn push_resync(&mut self, actions: Vec<CacheAction>, now: u64) {
         self.batcher.push_resync(actions, now);

@@ -939,3 +939,55 @@ fn a_gap_that_cannot_be_replayed_is_stale_until_its_resync() {
         Some(casino_realtime::batch::BatchReason::Resync)
     );
 }
+
+#[test]
+fn while_stale_a_poll_batch_refetches_what_the_channels_feed_every_period_and_stops_when_fresh() {
+    use casino_realtime::batch::BatchReason;
+    let polls = |h: &Harness| {
+        h.batches
+            .iter()
+            .filter(|b| b.reason == BatchReason::Poll)
+            .count()
+    };
+    let mut h = Harness::new(config());
+    h.subscribe(None);
+    h.server_up = false;
+    h.drop_connection();
+    h.advance(9_000);
+    assert_eq!(polls(&h), 0, "not before a whole period");
+    h.advance(2_000);
+    assert_eq!(polls(&h), 1);
+    let poll = h
+        .batches
+        .iter()
+        .find(|b| b.reason == BatchReason::Poll)
+        .unwrap();
+    let families: Vec<String> = poll
+        .actions
+        .iter()
+        .map(|a| a.key().0.len().to_string())
+        .collect();
+    assert!(
+        families.iter().all(|n| n == "1"),
+        "key families, not keys: {families:?}"
+    );
+    assert!(poll.actions.len() >= 6, "every family the rules write");
+    h.advance(20_000);
+    assert_eq!(polls(&h), 3, "every 10 s while stale");
+    h.server_up = true;
+    h.advance(8_000);
+    assert_eq!(h.session.stats(h.clock()).stale_since, None, "fresh again");
+    let after = polls(&h);
+    h.advance(60_000);
+    assert_eq!(polls(&h), after, "no polling once fresh");
+
+    // `0` turns it off.
+    let mut config = config();
+    config.fallback_poll_ms = 0;
+    let mut h = Harness::new(config);
+    h.subscribe(None);
+    h.server_up = false;
+    h.drop_connection();
+    h.advance(60_000);
+    assert_eq!(polls(&h), 0);
+}

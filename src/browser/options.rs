@@ -78,14 +78,19 @@ fn number(
     let Some(v) = get(object, key)? else {
         return Ok(None);
     };
+    let name = if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    };
     match v.as_f64() {
         Some(n) if n.fract() == 0.0 && n >= *range.start() as f64 && n <= *range.end() as f64 => {
             Ok(Some(n as u64))
         }
         _ => Err(invalid(
-            &format!("{path}.{key}"),
+            &name,
             &format!(
-                "'{path}.{key}' must be a whole number from {} to {}, got {}",
+                "'{name}' must be a whole number from {} to {}, got {}",
                 range.start(),
                 range.end(),
                 // JS writes the number: Rust's float printer would add kilobytes to the wasm.
@@ -162,6 +167,15 @@ pub(crate) fn read(options: &JsValue) -> Result<Options, JsValue> {
         if let Some(ttl) = number(&d, "ttlMs", "dedup", 1_000..=86_400_000)? {
             dedup.ttl_ms = ttl;
         }
+    }
+    if let Some(ms) = number(options, "fallbackPollMs", "", 0..=86_400_000)? {
+        if (1..1_000).contains(&ms) {
+            return Err(invalid(
+                "fallbackPollMs",
+                "'fallbackPollMs' must be 0 (off) or from 1000 to 86400000",
+            ));
+        }
+        session.fallback_poll_ms = ms;
     }
     // `debug`: the inspector's ring; a `logger` needs it on to have lines to give.
     match get(options, "debug")? {

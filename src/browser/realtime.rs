@@ -46,6 +46,10 @@ export interface CasinoRealtimeOptions {
   rules?: RuleOverrides;
   /** Wire serializer. Default "2.0.0". */
   vsn?: "1.0.0" | "2.0.0";
+  /** While the data may be stale (`staleSince` set) for this long, a `reason: "poll"` batch
+   *  refetches what the channels feed (active queries), and again every period until fresh.
+   *  Default 10000; 0 turns it off; otherwise 1000 to 86400000. */
+  fallbackPollMs?: number;
   /** Keep the last events (what became of each) and batches (each key with the events that
    *  caused it) for `inspect()`: `true` keeps 200 of each, `{ events }` that many. Default off. */
   debug?: boolean | { events?: number };
@@ -74,7 +78,7 @@ export interface InspectedEvent {
 export interface InspectedBatch {
   seq: number;
   at: number;
-  reason: "window" | "resync" | "flush";
+  reason: "window" | "resync" | "flush" | "poll";
   keys: { type: "invalidate" | "setQueryData" | "mergeQueryData"; queryKey: unknown[]; causes: string[] }[];
 }
 

@@ -58,6 +58,9 @@ pub struct SessionConfig {
     /// A wall clock that ran this much further than the monotonic one (a sleep), or a deadline
     /// served this late (a frozen or throttled page), makes the session check its connection.
     pub wake_after_ms: u64,
+    /// While the manager is stale, a `poll` batch refetching what its channels feed this often
+    /// (`fallbackPollMs`); 0 turns polling off.
+    pub fallback_poll_ms: u64,
     /// The inspector's ring size (`debug`); 0 keeps it off.
     pub inspect: usize,
     /// Queue a line per inspected record for the `logger` (needs `inspect`).
@@ -91,6 +94,7 @@ impl SessionConfig {
             replay_overlap_ms: 500,
             max_skew_ms: 300_000,
             wake_after_ms: 5_000,
+            fallback_poll_ms: 10_000,
             inspect: 0,
             log: false,
         }

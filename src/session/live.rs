@@ -43,6 +43,8 @@ pub(super) struct Live {
     pub status: Status,
     /// The `staleSince` last reported (derived, likewise).
     pub stale: Option<i64>,
+    /// While stale: when the next `poll` batch is due (monotonic).
+    pub poll_at: Option<u64>,
     pub unreadable_frames: u64,
     pub replays: u64,
     pub resyncs: u64,
@@ -83,6 +85,7 @@ impl Live {
             watch: Watch::default(),
             status: Status::Connecting,
             stale: None,
+            poll_at: None,
             unreadable_frames: 0,
             replays: 0,
             resyncs: 0,
@@ -99,6 +102,7 @@ impl Live {
             self.link.deadline(),
             self.auth.deadline(),
             self.pipeline.deadline(),
+            self.poll_at,
         ]
         .into_iter()
         .flatten()
@@ -154,10 +158,21 @@ impl Live {
             self.due_link(now);
             self.due_auth(now);
             self.due_channels(now);
+            self.due_poll(now);
             if let Some(batch) = self.pipeline.poll(now.mono) {
                 self.deliver(batch, now);
             }
         }
+    }
+
+    /// Stale for a whole period: refetch what the channels feed (active queries), as a `poll`
+    /// batch, and again a period later while still stale.
+    fn due_poll(&mut self, now: Now) {
+        let Some(at) = self.poll_at.filter(|&at| at <= now.mono) else {
+            return;
+        };
+        self.pipeline.push_poll(self.resync.clone(), now.mono);
+        self.poll_at = Some(at.max(now.mono) + self.config.fallback_poll_ms);
     }
 
     /// After an input: remember the time, and report the status if it changed.
@@ -173,6 +188,13 @@ impl Live {
         }
         let stale = self.stale_since(now);
         if stale != self.stale {
+            // Polling starts a period after the manager went stale, and stops when it is fresh.
+            let period = self.config.fallback_poll_ms;
+            self.poll_at = match (stale, self.poll_at) {
+                (None, _) => None,
+                (Some(_), Some(at)) => Some(at),
+                (Some(_), None) => (period > 0).then_some(now.mono + period),
+            };
             self.stale = stale;
             self.out.push(Output::Stale(stale));
         }

@@ -87,6 +87,8 @@ test('every thrown error is of a declared kind, with its members', async () => {
     [() => new CasinoRealtime({ ...options, batch: { maxWaitMs: 0 } }), 'InvalidOptionsError', { option: 'batch.maxWaitMs' }],
     [() => new CasinoRealtime({ ...options, casinoId: 'c' }), 'InvalidOptionsError', { option: 'casinoId' }],
     [() => new CasinoRealtime(null), 'InvalidOptionsError', { option: 'options' }],
+    [() => new CasinoRealtime({ ...options, fallbackPollMs: 500 }), 'InvalidOptionsError', { option: 'fallbackPollMs' }],
+    [() => new CasinoRealtime({ ...options, fallbackPollMs: 1.5 }), 'InvalidOptionsError', { option: 'fallbackPollMs' }],
     [() => { const r = new CasinoRealtime(options); r.close(); r.subscribe(); }, 'ClosedError', {}],
   ];
   for (const [call, name, members] of cases) {
@@ -181,4 +183,31 @@ test('debug: inspect() and the logger say what became of each event and why each
   const quiet = new CasinoRealtime({ ...options });
   assert.equal(quiet.inspect(), null);
   quiet.close();
+});
+
+test('while the socket cannot recover, poll batches refetch what the channels feed, and stop once fresh', async () => {
+  await initCasinoRealtime();
+  const accessToken = await token(server, { staff_role: 'pit_boss', casino_id: CASINO });
+  const batches = [];
+  const realtime = new CasinoRealtime({
+    url: server.ws, apiKey: accessToken, accessToken, casinoId: CASINO, fallbackPollMs: 1000,
+    onBatch: (batch) => batches.push({ ...batch, at: Date.now() }),
+  });
+  const stop = realtime.subscribe();
+  try {
+    await until('joined', () => realtime.stats().staleSince === null && realtime.status === 'connected');
+    await fetch(`${server.url}/_dev/faults/outage?ms=4000`, { method: 'POST' });
+    await until('two polls while down', () => batches.filter((b) => b.reason === 'poll').length >= 2, 10_000);
+    const poll = batches.find((b) => b.reason === 'poll');
+    assert.ok(poll.actions.every((a) => a.type === 'invalidate' && a.refetchType === 'active' && a.queryKey.length === 1), 'key families, active only');
+    await until('fresh again', () => realtime.stats().staleSince === null, 20_000);
+    // A poll already in the open window (at most 500 ms) may still go out.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const polled = batches.filter((b) => b.reason === 'poll').length;
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    assert.equal(batches.filter((b) => b.reason === 'poll').length, polled, 'no poll once fresh');
+  } finally {
+    stop();
+    realtime.close();
+  }
 });
