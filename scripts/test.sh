@@ -59,6 +59,9 @@ if [ ! -d www-example/node_modules ] || [ www-example/package-lock.json -nt www-
 fi
 node --test --test-force-exit tests/e2e/*.test.mjs
 
+step "fleet recovery, short form (npm run bench:fleet runs 1,000 terminals)"
+cargo bench --quiet --bench fleet -- --terminals 100
+
 step "size"
 bash bench/size.sh --no-build
 

@@ -991,3 +991,98 @@ fn while_stale_a_poll_batch_refetches_what_the_channels_feed_every_period_and_st
     h.advance(60_000);
     assert_eq!(polls(&h), 0);
 }
+
+#[test]
+fn resyncs_are_spread_over_the_jitter_and_the_channel_stays_stale_until_its_own() {
+    use casino_realtime::batch::{BatchConfig, BatchReason};
+    use casino_realtime::cache::RuleSet;
+    use casino_realtime::dedup::DedupConfig;
+    use casino_realtime::session::Session;
+    let mut delays = Vec::new();
+    for seed in 0..40 {
+        let mut config = config();
+        config.private = false; // every gap resyncs
+        let session = Session::new(
+            config,
+            RuleSet::defaults(),
+            DedupConfig::default(),
+            BatchConfig::default(),
+            Some("token-1".into()),
+            true,
+            seed,
+        );
+        let mut h = Harness::with_session(session, casino_realtime::protocol::Vsn::V2);
+        h.subscribe(None);
+        h.server_up = false;
+        h.drop_connection();
+        h.advance(2_000);
+        h.server_up = true;
+        // Step until joined, then until the resync is in a batch.
+        let mut joined_at = None;
+        for _ in 0..400 {
+            h.advance(10);
+            if joined_at.is_none() && h.state_of(&list()) == Some(ChannelState::Joined) {
+                joined_at = Some(h.now);
+            }
+            if h.resyncs() == 1 {
+                break;
+            }
+            if joined_at.is_some() {
+                assert!(
+                    stale_of(&h, &list()).is_some(),
+                    "stale while its resync waits"
+                );
+            }
+        }
+        let joined_at = joined_at.expect("joined");
+        assert_eq!(h.resyncs(), 1, "seed {seed}: resynced within the jitter");
+        assert_eq!(stale_of(&h, &list()), None);
+        delays.push(h.now - joined_at);
+        h.advance(1_000);
+        assert!(h.batches.iter().any(|b| b.reason == BatchReason::Resync));
+    }
+    delays.sort_unstable();
+    // From the join to the resync batch: the jitter (0-2000 ms) plus the batch window (250 ms).
+    assert!(
+        delays[0] < 700 && delays[39] > 1_700,
+        "spread over the jitter: {delays:?}"
+    );
+    assert!(
+        delays[39] <= 2_000 + 500 + 10,
+        "never later than the jitter and a window: {delays:?}"
+    );
+}
+
+#[test]
+fn a_channel_lost_before_its_resync_decides_again_at_the_next_join() {
+    let mut config = config();
+    config.private = false;
+    config.resync_jitter_ms = 2_000;
+    let mut h = Harness::new(config);
+    h.subscribe(None);
+    h.server_up = false;
+    h.drop_connection();
+    h.advance(1_000);
+    h.server_up = true;
+    for _ in 0..300 {
+        h.advance(5);
+        if h.state_of(&list()) == Some(ChannelState::Joined) {
+            break;
+        }
+    }
+    assert_eq!(
+        (h.state_of(&list()), h.resyncs()),
+        (Some(ChannelState::Joined), 0),
+        "waiting"
+    );
+    // Lost again before the resync ran: nothing resyncs on the dead join.
+    h.server_up = false;
+    h.drop_connection();
+    h.advance(3_000);
+    assert_eq!(h.resyncs(), 0);
+    assert!(stale_of(&h, &list()).is_some());
+    h.server_up = true;
+    h.advance(10_000);
+    assert_eq!(h.resyncs(), 1, "decided again and made once");
+    assert_eq!(stale_of(&h, &list()), None);
+}

@@ -177,6 +177,9 @@ pub(crate) fn read(options: &JsValue) -> Result<Options, JsValue> {
         }
         session.fallback_poll_ms = ms;
     }
+    if let Some(ms) = number(options, "resyncJitterMs", "", 0..=60_000)? {
+        session.resync_jitter_ms = ms;
+    }
     // `debug`: the inspector's ring; a `logger` needs it on to have lines to give.
     match get(options, "debug")? {
         None => {}

@@ -50,6 +50,10 @@ export interface CasinoRealtimeOptions {
    *  refetches what the channels feed (active queries), and again every period until fresh.
    *  Default 10000; 0 turns it off; otherwise 1000 to 86400000. */
   fallbackPollMs?: number;
+  /** A resync (after a gap replay cannot cover) waits a random time up to this, so a floor whose
+   *  terminals recover together spreads its refetches; the channel stays stale meanwhile.
+   *  Default 2000; 0 to 60000. */
+  resyncJitterMs?: number;
   /** Keep the last events (what became of each) and batches (each key with the events that
    *  caused it) for `inspect()`: `true` keeps 200 of each, `{ events }` that many. Default off. */
   debug?: boolean | { events?: number };

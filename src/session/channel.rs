@@ -87,6 +87,19 @@ pub(super) struct Joined {
     pub replay: Option<Replay>,
     /// The last `system` error, which explains the `phx_close` that follows it.
     pub system: Option<String>,
+    /// A resync decided but not yet made: spread over `resyncJitterMs` so a fleet recovering
+    /// together does not refetch in the same second. It lives in `Joined`, so a channel lost
+    /// meanwhile drops it and decides again at its next join; the gap stays open until it runs.
+    pub resync: Option<PendingResync>,
+}
+
+/// A resync waiting for its moment.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct PendingResync {
+    /// When (monotonic).
+    pub at: u64,
+    /// Why the gap could not be replayed.
+    pub cause: ResyncCause,
 }
 
 /// A replay after a rejoin: replayed messages counted until the replay settles.
@@ -169,7 +182,13 @@ impl Channel {
     pub fn deadline(&self) -> Option<u64> {
         let phase = match &self.phase {
             Phase::Joining(j) => Some(j.deadline),
-            Phase::Joined(j) => j.replay.as_ref().map(|r| r.settle_at),
+            Phase::Joined(j) => j
+                .replay
+                .as_ref()
+                .map(|r| r.settle_at)
+                .into_iter()
+                .chain(j.resync.map(|r| r.at))
+                .min(),
             Phase::BackingOff { until, .. } => Some(*until),
             Phase::Refused { retry_at, .. } => *retry_at,
             Phase::Pending | Phase::AwaitingToken { .. } => None,

@@ -61,6 +61,9 @@ pub struct SessionConfig {
     /// While the manager is stale, a `poll` batch refetching what its channels feed this often
     /// (`fallbackPollMs`); 0 turns polling off.
     pub fallback_poll_ms: u64,
+    /// A resync waits a random time up to this (`resyncJitterMs`), so a fleet that recovers
+    /// together spreads its refetches; 0 resyncs at once.
+    pub resync_jitter_ms: u64,
     /// The inspector's ring size (`debug`); 0 keeps it off.
     pub inspect: usize,
     /// Queue a line per inspected record for the `logger` (needs `inspect`).
@@ -95,6 +98,7 @@ impl SessionConfig {
             max_skew_ms: 300_000,
             wake_after_ms: 5_000,
             fallback_poll_ms: 10_000,
+            resync_jitter_ms: 2_000,
             inspect: 0,
             log: false,
         }

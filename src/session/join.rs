@@ -187,6 +187,7 @@ impl Live {
             token: join.token,
             replay,
             system: None,
+            resync: None,
         });
         if let Some(cause) = resync {
             self.resync_channel(topic, cause, now);

@@ -2,7 +2,7 @@
 //! and the status derived from it all.
 
 use super::auth::{Auth, TokenRequest};
-use super::channel::{Channel, Channels, Demand, Phase};
+use super::channel::{Channel, Channels, Coverage, Demand, Phase};
 use super::link::{Heartbeat, Link, LinkState, OpenLink};
 use super::recovery::{resync_actions, Skew};
 use super::retry::Rng;
@@ -45,6 +45,8 @@ pub(super) struct Live {
     pub stale: Option<i64>,
     /// While stale: when the next `poll` batch is due (monotonic).
     pub poll_at: Option<u64>,
+    /// Channels whose resync is in the open window: fresh once that batch is delivered.
+    pub resync_in_window: Vec<String>,
     pub unreadable_frames: u64,
     pub replays: u64,
     pub resyncs: u64,
@@ -86,6 +88,7 @@ impl Live {
             status: Status::Connecting,
             stale: None,
             poll_at: None,
+            resync_in_window: Vec::new(),
             unreadable_frames: 0,
             replays: 0,
             resyncs: 0,
@@ -612,6 +615,11 @@ impl Live {
                         self.settle_replay(&topic, now)
                     }
                 }
+                Phase::Joined(joined) if joined.resync.is_some_and(|r| r.at <= t) => {
+                    if let Some(pending) = joined.resync.take() {
+                        self.resync_now(&topic, pending.cause, now);
+                    }
+                }
                 Phase::BackingOff { until, .. } if *until <= t => channel.phase = Phase::Pending,
                 Phase::Refused { retry_at, .. } if retry_at.is_some_and(|at| at <= t) => {
                     // Tried as soon as the socket is open (`join_ready`).
@@ -810,6 +818,15 @@ impl Live {
         batch.flushed_at = now.wall.max(0) as u64;
         if let Some(inspector) = self.inspector.as_deref_mut() {
             inspector.batch(&batch, now.wall);
+        }
+        // A resync delivered closes its channel's gap, if the channel is still joined (lost
+        // meanwhile, its gap stays open for its next join).
+        for topic in std::mem::take(&mut self.resync_in_window) {
+            if let Some(channel) = self.channels.get_mut(&topic) {
+                if matches!(channel.phase, Phase::Joined(_)) {
+                    channel.coverage = Coverage::Covered;
+                }
+            }
         }
         self.out.push(Output::Batch(batch));
     }

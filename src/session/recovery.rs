@@ -10,7 +10,7 @@
 //! move the replay point earlier, never past the local clock: a clock ahead, or a payload dated
 //! 2099, costs nothing.
 
-use super::channel::{Channel, Coverage, Phase, ReplayPlan};
+use super::channel::{Channel, Coverage, PendingResync, Phase, ReplayPlan};
 use super::live::Live;
 use super::types::{Output, ResyncCause, SessionError};
 use crate::cache::{CacheAction, KeyElem, QueryKey, RefetchType, RuleSet};
@@ -200,12 +200,29 @@ impl Live {
         }
     }
 
-    /// Missed events cannot be replayed: invalidate what the channel feeds. The actions join
-    /// the open window, so channels resyncing together make one batch, marked `resync`.
+    /// Missed events cannot be replayed: resync the (joined) channel after a random delay up
+    /// to `resyncJitterMs`, or at once without jitter. It stays stale until then.
     pub(super) fn resync_channel(&mut self, topic: &str, cause: ResyncCause, now: Now) {
+        let jitter = self.config.resync_jitter_ms;
+        if jitter == 0 {
+            return self.resync_now(topic, cause, now);
+        }
+        let at = now.mono + self.rng.up_to(jitter);
+        if let Some(Phase::Joined(joined)) = self.channels.get_mut(topic).map(|c| &mut c.phase) {
+            joined.resync = Some(PendingResync { at, cause });
+        }
+    }
+
+    /// The resync itself: invalidate what the channel feeds. The actions join the open window,
+    /// so channels resyncing together make one batch, marked `resync`, and each key family is
+    /// refetched once in it.
+    pub(super) fn resync_now(&mut self, topic: &str, cause: ResyncCause, now: Now) {
         if let Some(channel) = self.channels.get_mut(topic) {
-            channel.coverage = Coverage::Covered;
             channel.last_resync = Some(cause);
+        }
+        // The gap closes when the batch carrying the resync is delivered (`deliver`).
+        if !self.resync_in_window.iter().any(|t| t == topic) {
+            self.resync_in_window.push(topic.to_owned());
         }
         self.pipeline.push_resync(self.resync.clone(), now.mono);
         self.resyncs += 1;

@@ -89,6 +89,7 @@ test('every thrown error is of a declared kind, with its members', async () => {
     [() => new CasinoRealtime(null), 'InvalidOptionsError', { option: 'options' }],
     [() => new CasinoRealtime({ ...options, fallbackPollMs: 500 }), 'InvalidOptionsError', { option: 'fallbackPollMs' }],
     [() => new CasinoRealtime({ ...options, fallbackPollMs: 1.5 }), 'InvalidOptionsError', { option: 'fallbackPollMs' }],
+    [() => new CasinoRealtime({ ...options, resyncJitterMs: 120_000 }), 'InvalidOptionsError', { option: 'resyncJitterMs' }],
     [() => { const r = new CasinoRealtime(options); r.close(); r.subscribe(); }, 'ClosedError', {}],
   ];
   for (const [call, name, members] of cases) {
