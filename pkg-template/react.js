@@ -49,8 +49,8 @@ function createStore() {
  * (the latest ones are always called).
  */
 function identity(options) {
-  const { url, apiKey, casinoId, private: isPrivate, vsn, batch, dedup, rules, getAccessToken } = options;
-  return JSON.stringify([url, apiKey, casinoId, isPrivate, vsn, batch, dedup, rules, Boolean(getAccessToken)]);
+  const { accessToken, getAccessToken, onBatch, onStatus, onError, logger, supabase, ...made } = options;
+  return JSON.stringify([made, Boolean(getAccessToken), Boolean(logger)]);
 }
 
 const Context = createContext(null);

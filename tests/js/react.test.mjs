@@ -154,6 +154,12 @@ test('an option change replaces the manager; a token change does not', async () 
     assert.equal(seen.realtime, first);
     await view.render(app({ batch: { debounceMs: 50, maxWaitMs: 300 } }));
     await until('a new manager, connected', () => seen.realtime && seen.realtime !== first && seen.status === 'connected');
+    // Any option the manager is made of counts, the newer ones too.
+    const withBatch = seen.realtime;
+    await view.render(app({ batch: { debounceMs: 50, maxWaitMs: 300 }, fallbackPollMs: 2000 }));
+    await until('replaced for fallbackPollMs', () => seen.realtime && seen.realtime !== withBatch && seen.status === 'connected');
+    await view.render(app({ batch: { debounceMs: 50, maxWaitMs: 300 } }));
+    await until('and back', () => seen.status === 'connected' && seen.realtime.status === 'connected');
     assert.equal(first.status, 'closed', 'the old one is closed');
     await until('one socket', async () => (await status(server)).connections === 1);
     const second = seen.realtime;
