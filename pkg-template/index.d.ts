@@ -5,9 +5,6 @@ import type {
   CasinoRealtime,
   CasinoRealtimeOptions,
   InitInput,
-  InspectedBatch,
-  InspectedEvent,
-  RealtimeInspection,
   RefetchType,
 } from './casino_realtime_wasm.js';
 import type { EventName, EventPayloads } from './catalog.js';
@@ -25,6 +22,9 @@ export type {
   RealtimeStats,
   RealtimeStatus,
   InitInput,
+  InspectedBatch,
+  InspectedEvent,
+  RealtimeInspection,
   RefetchType,
   RuleAction,
   RuleChange,
@@ -38,7 +38,12 @@ export { CacheRules, CasinoRealtime } from './casino_realtime_wasm.js';
 
 /** The part of TanStack Query's `QueryClient` this package uses (v5). */
 export interface QueryClientLike {
-  invalidateQueries(filters: { queryKey: readonly unknown[]; exact?: boolean; refetchType?: RefetchType }): Promise<void>;
+  invalidateQueries(filters: {
+    queryKey?: readonly unknown[];
+    exact?: boolean;
+    predicate?: (query: { queryKey: readonly unknown[] }) => boolean;
+    refetchType?: RefetchType;
+  }): Promise<void>;
   setQueryData(queryKey: readonly unknown[], data: unknown): unknown;
   getQueryData(queryKey: readonly unknown[]): unknown;
 }

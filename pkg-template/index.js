@@ -196,7 +196,8 @@ export async function createCasinoRealtime(options) {
   const resolved = supabase ? supabaseOptions(options) : options;
   const realtime = new CasinoRealtime(resolved);
   const cleanups = [];
-  if (supabase) cleanups.push(followSession(realtime, supabase, resolved.apiKey));
+  // A `getAccessToken` of the app's own wins over the client's session.
+  if (supabase && !options.getAccessToken) cleanups.push(followSession(realtime, supabase, resolved.apiKey));
   if (options?.debug) cleanups.push(exposeForConsole(realtime, options.casinoId));
   if (cleanups.length) {
     const close = realtime.close.bind(realtime);

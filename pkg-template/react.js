@@ -50,8 +50,12 @@ function createStore() {
  */
 function identity(options) {
   const { accessToken, getAccessToken, onBatch, onStatus, onError, logger, supabase, ...made } = options;
-  return JSON.stringify([made, Boolean(getAccessToken), Boolean(logger)]);
+  // Signing out (a token, then none) replaces the manager: nothing keeps the last user's channels.
+  return JSON.stringify([made, Boolean(getAccessToken), Boolean(logger), Boolean(accessToken)]);
 }
+
+// A .wasm that failed to load is tried again when the browser is back online, or after this.
+const LOAD_RETRY_MS = 30_000;
 
 const Context = createContext(null);
 
@@ -74,6 +78,8 @@ export function CasinoRealtimeProvider({ children, enabled = true, listFeed = tr
   const ready = enabled && typeof window !== 'undefined' && Boolean(options.casinoId && (options.url || options.supabase));
   const key = ready ? identity(options) : null;
   const supabase = options.supabase;
+  // Bumped to try a failed load again.
+  const [attempt, setAttempt] = useState(0);
 
   useEffect(() => {
     if (key === null) return store.set(IDLE);
@@ -86,19 +92,35 @@ export function CasinoRealtimeProvider({ children, enabled = true, listFeed = tr
       store.set({ status: realtime.status, staleSince: stats.staleSince, stats });
     };
     const given = latest.current;
+    let retry = null;
+    // The app's callbacks may throw (the manager reports a CallbackError): the state still updates.
     createCasinoRealtime({
       ...given,
       getAccessToken: given.getAccessToken && (() => latest.current.getAccessToken()),
+      logger: given.logger && ((...args) => latest.current.logger?.(...args)),
       onBatch: (batch) => {
-        applyCacheBatch(queryClient, batch);
-        latest.current.onBatch?.(batch);
-        refresh();
+        try {
+          applyCacheBatch(queryClient, batch);
+          latest.current.onBatch?.(batch);
+        } finally {
+          refresh();
+        }
       },
       onStatus: (status, detail) => {
-        latest.current.onStatus?.(status, detail);
-        refresh();
+        try {
+          latest.current.onStatus?.(status, detail);
+        } finally {
+          refresh();
+        }
       },
-      onError: (error) => latest.current.onError?.(error),
+      onError: (error) => {
+        try {
+          latest.current.onError?.(error);
+        } finally {
+          // Dropped events are counted in stats: show the new counts.
+          refresh();
+        }
+      },
     }).then(
       (created) => {
         if (cancelled) return created.close();
@@ -113,16 +135,27 @@ export function CasinoRealtimeProvider({ children, enabled = true, listFeed = tr
       (error) => {
         if (cancelled) return;
         store.set({ ...IDLE, status: 'error', stats: { ...IDLE_STATS, status: 'error' }, error });
+        if (error?.name === 'LoadError') {
+          const again = () => {
+            window.removeEventListener('online', again);
+            clearTimeout(timer);
+            if (!cancelled) setAttempt((n) => n + 1);
+          };
+          const timer = setTimeout(again, LOAD_RETRY_MS);
+          window.addEventListener('online', again);
+          retry = again;
+        }
         latest.current.onError?.(error);
       },
     );
     return () => {
       cancelled = true;
+      if (retry) window.removeEventListener('online', retry);
       stopList?.();
       realtime?.close();
       store.set(IDLE);
     };
-  }, [key, supabase, queryClient, listFeed, store]);
+  }, [key, supabase, queryClient, listFeed, store, attempt]);
 
   const { realtime } = useSyncExternalStore(store.subscribe, store.get, () => IDLE);
   const { accessToken } = options;
@@ -160,7 +193,9 @@ export function useRealtimeStatus() {
 export function useRealtimeChannel(resourceId, { enabled = true } = {}) {
   const { realtime } = useRealtimeStatus();
   useEffect(() => {
-    if (!realtime || !resourceId || !enabled) return undefined;
+    // A manager the provider just replaced is closed before this effect runs: its successor
+    // comes with the next render.
+    if (!realtime || !resourceId || !enabled || realtime.status === 'closed') return undefined;
     return realtime.subscribe({ resourceId });
   }, [realtime, resourceId, enabled]);
 }

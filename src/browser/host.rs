@@ -54,7 +54,9 @@ impl OwnedSocket {
     fn detach(&self) {
         self.ws.set_onopen(None);
         self.ws.set_onclose(None);
-        self.ws.set_onerror(None);
+        // Not none: closing a socket still connecting fires `error`, which Node's `ws` (used to
+        // run the package outside a browser) throws when nothing listens.
+        self.ws.set_onerror(Some(&super::js::ignore()));
         self.ws.set_onmessage(None);
     }
 }

@@ -14,11 +14,16 @@ use wasm_bindgen::prelude::*;
 export function try_get(target, key) { try { return [true, Reflect.get(target, key)]; } catch (e) { return [false, e]; } }
 export function try_call(f, arg) { try { return [true, f.call(undefined, arg)]; } catch (e) { return [false, e]; } }
 export function try_call3(f, a, b, c) { try { return [true, f.call(undefined, a, b, c)]; } catch (e) { return [false, e]; } }
+const ignore = () => {};
+export function ignore_fn() { return ignore; }
 ")]
 extern "C" {
     fn try_get(target: &JsValue, key: &str) -> Array;
     fn try_call(f: &Function, arg: &JsValue) -> Array;
     fn try_call3(f: &Function, a: &JsValue, b: &JsValue, c: &JsValue) -> Array;
+    /// A JS function that does nothing.
+    #[wasm_bindgen(js_name = ignore_fn)]
+    pub fn ignore() -> Function;
 }
 
 #[wasm_bindgen]

@@ -244,6 +244,42 @@ test('the status hook says since when data may be stale, and clears it once reco
   }
 });
 
+test('a replaced manager and a new channel in one render, a sign-out, and a throwing onStatus', async () => {
+  const accessToken = await token({ staff_role: 'pit_boss', casino_id: CASINO });
+  const queryClient = new QueryClient();
+  const seen = { status: null, realtimes: new Set() };
+  function Channel({ id }) {
+    useRealtimeChannel(id);
+    return null;
+  }
+  const errors = [];
+  const app = (extra, id) => h(QueryClientProvider, { client: queryClient },
+    h(CasinoRealtimeProvider, {
+      url: server.ws, apiKey: accessToken, accessToken, casinoId: CASINO,
+      onStatus: () => { throw new Error('app bug'); },
+      onError: (e) => errors.push(e.name),
+      ...extra,
+    }, h(Reader, { seen }), h(Channel, { id })));
+  const view = await mount(app({}, 'table-1'));
+  try {
+    // The app's onStatus throws: the hook still follows the manager.
+    await until('connected despite a throwing onStatus', () => seen.status === 'connected');
+    assert.ok(errors.includes('CallbackError'));
+    const first = seen.realtime;
+    // The provider's options and the child's channel change together: no ClosedError.
+    await view.render(app({ batch: { maxWaitMs: 400 } }, 'table-2'));
+    await until('the new manager joined table-2', async () =>
+      seen.realtime !== first && (await channels()).includes(`realtime:${CASINO}:table-2`));
+    // Signing out (no token any more) replaces the manager: the last user's channels are left.
+    const signedIn = seen.realtime;
+    await view.render(app({ batch: { maxWaitMs: 400 }, accessToken: undefined }, 'table-2'));
+    await until('replaced on sign-out', () => seen.realtime && seen.realtime !== signedIn);
+    assert.equal(signedIn.status, 'closed');
+  } finally {
+    await view.unmount();
+  }
+});
+
 test('options that cannot make a manager are a status and an error, not a throw', async () => {
   const queryClient = new QueryClient();
   const seen = { status: null, realtimes: new Set() };

@@ -16,6 +16,7 @@ import {
   ERROR_NAMES,
   isCasinoRealtimeError,
   casinoKeys,
+  type RealtimeInspection,
   type EventName,
   type RatingSlipUpdatedPayload,
 } from '../../pkg/index.js';
@@ -97,7 +98,7 @@ export async function live(): Promise<RealtimeStatus> {
   const reason: string | null = channel.reason;
   // @ts-expect-error: a channel state is not a manager status
   const state: RealtimeChannelState = 'partial';
-  const inspection = realtime.inspect();
+  const inspection: RealtimeInspection | null = realtime.inspect();
   const fates = inspection?.events.map((e) => e.fate) ?? [];
   const causes = inspection?.batches.flatMap((b) => b.keys.flatMap((k) => k.causes)) ?? [];
   realtime.close();
