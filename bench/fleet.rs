@@ -13,12 +13,9 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use casino_realtime::batch::{BatchConfig, BatchReason};
-use casino_realtime::cache::RuleSet;
-use casino_realtime::dedup::DedupConfig;
+use casino_realtime::batch::BatchReason;
 use casino_realtime::protocol::Vsn;
-use casino_realtime::session::Session;
-use common::fake_server::{config, Harness};
+use common::fake_server::{config, seeded, Harness};
 
 const OUTAGE_MS: u64 = 60_000;
 const STEP_MS: u64 = 10;
@@ -38,15 +35,7 @@ fn run(terminals: u64, jitter_ms: u64) -> Figures {
             // Replay covers 30 s here: a 60 s outage is past it, so every channel resyncs.
             config.replay_window_ms = 30_000;
             config.resync_jitter_ms = jitter_ms;
-            let session = Session::new(
-                config,
-                RuleSet::defaults(),
-                DedupConfig::default(),
-                BatchConfig::default(),
-                Some("token-1".into()),
-                true,
-                seed,
-            );
+            let session = seeded(config, Some("token-1"), true, seed);
             let mut h = Harness::with_session(session, Vsn::V2);
             h.subscribe(None);
             h.advance(2_000);

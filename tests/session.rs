@@ -994,23 +994,12 @@ fn while_stale_a_poll_batch_refetches_what_the_channels_feed_every_period_and_st
 
 #[test]
 fn resyncs_are_spread_over_the_jitter_and_the_channel_stays_stale_until_its_own() {
-    use casino_realtime::batch::{BatchConfig, BatchReason};
-    use casino_realtime::cache::RuleSet;
-    use casino_realtime::dedup::DedupConfig;
-    use casino_realtime::session::Session;
+    use casino_realtime::batch::BatchReason;
     let mut delays = Vec::new();
     for seed in 0..40 {
         let mut config = config();
         config.private = false; // every gap resyncs
-        let session = Session::new(
-            config,
-            RuleSet::defaults(),
-            DedupConfig::default(),
-            BatchConfig::default(),
-            Some("token-1".into()),
-            true,
-            seed,
-        );
+        let session = common::fake_server::seeded(config, Some("token-1"), true, seed);
         let mut h = Harness::with_session(session, casino_realtime::protocol::Vsn::V2);
         h.subscribe(None);
         h.server_up = false;

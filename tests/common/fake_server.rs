@@ -114,6 +114,16 @@ pub fn config() -> SessionConfig {
 }
 
 pub fn session(config: SessionConfig, token: Option<&str>, token_source: bool) -> Session {
+    seeded(config, token, token_source, 42)
+}
+
+/// As [`session`], with its randomness (backoff, jitter) from `seed`: a fleet of sessions.
+pub fn seeded(
+    config: SessionConfig,
+    token: Option<&str>,
+    token_source: bool,
+    seed: u64,
+) -> Session {
     Session::new(
         config,
         RuleSet::defaults(),
@@ -121,7 +131,7 @@ pub fn session(config: SessionConfig, token: Option<&str>, token_source: bool) -
         BatchConfig::default(),
         token.map(str::to_owned),
         token_source,
-        42,
+        seed,
     )
 }
 
