@@ -8,6 +8,7 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
+use casino_realtime::audience::Audience;
 use casino_realtime::batch::BatchConfig;
 use casino_realtime::cache::RuleSet;
 use casino_realtime::catalog::Uuid;
@@ -34,7 +35,7 @@ fn main() {
     let start = Instant::now();
     for (i, (event, text, meta)) in deliveries.iter().enumerate() {
         let now = i as u64 / 2;
-        while let Some(batch) = pipeline
+        while let Some((_, batch)) = pipeline
             .deadline()
             .filter(|&d| d <= now)
             .and_then(|d| pipeline.poll(d))
@@ -47,6 +48,7 @@ fn main() {
             payload,
             Some(meta),
             casino,
+            Audience::of(0),
             Now::new(now, 1_766_225_700_000 + now as i64),
         );
     }

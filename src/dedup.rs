@@ -6,9 +6,14 @@
 //! order; past the capacity the oldest is forgotten, and keys older than the TTL expire, so memory
 //! is fixed by the capacity however many events pass.
 //!
+//! A session serving several clients (tabs sharing one connection) remembers beside each key the
+//! clients the event reached ([`Audience`]): the same event arriving later on another channel is
+//! a duplicate for those, and new for the clients of that channel that it had not reached.
+//!
 //! Keys are mixed with a per-session seed before they pick a slot: identities are hashes of what
 //! the server sends, so without it a crafted stream of ids could all land in one probe run.
 
+use crate::audience::Audience;
 use crate::catalog::Identity;
 use std::collections::VecDeque;
 
@@ -22,7 +27,7 @@ pub struct DedupConfig {
 }
 
 impl Default for DedupConfig {
-    /// 10,000 keys (about 300 KB) for 10 minutes: a busy floor's events for the length of any
+    /// 10,000 keys (about 670 KB) for 10 minutes: a busy floor's events for the length of any
     /// reconnect and replay.
     fn default() -> Self {
         DedupConfig {
@@ -43,8 +48,8 @@ pub(crate) struct KeyTable<V> {
     max_slots: usize,
 }
 
-/// The replay filter's set of seen keys.
-type KeySet = KeyTable<()>;
+/// The replay filter's seen keys, each with the clients the event reached (as bits).
+type KeySet = KeyTable<u64>;
 
 /// Marks an empty slot; the key 0 is stored as 1 (a false match of one in 2^64).
 const EMPTY: u64 = 0;
@@ -174,10 +179,12 @@ pub enum Sighting {
     /// Never seen: apply it.
     New,
     /// Seen before. `copy` says this very message (its `meta.id`) was seen, not only the same
-    /// event on another topic.
+    /// event on another topic; `newcomers` are the clients of this delivery it had not reached.
     Seen {
         /// The `meta.id` matched.
         copy: bool,
+        /// Clients this delivery is for that the event had not reached: new to them.
+        newcomers: Audience,
     },
 }
 
@@ -221,10 +228,10 @@ impl Dedup {
         self.order.is_empty()
     }
 
-    /// Bytes held by the filter's tables: at most about 32 per unit of capacity, whatever passed
-    /// through.
+    /// Bytes held by the filter's tables: at most 80 per unit of capacity (48 when it is a power
+    /// of two), whatever passed through.
     pub fn memory_bytes(&self) -> usize {
-        self.seen.slots.len() * 8 + self.order.capacity() * 16
+        self.seen.slots.len() * 16 + self.order.capacity() * 16
     }
 
     fn expire(&mut self, now: u64) {
@@ -237,35 +244,44 @@ impl Dedup {
         }
     }
 
-    /// Records the delivery and says whether it is new or a replay. A replay does not extend the
-    /// life of the keys it matched: the TTL counts from first sight.
-    pub fn sighting(&mut self, identity: &Identity, now: u64) -> Sighting {
+    /// Records a delivery for `audience` (the clients of the channel it came on) and says
+    /// whether it is new or a replay. A replay does not extend the life of the keys it matched:
+    /// the TTL counts from first sight.
+    pub fn sighting(&mut self, identity: &Identity, now: u64, audience: Audience) -> Sighting {
         self.expire(now);
         let seed = self.seed;
         let natural = seeded(identity.natural, seed);
         let meta = identity.meta.map(|m| seeded(m, seed));
-        let copy = meta.is_some_and(|m| self.seen.contains(m));
-        let seen = copy || self.seen.contains(natural);
+        let copy = meta.and_then(|m| self.seen.get(m));
+        let by_natural = self.seen.get(natural);
+        let seen = copy.is_some() || by_natural.is_some();
+        let reached = Audience::from_bits(copy.unwrap_or(0) | by_natural.unwrap_or(0));
+        let now_reached = reached.with(audience);
         // A new meta.id of an event already seen by its natural key is remembered too, so a
         // replay of this copy is caught even after the natural key is forgotten.
-        self.insert(natural, now);
+        self.insert(natural, now, now_reached);
         if let Some(m) = meta {
-            self.insert(m, now);
+            self.insert(m, now, now_reached);
         }
         if seen {
-            Sighting::Seen { copy }
+            Sighting::Seen {
+                copy: copy.is_some(),
+                newcomers: audience.without(reached),
+            }
         } else {
             Sighting::New
         }
     }
 
-    /// Whether the delivery is new (see [`Dedup::sighting`]).
+    /// Whether the delivery is new to a session of one client (see [`Dedup::sighting`]).
     pub fn first_sighting(&mut self, identity: &Identity, now: u64) -> bool {
-        self.sighting(identity, now) == Sighting::New
+        self.sighting(identity, now, Audience::of(0)) == Sighting::New
     }
 
-    fn insert(&mut self, key: u64, now: u64) {
+    fn insert(&mut self, key: u64, now: u64, audience: Audience) {
         if self.seen.contains(key) {
+            // Known: only who it reached grows; its age stays.
+            self.seen.insert(key, audience.bits());
             return;
         }
         if self.order.len() == self.config.capacity {
@@ -273,7 +289,7 @@ impl Dedup {
                 self.seen.remove(old);
             }
         }
-        self.seen.insert(key, ());
+        self.seen.insert(key, audience.bits());
         self.order
             .push_back((key, now.saturating_add(self.config.ttl_ms)));
     }
@@ -349,7 +365,7 @@ mod tests {
             if set.contains(key) {
                 continue;
             }
-            assert!(set.insert(key, ()));
+            assert!(set.insert(key, 0));
             live.push_back(key);
             if live.len() == 64 {
                 set.remove(live.pop_front().unwrap());
@@ -388,23 +404,58 @@ mod tests {
     #[test]
     fn a_sighting_says_whether_this_very_copy_was_seen() {
         let mut dedup = Dedup::new(DedupConfig::default(), 3);
-        assert_eq!(dedup.sighting(&id(1, Some("list")), 0), Sighting::New);
+        let one = Audience::of(0);
+        assert_eq!(dedup.sighting(&id(1, Some("list")), 0, one), Sighting::New);
         assert_eq!(
-            dedup.sighting(&id(1, Some("detail")), 1),
-            Sighting::Seen { copy: false },
+            dedup.sighting(&id(1, Some("detail")), 1, one),
+            Sighting::Seen {
+                copy: false,
+                newcomers: Audience::NONE
+            },
             "the same event on another topic"
         );
         assert_eq!(
-            dedup.sighting(&id(1, Some("list")), 2),
-            Sighting::Seen { copy: true },
+            dedup.sighting(&id(1, Some("list")), 2, one),
+            Sighting::Seen {
+                copy: true,
+                newcomers: Audience::NONE
+            },
             "a replay of the copy already seen"
         );
+    }
+
+    #[test]
+    fn an_event_seen_by_one_client_is_new_to_the_clients_it_had_not_reached() {
+        let mut dedup = Dedup::new(DedupConfig::default(), 3);
+        let (list_tab, detail_tab, both) = (Audience::of(1), Audience::of(2), Audience::of(3));
+        // On the list feed: the list tab and the tab holding both get it.
+        let list = list_tab.with(both);
+        assert_eq!(dedup.sighting(&id(1, Some("list")), 0, list), Sighting::New);
+        // On the detail feed: new only to the detail tab.
+        assert_eq!(
+            dedup.sighting(&id(1, Some("detail")), 1, detail_tab.with(both)),
+            Sighting::Seen {
+                copy: false,
+                newcomers: detail_tab
+            }
+        );
+        // Replays of either copy reach no one again.
+        for (copy, audience) in [("list", list), ("detail", detail_tab.with(both))] {
+            assert_eq!(
+                dedup.sighting(&id(1, Some(copy)), 2, audience),
+                Sighting::Seen {
+                    copy: true,
+                    newcomers: Audience::NONE
+                }
+            );
+        }
+        assert_eq!(dedup.len(), 3, "one key per meta.id and the natural key");
     }
 
     /// The longest run of occupied slots a lookup may walk.
     fn longest_run(set: &KeySet) -> usize {
         let (mut longest, mut run) = (0, 0);
-        for &(slot, ()) in set.slots.iter().chain(set.slots.iter()) {
+        for &(slot, _) in set.slots.iter().chain(set.slots.iter()) {
             run = if slot == EMPTY { 0 } else { run + 1 };
             longest = longest.max(run);
         }
@@ -419,7 +470,7 @@ mod tests {
         let crafted: Vec<u64> = (0..4_000u64).map(|i| (i << 20) | 0x5_a5a5).collect();
         let mut unseeded = KeySet::new(4_000);
         for &k in &crafted {
-            unseeded.insert(k, ());
+            unseeded.insert(k, 0);
         }
         assert!(longest_run(&unseeded) >= 4_000, "the attack works unseeded");
         let mut dedup = Dedup::new(

@@ -4,6 +4,7 @@
 //! outputs, and is tested natively. `browser` (wasm32 only) moves bytes, timers and callbacks.
 
 pub mod alloc;
+pub mod audience;
 pub mod batch;
 pub mod cache;
 pub mod catalog;

@@ -1,6 +1,11 @@
 //! One event's way from payload to batch (docs/design.md, "Flow of one event"): catalog validation,
 //! the casino guard, dedup, cache rules, the coalescing window. Counted at every step.
+//!
+//! Each event is parsed, checked and de-duplicated once, however many clients (tabs) the session
+//! serves; each client has its own coalescing window, which gets exactly the actions of the
+//! events that reached it.
 
+use crate::audience::{Audience, ClientId};
 use crate::batch::{BatchConfig, BatchReason, Batcher, CacheBatch};
 use crate::cache::{CacheAction, QueryKey, RuleSet};
 use crate::catalog::{parse_event_owned, EventError, Uuid};
@@ -22,7 +27,8 @@ pub enum Outcome {
         /// The event's `at`, µs since the epoch, as sent.
         at_micros: i64,
     },
-    /// Seen before: dropped.
+    /// Seen before: dropped (its actions still reach the clients of this channel it had not
+    /// reached).
     Duplicate {
         /// This very message (its `meta.id`) was seen, not only the same event on another topic.
         copy: bool,
@@ -55,7 +61,7 @@ pub struct PipelineStats {
     pub malformed: u64,
     /// Events for another casino.
     pub foreign_casino: u64,
-    /// Batches handed out.
+    /// Batches handed out (to every client).
     pub batches: u64,
 }
 
@@ -63,7 +69,9 @@ pub struct PipelineStats {
 pub struct Pipeline {
     rules: RuleSet,
     dedup: Dedup,
-    batcher: Batcher,
+    batch: BatchConfig,
+    /// Each client's coalescing window (client 0's from the start).
+    batchers: Vec<(ClientId, Batcher)>,
     stats: PipelineStats,
     /// The keys of the last applied event, kept only for the inspector (`keep_keys`).
     last_keys: Option<Vec<QueryKey>>,
@@ -75,19 +83,41 @@ impl Pipeline {
         Pipeline {
             rules,
             dedup: Dedup::new(dedup, seed),
-            batcher: Batcher::new(batch),
+            batch,
+            batchers: vec![(0, Batcher::new(batch))],
             stats: PipelineStats::default(),
             last_keys: None,
         }
     }
 
-    /// Takes one delivery of `event` on a channel of casino `casino`, at `now`.
+    /// A window for a new client.
+    pub fn add_client(&mut self, client: ClientId) {
+        if !self.batchers.iter().any(|(c, _)| *c == client) {
+            self.batchers.push((client, Batcher::new(self.batch)));
+        }
+    }
+
+    /// Drops a client's window, with whatever it held (the client is gone).
+    pub fn remove_client(&mut self, client: ClientId) {
+        self.batchers.retain(|(c, _)| *c != client);
+    }
+
+    fn batchers_of(&mut self, audience: Audience) -> impl Iterator<Item = &mut Batcher> {
+        self.batchers
+            .iter_mut()
+            .filter(move |(c, _)| audience.contains(*c))
+            .map(|(_, b)| b)
+    }
+
+    /// Takes one delivery of `event` on a channel of casino `casino`, for the clients in
+    /// `audience` (those subscribed to the channel), at `now`.
     pub fn ingest(
         &mut self,
         event: &str,
         payload: Value,
         meta_id: Option<&str>,
         casino: Uuid,
+        audience: Audience,
         now: Now,
     ) -> Outcome {
         self.stats.received += 1;
@@ -103,12 +133,25 @@ impl Pipeline {
             self.stats.foreign_casino += 1;
             return Outcome::ForeignCasino { casino_id: named };
         }
-        if let Sighting::Seen { copy } = self.dedup.sighting(&event.identity(meta_id), now.mono) {
-            self.stats.duplicates += 1;
-            self.batcher.note_duplicate();
-            return Outcome::Duplicate { copy };
+        let identity = event.identity(meta_id);
+        let (outcome, to) = match self.dedup.sighting(&identity, now.mono, audience) {
+            Sighting::Seen { copy, newcomers } => {
+                self.stats.duplicates += 1;
+                for batcher in self.batchers_of(audience.without(newcomers)) {
+                    batcher.note_duplicate();
+                }
+                (Outcome::Duplicate { copy }, newcomers)
+            }
+            Sighting::New => {
+                self.stats.applied += 1;
+                let at_micros = event.at_micros();
+                (Outcome::Applied { at_micros }, audience)
+            }
+        };
+        // Nothing new for anyone: the rules are not even run.
+        if to.is_empty() {
+            return outcome;
         }
-        self.stats.applied += 1;
         let at_micros = event.at_micros();
         let mut actions = self.rules.actions(&event);
         let arrival = now.wall.saturating_mul(1000);
@@ -118,12 +161,29 @@ impl Pipeline {
                 action.set_at(arrival - allowance);
             }
         }
-        if let Some(keys) = &mut self.last_keys {
+        if let (Some(keys), Outcome::Applied { .. }) = (&mut self.last_keys, &outcome) {
             keys.clear();
             keys.extend(actions.iter().map(|a| a.key().clone()));
         }
-        self.batcher.push(actions, now.mono);
-        Outcome::Applied { at_micros }
+        self.push_to(to, actions, now.mono, Batcher::push);
+        outcome
+    }
+
+    /// Gives `actions` to every client in `to`: the last one takes them, the others a copy.
+    fn push_to(
+        &mut self,
+        to: Audience,
+        actions: Vec<CacheAction>,
+        now: u64,
+        push: fn(&mut Batcher, Vec<CacheAction>, u64),
+    ) {
+        let mut batchers: Vec<&mut Batcher> = self.batchers_of(to).collect();
+        if let Some(last) = batchers.pop() {
+            for batcher in batchers {
+                push(batcher, actions.clone(), now);
+            }
+            push(last, actions, now);
+        }
     }
 
     /// Keep (or stop keeping) the keys of the last applied event, for the inspector.
@@ -139,33 +199,43 @@ impl Pipeline {
             .unwrap_or_default()
     }
 
-    /// Adds a poll's invalidations (while stale); the batch says `poll`.
-    pub fn push_poll(&mut self, actions: Vec<CacheAction>, now: u64) {
-        self.batcher.push_poll(actions, now);
+    /// Adds a poll's invalidations (while stale) to `to`'s windows; the batch says `poll`.
+    pub fn push_poll(&mut self, to: Audience, actions: Vec<CacheAction>, now: u64) {
+        self.push_to(to, actions, now, Batcher::push_poll);
     }
 
-    /// Adds a resync's invalidations (they come from no event); the batch says `resync`.
-    pub fn push_resync(&mut self, actions: Vec<CacheAction>, now: u64) {
-        self.batcher.push_resync(actions, now);
+    /// Adds a resync's invalidations (they come from no event) to `to`'s windows; the batch
+    /// says `resync`.
+    pub fn push_resync(&mut self, to: Audience, actions: Vec<CacheAction>, now: u64) {
+        self.push_to(to, actions, now, Batcher::push_resync);
     }
 
-    /// When the open window must be flushed.
+    /// When the first open window must be flushed.
     pub fn deadline(&self) -> Option<u64> {
-        self.batcher.deadline()
+        self.batchers.iter().filter_map(|(_, b)| b.deadline()).min()
     }
 
-    /// The batch, if its window closed by `now`.
-    pub fn poll(&mut self, now: u64) -> Option<CacheBatch> {
-        let batch = self.batcher.poll(now);
+    /// A batch whose window closed by `now`, and its client; call again for the next.
+    pub fn poll(&mut self, now: u64) -> Option<(ClientId, CacheBatch)> {
+        let batch = self
+            .batchers
+            .iter_mut()
+            .find_map(|(c, b)| b.poll(now).map(|batch| (*c, batch)));
         self.stats.batches += u64::from(batch.is_some());
         batch
     }
 
-    /// Everything pending, now.
-    pub fn flush(&mut self, now: u64, reason: BatchReason) -> Option<CacheBatch> {
-        let batch = self.batcher.flush(now, reason);
+    /// Everything pending in `client`'s window, now.
+    pub fn flush(&mut self, client: ClientId, now: u64, reason: BatchReason) -> Option<CacheBatch> {
+        let (_, batcher) = self.batchers.iter_mut().find(|(c, _)| *c == client)?;
+        let batch = batcher.flush(now, reason);
         self.stats.batches += u64::from(batch.is_some());
         batch
+    }
+
+    /// The clients with a window, in the order they came.
+    pub fn clients(&self) -> impl Iterator<Item = ClientId> + '_ {
+        self.batchers.iter().map(|(c, _)| *c)
     }
 
     /// The counts so far.
@@ -189,6 +259,7 @@ mod tests {
     use super::*;
     use crate::json;
 
+    const ONE: Audience = Audience::of(0);
     const CASINO: &str = "11111111-1111-4111-8111-111111111111";
 
     fn payload(casino: &str) -> Value {
@@ -217,16 +288,16 @@ mod tests {
         let now = Now::new(0, 1_766_224_800_000);
         let name = "finance.outbox_processed";
         assert!(matches!(
-            p.ingest(name, outbox(None, 1), None, casino, now),
+            p.ingest(name, outbox(None, 1), None, casino, ONE, now),
             Outcome::Applied { .. }
         ));
         assert!(matches!(
-            p.ingest(name, outbox(Some(CASINO), 2), None, casino, now),
+            p.ingest(name, outbox(Some(CASINO), 2), None, casino, ONE, now),
             Outcome::Applied { .. }
         ));
         let other = "22222222-2222-4222-8222-222222222222";
         assert_eq!(
-            p.ingest(name, outbox(Some(other), 3), None, casino, now),
+            p.ingest(name, outbox(Some(other), 3), None, casino, ONE, now),
             Outcome::ForeignCasino {
                 casino_id: Uuid::parse(other).unwrap()
             }
@@ -249,6 +320,7 @@ mod tests {
                 payload(CASINO),
                 Some("m1"),
                 casino,
+                ONE,
                 at(0)
             ),
             Outcome::Applied { .. }
@@ -259,25 +331,33 @@ mod tests {
                 payload(CASINO),
                 Some("m2"),
                 casino,
+                ONE,
                 at(1)
             ),
             Outcome::Duplicate { copy: false }
         );
         let other = "22222222-2222-4222-8222-222222222222";
         assert!(matches!(
-            p.ingest("table.deactivated", payload(other), None, casino, at(2)),
+            p.ingest(
+                "table.deactivated",
+                payload(other),
+                None,
+                casino,
+                ONE,
+                at(2)
+            ),
             Outcome::ForeignCasino { .. }
         ));
         assert!(matches!(
-            p.ingest("table.deactivated", Value::Null, None, casino, at(3)),
+            p.ingest("table.deactivated", Value::Null, None, casino, ONE, at(3)),
             Outcome::Invalid(_)
         ));
         assert!(matches!(
-            p.ingest("nope", payload(CASINO), None, casino, at(4)),
+            p.ingest("nope", payload(CASINO), None, casino, ONE, at(4)),
             Outcome::Invalid(_)
         ));
-        assert_eq!(p.poll(100), None);
-        let batch = p.poll(250).unwrap();
+        assert_eq!(poll(&mut p, 100), None);
+        let batch = poll(&mut p, 250).unwrap();
         assert_eq!(
             (batch.events, batch.duplicates, batch.actions.len()),
             (1, 1, 2)
@@ -294,6 +374,13 @@ mod tests {
             ),
             (5, 1, 1, 1, 2, 1)
         );
+    }
+
+    fn poll(p: &mut Pipeline, now: u64) -> Option<CacheBatch> {
+        p.poll(now).map(|(client, batch)| {
+            assert_eq!(client, 0);
+            batch
+        })
     }
 
     fn balance(at: &str, value: u32) -> Value {
@@ -320,10 +407,11 @@ mod tests {
             future,
             None,
             casino,
+            ONE,
             Now::new(0, wall),
         );
         assert!(matches!(outcome, Outcome::Applied { .. }));
-        assert_eq!(p.poll(1_000).map(|b| b.actions.len()), Some(1));
+        assert_eq!(poll(&mut p, 1_000).map(|b| b.actions.len()), Some(1));
         // A write dated a minute later by a sane clock is newer than the 2099 one's arrival.
         let later = balance("2025-12-20T10:01:00Z", 250);
         p.ingest(
@@ -331,11 +419,10 @@ mod tests {
             later,
             None,
             casino,
+            ONE,
             Now::new(60_000, wall + 60_000),
         );
-        let batch = p
-            .poll(61_000)
-            .expect("the later write is not dropped as stale");
+        let batch = poll(&mut p, 61_000).expect("the later write is not dropped as stale");
         assert_eq!(batch.actions.len(), 1);
         assert_eq!(
             crate::cache::actions_to_json(&batch.actions),
@@ -348,8 +435,9 @@ mod tests {
             older,
             None,
             casino,
+            ONE,
             Now::new(62_000, wall + 62_000),
         );
-        assert_eq!(p.poll(63_000), None);
+        assert_eq!(poll(&mut p, 63_000), None);
     }
 }

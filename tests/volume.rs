@@ -5,6 +5,7 @@
 
 mod common;
 
+use casino_realtime::audience::Audience;
 use casino_realtime::batch::BatchConfig;
 use casino_realtime::cache::RuleSet;
 use casino_realtime::catalog::Uuid;
@@ -26,7 +27,7 @@ fn a_million_events_keep_dedup_within_its_capacity() {
     for (i, delivery) in (&mut workload).enumerate() {
         // 2,000 events a second: windows close on their 500 ms cap.
         let now = i as u64 / 2;
-        while let Some(batch) = pipeline
+        while let Some((_, batch)) = pipeline
             .deadline()
             .filter(|&d| d <= now)
             .and_then(|d| pipeline.poll(d))
@@ -38,6 +39,7 @@ fn a_million_events_keep_dedup_within_its_capacity() {
             delivery.payload.clone(),
             Some(&delivery.meta_id),
             casino,
+            Audience::of(0),
             Now::new(now, 1_766_225_700_000 + now as i64),
         );
         let duplicate = matches!(outcome, Outcome::Duplicate { .. });
@@ -70,7 +72,7 @@ fn a_million_events_keep_dedup_within_its_capacity() {
         "no growth after warm-up"
     );
     assert!(
-        pipeline.dedup().memory_bytes() <= 32 * dedup.capacity,
+        pipeline.dedup().memory_bytes() <= 48 * dedup.capacity,
         "{} bytes",
         pipeline.dedup().memory_bytes()
     );

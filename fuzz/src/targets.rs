@@ -138,7 +138,7 @@ impl Target {
         }
         let mut lost = false;
         for output in session.drain() {
-            if let Output::Batch(batch) = &output {
+            if let Output::Batch(_, batch) = &output {
                 let _ = batch.to_json();
             }
             lost |= matches!(output, Output::Open { .. } | Output::Close { .. });

@@ -172,11 +172,12 @@ impl Inner {
                         }
                         continue;
                     }
-                    Output::Batch(batch) => Delivery::Batch(batch.to_json()),
-                    Output::Status(status) => {
+                    // This host serves client 0 only: a tab on its own.
+                    Output::Batch(_, batch) => Delivery::Batch(batch.to_json()),
+                    Output::Status(_, status) => {
                         Delivery::Status(status, self.session.borrow().stale_since())
                     }
-                    Output::Stale(since) => {
+                    Output::Stale(_, since) => {
                         // One call for a status and a staleness that changed together.
                         let mut queue = self.queue.borrow_mut();
                         if let Some(Delivery::Status(_, stale)) = queue.back_mut() {
@@ -185,7 +186,7 @@ impl Inner {
                         }
                         Delivery::Status(self.session.borrow().status(), since)
                     }
-                    Output::Error(error) => Delivery::Error(session_error(&error)),
+                    Output::Error(_, error) => Delivery::Error(session_error(&error)),
                     Output::RequestToken { id } => Delivery::RequestToken(id),
                 };
                 self.queue.borrow_mut().push_back(delivery);

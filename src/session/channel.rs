@@ -2,6 +2,7 @@
 //! holds its own data, so a channel cannot be, say, joined and backing off at once.
 
 use super::types::{ChannelState, ChannelStats, ResyncCause};
+use crate::audience::Audience;
 use crate::clock::Now;
 
 /// One channel.
@@ -9,6 +10,9 @@ use crate::clock::Now;
 pub(super) struct Channel {
     pub topic: String,
     pub demand: Demand,
+    /// The clients its events are for: those holding it, or during the leave grace the last
+    /// ones that did.
+    pub audience: Audience,
     pub phase: Phase,
     pub coverage: Coverage,
     /// Consecutive failed joins, for the backoff; reset once a join held.
@@ -137,6 +141,7 @@ impl Channel {
         Channel {
             topic,
             demand: Demand::Wanted(1),
+            audience: Audience::NONE,
             phase: Phase::Pending,
             coverage: Coverage::Unjoined(now),
             failures: 0,

@@ -259,10 +259,14 @@ impl Live {
                     retry_at: Some(until),
                 };
                 if retry_of.as_deref() != Some(reason) {
-                    self.out.push(super::Output::Error(SessionError::Denied {
-                        topic: topic.to_owned(),
-                        reason: reason.to_owned(),
-                    }));
+                    let to = channel.audience;
+                    self.report(
+                        to,
+                        SessionError::Denied {
+                            topic: topic.to_owned(),
+                            reason: reason.to_owned(),
+                        },
+                    );
                 }
             }
             Verdict::RefreshToken => self.expired(topic, reason, token, now),
@@ -303,8 +307,7 @@ impl Live {
             let reason = "the access token expired and there is no getAccessToken option: \
                           call setAuth() with a fresh one"
                 .to_owned();
-            self.out
-                .push(super::Output::Error(SessionError::Token { reason }));
+            self.report_all(SessionError::Token { reason });
         }
     }
 }

@@ -3,11 +3,13 @@
 
 use super::auth::{Auth, TokenRequest};
 use super::channel::{Channel, Channels, Coverage, Demand, Phase};
+use super::clients::{Client, Subscription};
 use super::link::{Heartbeat, Link, LinkState, OpenLink};
 use super::recovery::{resync_actions, Skew};
 use super::retry::Rng;
 use super::types::{ChannelState, Output, SessionError, SessionStats, Status};
 use super::{SessionConfig, SubscriptionId, MAX_FRAME_BYTES};
+use crate::audience::{Audience, ClientId, MAX_CLIENTS};
 use crate::batch::{BatchConfig, BatchReason, CacheBatch};
 use crate::cache::{CacheAction, RuleSet};
 use crate::clock::Now;
@@ -34,19 +36,16 @@ pub(super) struct Live {
     pub link: Link,
     pub auth: Auth,
     pub channels: Channels,
-    pub subscriptions: Vec<(SubscriptionId, String)>,
+    /// Who the session serves (client 0 from the start), each with what it was last told.
+    pub clients: Vec<Client>,
+    pub subscriptions: Vec<Subscription>,
     pub next_subscription: SubscriptionId,
     pub next_ref: u64,
     pub skew: Skew,
     pub watch: Watch,
-    /// The status last reported (derived; kept only to report changes).
-    pub status: Status,
-    /// The `staleSince` last reported (derived, likewise).
-    pub stale: Option<i64>,
-    /// While stale: when the next `poll` batch is due (monotonic).
-    pub poll_at: Option<u64>,
-    /// Channels whose resync is in the open window: fresh once that batch is delivered.
-    pub resync_in_window: Vec<String>,
+    /// Channels whose resync is in open windows, with the clients whose batches still carry
+    /// it: fresh once every one of them is delivered.
+    pub resync_in_window: Vec<(String, Audience)>,
     pub unreadable_frames: u64,
     pub replays: u64,
     pub resyncs: u64,
@@ -80,14 +79,12 @@ impl Live {
             link: Link::new(),
             auth: Auth::new(token, token_source),
             channels: Channels::default(),
+            clients: vec![Client::new(0)],
             subscriptions: Vec::new(),
             next_subscription: 0,
             next_ref: 0,
             skew: Skew::default(),
             watch: Watch::default(),
-            status: Status::Connecting,
-            stale: None,
-            poll_at: None,
             resync_in_window: Vec::new(),
             unreadable_frames: 0,
             replays: 0,
@@ -105,10 +102,10 @@ impl Live {
             self.link.deadline(),
             self.auth.deadline(),
             self.pipeline.deadline(),
-            self.poll_at,
         ]
         .into_iter()
         .flatten()
+        .chain(self.clients.iter().filter_map(|c| c.poll_at))
         .chain(self.channels.iter().filter_map(Channel::deadline))
         .min()
     }
@@ -162,8 +159,8 @@ impl Live {
             self.due_auth(now);
             self.due_channels(now);
             self.due_poll(now);
-            if let Some(batch) = self.pipeline.poll(now.mono) {
-                self.deliver(batch, now);
+            while let Some((client, batch)) = self.pipeline.poll(now.mono) {
+                self.deliver(client, batch, now);
             }
         }
     }
@@ -171,48 +168,135 @@ impl Live {
     /// Stale for a whole period: refetch what the channels feed (active queries), as a `poll`
     /// batch, and again a period later while still stale.
     fn due_poll(&mut self, now: Now) {
-        let Some(at) = self.poll_at.filter(|&at| at <= now.mono) else {
-            return;
-        };
-        self.pipeline.push_poll(self.resync.clone(), now.mono);
-        self.poll_at = Some(at.max(now.mono) + self.config.fallback_poll_ms);
+        let period = self.config.fallback_poll_ms;
+        for client in &mut self.clients {
+            let Some(at) = client.poll_at.filter(|&at| at <= now.mono) else {
+                continue;
+            };
+            let to = Audience::of(client.id);
+            self.pipeline.push_poll(to, self.resync.clone(), now.mono);
+            client.poll_at = Some(at.max(now.mono) + period);
+        }
     }
 
-    /// After an input: remember the time, and report the status if it changed.
+    /// After an input: remember the time, and tell each client its status and `staleSince`
+    /// if they changed.
     pub fn settle(&mut self, now: Now) {
         self.watch = Watch {
             last: Some(now),
             due: self.deadline(),
         };
-        let status = self.derive_status(now);
-        if status != self.status {
-            self.status = status;
-            self.out.push(Output::Status(status));
+        let period = self.config.fallback_poll_ms;
+        for i in 0..self.clients.len() {
+            let id = self.clients[i].id;
+            let status = self.derive_status(id, now);
+            let stale = self.stale_since(id, now);
+            let client = &mut self.clients[i];
+            if status != client.status {
+                client.status = status;
+                self.out.push(Output::Status(id, status));
+            }
+            if stale != client.stale {
+                // Polling starts a period after the client went stale, and stops when it is
+                // fresh.
+                client.poll_at = match (stale, client.poll_at) {
+                    (None, _) => None,
+                    (Some(_), Some(at)) => Some(at),
+                    (Some(_), None) => (period > 0).then_some(now.mono + period),
+                };
+                client.stale = stale;
+                self.out.push(Output::Stale(id, stale));
+            }
         }
-        let stale = self.stale_since(now);
-        if stale != self.stale {
-            // Polling starts a period after the manager went stale, and stops when it is fresh.
-            let period = self.config.fallback_poll_ms;
-            self.poll_at = match (stale, self.poll_at) {
-                (None, _) => None,
-                (Some(_), Some(at)) => Some(at),
-                (Some(_), None) => (period > 0).then_some(now.mono + period),
-            };
-            self.stale = stale;
-            self.out.push(Output::Stale(stale));
+        // A deadline may have moved with a poll.
+        self.watch.due = self.deadline();
+    }
+
+    // ---- clients ----
+
+    /// A new client (a tab sharing this session), or `None` when [`MAX_CLIENTS`] are served.
+    pub fn add_client(&mut self) -> Option<ClientId> {
+        let id = (0..MAX_CLIENTS).find(|&id| self.client(id).is_none())?;
+        self.clients.push(Client::new(id));
+        self.pipeline.add_client(id);
+        Some(id)
+    }
+
+    /// A client is gone: its subscriptions end and what was pending for it is dropped.
+    pub fn remove_client(&mut self, id: ClientId, now: Now) {
+        let Some(i) = self.clients.iter().position(|c| c.id == id) else {
+            return;
+        };
+        self.clients.swap_remove(i);
+        let held: Vec<SubscriptionId> = self
+            .subscriptions
+            .iter()
+            .filter(|s| s.client == id)
+            .map(|s| s.id)
+            .collect();
+        for subscription in held {
+            self.unsubscribe(subscription, now);
         }
+        let gone = Audience::of(id);
+        for channel in self.channels.iter_mut() {
+            channel.audience = channel.audience.without(gone);
+        }
+        self.pipeline.remove_client(id);
+        self.resync_delivered(id);
+    }
+
+    pub fn client(&self, id: ClientId) -> Option<&Client> {
+        self.clients.iter().find(|c| c.id == id)
+    }
+
+    /// Every client served.
+    fn everyone(&self) -> Audience {
+        self.clients
+            .iter()
+            .fold(Audience::NONE, |all, c| all.with(Audience::of(c.id)))
+    }
+
+    /// Tells `to` (those of them still served) of an error.
+    pub fn report(&mut self, to: Audience, error: SessionError) {
+        for client in to.and(self.everyone()).iter() {
+            self.out.push(Output::Error(client, error.clone()));
+        }
+    }
+
+    /// Tells every client of an error that concerns them all (the connection, the token).
+    pub fn report_all(&mut self, error: SessionError) {
+        self.report(self.everyone(), error);
+    }
+
+    /// The clients the events of `topic` are for.
+    pub fn audience(&self, topic: &str) -> Audience {
+        self.channels
+            .get(topic)
+            .map_or(Audience::NONE, |c| c.audience)
     }
 
     // ---- subscriptions ----
 
-    pub fn subscribe(&mut self, resource: Option<&str>, now: Now) -> SubscriptionId {
+    /// `None` for a client that is not served.
+    pub fn subscribe(
+        &mut self,
+        client: ClientId,
+        resource: Option<&str>,
+        now: Now,
+    ) -> Option<SubscriptionId> {
+        self.client(client)?;
         self.next_subscription += 1;
         let id = self.next_subscription;
         let topic = match resource {
             Some(r) => format!("realtime:{}:{r}", self.config.casino_id),
             None => format!("realtime:{}", self.config.casino_id),
         };
-        self.subscriptions.push((id, topic.clone()));
+        self.subscriptions.push(Subscription {
+            id,
+            client,
+            topic: topic.clone(),
+        });
+        let audience = Audience::of(client);
         match self.channels.get_mut(&topic) {
             Some(channel) => {
                 channel.demand = match channel.demand {
@@ -224,24 +308,40 @@ impl Live {
                     *retry_at = Some(now.mono);
                 }
             }
-            None => self.channels.0.push(Channel::new(topic, now)),
+            None => self.channels.0.push(Channel::new(topic.clone(), now)),
+        }
+        if let Some(channel) = self.channels.get_mut(&topic) {
+            // Held again after a leave grace: only its holders now hear of it.
+            channel.audience = match channel.demand {
+                Demand::Wanted(1) => audience,
+                _ => channel.audience.with(audience),
+            };
         }
         self.join_ready(now);
         self.ensure_link(now);
-        id
+        Some(id)
     }
 
     pub fn unsubscribe(&mut self, id: SubscriptionId, now: Now) {
-        let Some(i) = self.subscriptions.iter().position(|(s, _)| *s == id) else {
+        let Some(i) = self.subscriptions.iter().position(|s| s.id == id) else {
             return;
         };
-        let (_, topic) = self.subscriptions.swap_remove(i);
+        let Subscription { topic, .. } = self.subscriptions.swap_remove(i);
         let until = now.mono + self.config.leave_grace_ms;
+        // Its events go to those who still hold it; during the leave grace, to the last holders.
+        let holders = self
+            .subscriptions
+            .iter()
+            .filter(|s| s.topic == topic)
+            .fold(Audience::NONE, |all, s| all.with(Audience::of(s.client)));
         if let Some(channel) = self.channels.get_mut(&topic) {
             channel.demand = match channel.demand {
                 Demand::Wanted(n) if n > 1 => Demand::Wanted(n - 1),
                 _ => Demand::Releasing { until },
             };
+            if !holders.is_empty() {
+                channel.audience = holders;
+            }
         }
     }
 
@@ -545,8 +645,7 @@ impl Live {
 
     pub fn unreadable(&mut self, reason: String) {
         self.unreadable_frames += 1;
-        self.out
-            .push(Output::Error(SessionError::BadFrame { reason }));
+        self.report_all(SessionError::BadFrame { reason });
     }
 
     fn frame(&mut self, frame: Result<Frame, FrameError>, now: Now) {
@@ -759,7 +858,7 @@ impl Live {
                 self.token_arrived(now);
             }
             Err(reason) => {
-                self.out.push(Output::Error(SessionError::Token { reason }));
+                self.report_all(SessionError::Token { reason });
                 self.auth.failures += 1;
                 let attempt = (self.auth.failures - 1).min(16);
                 let delay = self.config.token_backoff.delay(attempt, &mut self.rng);
@@ -812,33 +911,52 @@ impl Live {
 
     // ---- batches ----
 
-    /// Hands a batch out, its window's times on the wall clock.
-    pub fn deliver(&mut self, mut batch: CacheBatch, now: Now) {
+    /// Hands a client its batch, the window's times on the wall clock.
+    pub fn deliver(&mut self, client: ClientId, mut batch: CacheBatch, now: Now) {
         batch.opened_at = now.wall_at(batch.opened_at).max(0) as u64;
         batch.flushed_at = now.wall.max(0) as u64;
         if let Some(inspector) = self.inspector.as_deref_mut() {
             inspector.batch(&batch, now.wall);
         }
-        // A resync delivered closes its channel's gap, if the channel is still joined (lost
-        // meanwhile, its gap stays open for its next join).
-        for topic in std::mem::take(&mut self.resync_in_window) {
+        self.resync_delivered(client);
+        self.out.push(Output::Batch(client, batch));
+    }
+
+    /// `client`'s batch carrying the resyncs in its window went out (or the client is gone): a
+    /// resync every client has received closes its channel's gap, if the channel is still
+    /// joined (lost meanwhile, its gap stays open for its next join).
+    fn resync_delivered(&mut self, client: ClientId) {
+        let done = Audience::of(client);
+        for (_, waiting) in &mut self.resync_in_window {
+            *waiting = waiting.without(done);
+        }
+        self.close_resynced();
+    }
+
+    /// Closes the gaps of the resyncs every client has received.
+    pub fn close_resynced(&mut self) {
+        while let Some(i) = self.resync_in_window.iter().position(|(_, w)| w.is_empty()) {
+            let (topic, _) = self.resync_in_window.swap_remove(i);
             if let Some(channel) = self.channels.get_mut(&topic) {
                 if matches!(channel.phase, Phase::Joined(_)) {
                     channel.coverage = Coverage::Covered;
                 }
             }
         }
-        self.out.push(Output::Batch(batch));
     }
 
-    pub fn flush(&mut self, now: Now) {
-        if let Some(batch) = self.pipeline.flush(now.mono, BatchReason::Flush) {
-            self.deliver(batch, now);
+    /// Delivers `client`'s pending batch now.
+    pub fn flush(&mut self, client: ClientId, now: Now) {
+        if let Some(batch) = self.pipeline.flush(client, now.mono, BatchReason::Flush) {
+            self.deliver(client, batch, now);
         }
     }
 
     pub fn close(&mut self, now: Now) {
-        self.flush(now);
+        let clients: Vec<ClientId> = self.pipeline.clients().collect();
+        for client in clients {
+            self.flush(client, now);
+        }
         if !matches!(self.link.state, LinkState::Down { .. }) {
             self.out.push(Output::Close {
                 code: 1000,
@@ -849,16 +967,22 @@ impl Live {
 
     // ---- status and stats ----
 
-    /// The manager's status from the socket and the channels (see [`Status`]).
-    fn derive_status(&self, now: Now) -> Status {
-        if self.channels.0.is_empty() {
+    /// A client's status from the socket and its channels (see [`Status`]).
+    fn derive_status(&self, client: ClientId, now: Now) -> Status {
+        let mut channels = self
+            .channels
+            .iter()
+            .filter(|c| c.audience.contains(client))
+            .peekable();
+        if channels.peek().is_none() {
             return Status::Connecting;
         }
-        let (mut live, mut refused, mut transient) = (0, 0, 0);
+        let (mut live, mut refused, mut transient, mut total) = (0, 0, 0, 0);
         // `lost`: a channel on its way back that was joined before. A first join beside a
         // live channel (a second subscription, joins answered one by one) is connecting.
         let (mut failing, mut lost) = (false, false);
-        for channel in self.channels.iter() {
+        for channel in channels {
+            total += 1;
             match channel.state() {
                 ChannelState::Joined => live += 1,
                 ChannelState::Denied => refused += 1,
@@ -876,7 +1000,6 @@ impl Live {
                 .link
                 .failing_since
                 .is_some_and(|t| now.mono.saturating_sub(t) >= self.config.degraded_after_ms);
-        let total = self.channels.0.len();
         // A refusal is news the UI needs at once, even while other joins are still answered
         // (Supabase answers refused joins one at a time, 5 s apart).
         if refused > 0 {
@@ -903,24 +1026,44 @@ impl Live {
         }
     }
 
-    pub fn stats(&self, now: Now) -> SessionStats {
+    /// The counts (the session's, shared by its clients) and `client`'s channels.
+    pub fn stats(&self, client: ClientId, now: Now) -> SessionStats {
         SessionStats {
             pipeline: self.pipeline.stats(),
             unreadable_frames: self.unreadable_frames,
             reconnects: self.link.opened.saturating_sub(1),
             replays: self.replays,
             resyncs: self.resyncs,
-            channels: self.channels.iter().map(|c| c.stats(now)).collect(),
-            stale_since: self.stale_since(now),
+            channels: self
+                .channels
+                .iter()
+                .filter(|c| c.audience.contains(client))
+                .map(|c| c.stats(now))
+                .collect(),
+            stale_since: self.stale_since(client, now),
         }
     }
 
-    /// The manager's staleness: the earliest of its wanted channels' (`None` when all are
-    /// fresh, or none is wanted).
-    pub fn stale_since(&self, now: Now) -> Option<i64> {
+    /// The counts and every channel: what the clients share.
+    pub fn stats_shared(&self, now: Now) -> SessionStats {
+        SessionStats {
+            channels: self.channels.iter().map(|c| c.stats(now)).collect(),
+            stale_since: self
+                .channels
+                .iter()
+                .filter(|c| c.wanted())
+                .filter_map(|c| c.stale_since(now))
+                .min(),
+            ..self.stats(0, now)
+        }
+    }
+
+    /// A client's staleness: the earliest of the channels it holds (`None` when all are fresh,
+    /// or it holds none).
+    pub fn stale_since(&self, client: ClientId, now: Now) -> Option<i64> {
         self.channels
             .iter()
-            .filter(|c| c.wanted())
+            .filter(|c| c.wanted() && c.audience.contains(client))
             .filter_map(|c| c.stale_since(now))
             .min()
     }

@@ -8,10 +8,17 @@
 //! [`Session::deadline`]. No clock, socket or timer lives in here, so a 12-hour shift with Wi-Fi
 //! losses runs natively in milliseconds (see `tests/session.rs`).
 //!
+//! One session can serve several clients (the tabs of a browser sharing its connection,
+//! docs/tabs.md): each event is decoded and de-duplicated once, and each client gets its own
+//! batches (exactly the actions of the channels it subscribed), status and `staleSince`. A
+//! session starts with client 0, which the single-client methods (`subscribe`, `flush`,
+//! `status`, `stats`) act for.
+//!
 //! After [`Session::close`] the session holds nothing: no deadline, and every input is ignored.
 
 mod auth;
 mod channel;
+mod clients;
 mod config;
 mod join;
 mod link;
@@ -27,6 +34,7 @@ pub use types::{
     ChannelState, ChannelStats, Output, ResyncCause, SessionError, SessionStats, Status,
 };
 
+use crate::audience::ClientId;
 use crate::batch::BatchConfig;
 use crate::cache::RuleSet;
 use crate::dedup::DedupConfig;
@@ -100,17 +108,41 @@ impl Session {
         }
     }
 
-    /// The manager's `staleSince` as last reported (`Output::Stale`): ms since the epoch, or
-    /// `None` when every subscribed channel is fresh (and after `close()`).
+    /// Client 0's `staleSince` (see [`Session::stale_since_of`]).
     pub fn stale_since(&self) -> Option<i64> {
-        self.live.as_ref().and_then(|live| live.stale)
+        self.stale_since_of(0)
     }
 
-    /// The manager's status.
+    /// A client's `staleSince` as last reported (`Output::Stale`): ms since the epoch, or
+    /// `None` when every channel it subscribed is fresh (and after `close()`).
+    pub fn stale_since_of(&self, client: ClientId) -> Option<i64> {
+        let live = self.live.as_ref()?;
+        live.client(client).and_then(|c| c.stale)
+    }
+
+    /// Client 0's status.
     pub fn status(&self) -> Status {
+        self.status_of(0)
+    }
+
+    /// A client's status (`closed` after `close()`, or for a client not served).
+    pub fn status_of(&self, client: ClientId) -> Status {
         self.live
             .as_ref()
-            .map_or(Status::Closed, |live| live.status)
+            .and_then(|live| live.client(client))
+            .map_or(Status::Closed, |c| c.status)
+    }
+
+    /// A new client (another tab sharing this session); `None` when 64 are served or after
+    /// `close()`.
+    pub fn add_client(&mut self, now: Now) -> Option<ClientId> {
+        self.input(now, Live::add_client).flatten()
+    }
+
+    /// A client is gone (its tab closed): its subscriptions end, as by `unsubscribe`, and what
+    /// was pending for it is dropped.
+    pub fn remove_client(&mut self, client: ClientId, now: Now) {
+        self.input(now, |live| live.remove_client(client, now));
     }
 
     /// When the session next needs [`Session::tick`]; `None` when nothing is pending or after
@@ -124,10 +156,22 @@ impl Session {
         self.input(now, |_| ());
     }
 
-    /// Subscribes to the casino's list feed (`None`) or a detail channel. Two subscriptions to
-    /// one channel share its join. `None` after `close()`.
+    /// Subscribes client 0 (see [`Session::subscribe_for`]).
     pub fn subscribe(&mut self, resource: Option<&str>, now: Now) -> Option<SubscriptionId> {
-        self.input(now, |live| live.subscribe(resource, now))
+        self.subscribe_for(0, resource, now)
+    }
+
+    /// Subscribes `client` to the casino's list feed (`None`) or a detail channel. Two
+    /// subscriptions to one channel, of one client or two, share its join. `None` after
+    /// `close()`, or for a client not served.
+    pub fn subscribe_for(
+        &mut self,
+        client: ClientId,
+        resource: Option<&str>,
+        now: Now,
+    ) -> Option<SubscriptionId> {
+        self.input(now, |live| live.subscribe(client, resource, now))
+            .flatten()
     }
 
     /// Ends a subscription; safe to call twice. The channel is left after the leave grace if
@@ -194,9 +238,14 @@ impl Session {
         self.input(now, |live| live.token_result(id, token, now));
     }
 
-    /// Delivers whatever is pending now (`flush()`).
+    /// Delivers whatever is pending for client 0 now (`flush()`).
     pub fn flush(&mut self, now: Now) {
-        self.input(now, |live| live.flush(now));
+        self.flush_for(0, now);
+    }
+
+    /// Delivers whatever is pending for `client` now.
+    pub fn flush_for(&mut self, client: ClientId, now: Now) {
+        self.input(now, |live| live.flush(client, now));
     }
 
     /// Closes everything for good (`close()`): pending actions are delivered first, then the
@@ -208,7 +257,10 @@ impl Session {
         live.run_due(now);
         live.close(now);
         self.last_words = live.out;
-        self.last_words.push(Output::Status(Status::Closed));
+        for client in &live.clients {
+            self.last_words
+                .push(Output::Status(client.id, Status::Closed));
+        }
         if let Some(inspector) = live.inspector.as_deref_mut() {
             self.last_log = inspector.take_log();
         }
@@ -233,11 +285,24 @@ impl Session {
         }
     }
 
-    /// Counts and channel states.
+    /// Client 0's counts and channel states.
     pub fn stats(&self, now: Now) -> SessionStats {
+        self.stats_of(0, now)
+    }
+
+    /// The session's counts (shared by its clients) and the states of `client`'s channels.
+    pub fn stats_of(&self, client: ClientId, now: Now) -> SessionStats {
         self.live
             .as_ref()
-            .map_or_else(SessionStats::default, |live| live.stats(now))
+            .map_or_else(SessionStats::default, |live| live.stats(client, now))
+    }
+
+    /// The session's counts and every channel it holds, whoever holds it (what a session
+    /// shared by tabs shows as shared).
+    pub fn stats_shared(&self, now: Now) -> SessionStats {
+        self.live
+            .as_ref()
+            .map_or_else(SessionStats::default, |live| live.stats_shared(now))
     }
 
     /// The replay filter's current size, for memory checks.

@@ -12,7 +12,7 @@
 
 use super::channel::{Channel, Coverage, PendingResync, Phase, ReplayPlan};
 use super::live::Live;
-use super::types::{Output, ResyncCause, SessionError};
+use super::types::{ResyncCause, SessionError};
 use crate::cache::{CacheAction, KeyElem, QueryKey, RefetchType, RuleSet};
 use crate::catalog::EventKind;
 use crate::clock::Now;
@@ -125,9 +125,10 @@ impl Live {
             .as_ref()
             .and_then(|m| m.get("id"))
             .and_then(Value::as_str);
+        let audience = channel.audience;
         let outcome = self
             .pipeline
-            .ingest(&b.event, payload, meta_id, casino, now);
+            .ingest(&b.event, payload, meta_id, casino, audience, now);
         let topic = b.topic.clone();
         if let Some(inspector) = self.inspector.as_deref_mut() {
             let fate = match &outcome {
@@ -146,17 +147,20 @@ impl Live {
                     .observe(lag, now.mono, self.config.max_skew_ms as i64);
             }
             Outcome::Applied { .. } | Outcome::Duplicate { .. } => {}
-            Outcome::Invalid(error) => self.out.push(Output::Error(SessionError::InvalidEvent {
-                topic: topic.clone(),
-                error: error.clone(),
-            })),
+            Outcome::Invalid(error) => {
+                let error = SessionError::InvalidEvent {
+                    topic: topic.clone(),
+                    error: error.clone(),
+                };
+                self.report(audience, error);
+            }
             Outcome::ForeignCasino { casino_id } => {
                 let error = SessionError::ForeignCasino {
                     topic: topic.clone(),
                     event: b.event.clone(),
                     casino_id: *casino_id,
                 };
-                self.out.push(Output::Error(error));
+                self.report(audience, error);
             }
         }
         let limit = self.config.replay_limit;
@@ -220,11 +224,17 @@ impl Live {
         if let Some(channel) = self.channels.get_mut(topic) {
             channel.last_resync = Some(cause);
         }
-        // The gap closes when the batch carrying the resync is delivered (`deliver`).
-        if !self.resync_in_window.iter().any(|t| t == topic) {
-            self.resync_in_window.push(topic.to_owned());
+        // The gap closes when every batch carrying the resync is delivered (`deliver`); with
+        // nobody to tell, at once.
+        let to = self.audience(topic);
+        match self.resync_in_window.iter_mut().find(|(t, _)| t == topic) {
+            Some((_, waiting)) => *waiting = waiting.with(to),
+            None => self.resync_in_window.push((topic.to_owned(), to)),
         }
-        self.pipeline.push_resync(self.resync.clone(), now.mono);
+        self.pipeline.push_resync(to, self.resync.clone(), now.mono);
+        if to.is_empty() {
+            self.close_resynced();
+        }
         self.resyncs += 1;
     }
 }

@@ -1,5 +1,6 @@
 //! What the session reports: its outputs, the manager's and the channels' states, errors, counts.
 
+use crate::audience::ClientId;
 use crate::batch::CacheBatch;
 use crate::catalog::{EventError, Uuid};
 use crate::errors::{ErrorKind, ErrorReport, Prop};
@@ -201,7 +202,8 @@ impl fmt::Display for SessionError {
     }
 }
 
-/// What the session asks its host (the browser layer, or a test) to do.
+/// What the session asks its host (the browser layer, or a test) to do. What is for the app
+/// names the client it is for (0 for a tab on its own).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Output {
     /// Open a WebSocket to this URL; its events must carry `socket`.
@@ -220,15 +222,16 @@ pub enum Output {
     },
     /// Send a text frame.
     Send(String),
-    /// Hand this batch to `onBatch`. Its `opened_at`/`flushed_at` are wall-clock ms.
-    Batch(CacheBatch),
-    /// The manager's status changed.
-    Status(Status),
-    /// The manager's `staleSince` changed (see [`SessionStats::stale_since`]): ms since the
-    /// epoch, or `None` when every subscribed channel is fresh again.
-    Stale(Option<i64>),
-    /// Report to `onError`.
-    Error(SessionError),
+    /// Hand this batch to the client's `onBatch`. Its `opened_at`/`flushed_at` are wall-clock
+    /// ms; it holds exactly the actions of the channels the client subscribed.
+    Batch(ClientId, CacheBatch),
+    /// The client's status changed.
+    Status(ClientId, Status),
+    /// The client's `staleSince` changed (see [`SessionStats::stale_since`]): ms since the
+    /// epoch, or `None` when every channel it subscribed is fresh again.
+    Stale(ClientId, Option<i64>),
+    /// Report to the client's `onError`.
+    Error(ClientId, SessionError),
     /// Call the app's `getAccessToken()` and pass the result to `token_result` with this id.
     RequestToken {
         /// Identifies the request.

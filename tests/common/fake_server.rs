@@ -96,6 +96,8 @@ pub struct Harness {
     /// Every `staleSince` the session reported, in order.
     pub stale: Vec<Option<i64>>,
     pub errors: Vec<SessionError>,
+    /// What the session said to clients other than 0 (tabs sharing it), in order.
+    pub for_clients: Vec<Output>,
     pub token_requests: u32,
     /// The id of the last token request.
     pub token_request: u64,
@@ -169,6 +171,7 @@ impl Harness {
             statuses: Vec::new(),
             stale: Vec::new(),
             errors: Vec::new(),
+            for_clients: Vec::new(),
             token_requests: 0,
             token_request: 0,
             closes: Vec::new(),
@@ -304,10 +307,15 @@ impl Harness {
                     self.server_receives(&text)
                 }
             }
-            Output::Batch(batch) => self.batches.push(batch),
-            Output::Status(status) => self.statuses.push(status),
-            Output::Stale(since) => self.stale.push(since),
-            Output::Error(error) => self.errors.push(error),
+            // Client 0's in their own lists; other clients' (tabs sharing the session) in one.
+            Output::Batch(0, batch) => self.batches.push(batch),
+            Output::Status(0, status) => self.statuses.push(status),
+            Output::Stale(0, since) => self.stale.push(since),
+            Output::Error(0, error) => self.errors.push(error),
+            other @ (Output::Batch(..)
+            | Output::Status(..)
+            | Output::Stale(..)
+            | Output::Error(..)) => self.for_clients.push(other),
             Output::RequestToken { id } => {
                 self.token_requests += 1;
                 self.token_request = id;
@@ -567,6 +575,37 @@ impl Harness {
         id
     }
 
+    /// Another client (a tab sharing the session).
+    pub fn add_client(&mut self) -> u32 {
+        let id = self.session.add_client(self.clock()).unwrap();
+        self.pump();
+        id
+    }
+
+    /// Subscribes another client.
+    pub fn subscribe_for(&mut self, client: u32, resource: Option<&str>) -> u64 {
+        let id = self
+            .session
+            .subscribe_for(client, resource, self.clock())
+            .unwrap();
+        self.pump();
+        id
+    }
+
+    /// The batches `client` got so far (client 0's are in `batches`).
+    pub fn batches_of(&self, client: u32) -> Vec<&CacheBatch> {
+        if client == 0 {
+            return self.batches.iter().collect();
+        }
+        self.for_clients
+            .iter()
+            .filter_map(|o| match o {
+                Output::Batch(c, b) if *c == client => Some(b),
+                _ => None,
+            })
+            .collect()
+    }
+
     pub fn unsubscribe(&mut self, id: u64) {
         self.session.unsubscribe(id, self.clock());
         self.pump();
@@ -636,7 +675,7 @@ impl Harness {
 
     pub fn state_of(&self, topic: &str) -> Option<ChannelState> {
         self.session
-            .stats(self.clock())
+            .stats_shared(self.clock())
             .channels
             .into_iter()
             .find(|c| c.topic == topic)
