@@ -333,6 +333,33 @@ impl ErrorReport {
         }
     }
 
+    /// As JSON: `{ name, message, ...members }` (what crosses between tabs, docs/tabs.md).
+    pub fn to_json(&self) -> String {
+        let mut out = String::new();
+        let mut w = crate::json::Writer::new(&mut out);
+        w.open('{').key("name").string(self.kind.name());
+        w.key("message").string(&self.message);
+        for (prop, value) in &self.members {
+            w.key(prop.js_name()).string(value);
+        }
+        w.close('}');
+        out
+    }
+
+    /// Read back from [`ErrorReport::to_json`]'s form; members its kind does not declare are
+    /// left out.
+    pub fn from_json(value: &crate::json::Value) -> Option<ErrorReport> {
+        let kind = ErrorKind::from_name(value.get("name")?.as_str()?)?;
+        let message = value.get("message")?.as_str()?;
+        let mut report = ErrorReport::new(kind, message);
+        for member in kind.members() {
+            if let Some(text) = value.get(member.prop.js_name()).and_then(|v| v.as_str()) {
+                report.members.push((member.prop, text.to_owned()));
+            }
+        }
+        Some(report)
+    }
+
     /// The required members it lacks (beyond `cause`, which JS adds), and the members its kind
     /// does not declare: both empty for a report that keeps the contract.
     pub fn contract_breaches(&self) -> (Vec<Prop>, Vec<Prop>) {

@@ -16,6 +16,7 @@ pub mod json;
 pub mod pipeline;
 pub mod protocol;
 pub mod session;
+pub mod share;
 
 #[cfg(target_arch = "wasm32")]
 pub mod browser;

@@ -272,3 +272,47 @@ fn at_most_64_clients_share_a_session() {
     assert_eq!(added, (1..64).collect::<Vec<_>>());
     assert_eq!(h.session.add_client(h.clock()), None);
 }
+
+#[test]
+fn a_tab_resuming_after_its_host_went_is_resynced_not_replayed() {
+    let mut h = Harness::new(config());
+    let a = h.add_client();
+    let missed = h.clock().wall - 5_000;
+    h.session.resume_for(a, None, missed, h.clock());
+    h.pump();
+    // Private, yet no replay asked: this session cannot tell what the old host applied.
+    let (_, join) = h.joins.last().unwrap();
+    let replay = join
+        .get("config")
+        .and_then(|c| c.get("broadcast"))
+        .and_then(|b| b.get("replay"));
+    assert_eq!(replay, None);
+    assert_eq!(h.session.stale_since_of(a), Some(missed), "stale since");
+    h.advance(5_000);
+    let resyncs = |h: &Harness, client| {
+        h.batches_of(client)
+            .iter()
+            .filter(|batch| batch.reason.as_str() == "resync")
+            .count()
+    };
+    assert_eq!(resyncs(&h, a), 1);
+    assert_eq!(h.session.stale_since_of(a), None, "fresh once resynced");
+    let stats = h.session.stats_of(a, h.clock());
+    assert_eq!(
+        stats.channels[0].last_resync,
+        Some(casino_realtime::session::ResyncCause::HostChanged)
+    );
+
+    // A second tab resuming onto the joined channel: it alone refetches.
+    let b = h.add_client();
+    h.session.resume_for(b, None, missed, h.clock());
+    h.pump();
+    h.advance(5_000);
+    assert_eq!((resyncs(&h, a), resyncs(&h, b)), (1, 1));
+    assert_eq!(h.joins_of(&list()), 1);
+    // A tab that did not come from another host is not resynced.
+    let c = h.add_client();
+    h.subscribe_for(c, None);
+    h.advance(5_000);
+    assert_eq!(resyncs(&h, c), 0);
+}

@@ -90,15 +90,23 @@ impl Auth {
     }
 }
 
-/// The `exp` claim of a JWT, in unix ms; `None` for what is not a JWT or has no `exp` (the
-/// signature is the server's business).
-pub(super) fn expiry_ms(token: &str) -> Option<i64> {
+/// The claims of a JWT; `None` for what is not one (the signature is the server's business).
+fn claims(token: &str) -> Option<crate::json::Value> {
     let claims = base64url(token.split('.').nth(1)?)?;
-    let claims = crate::json::parse(core::str::from_utf8(&claims).ok()?).ok()?;
-    match claims.get("exp")? {
+    crate::json::parse(core::str::from_utf8(&claims).ok()?).ok()
+}
+
+/// The `exp` claim of a JWT, in unix ms; `None` for what is not a JWT or has no `exp`.
+pub fn expiry_ms(token: &str) -> Option<i64> {
+    match claims(token)?.get("exp")? {
         crate::json::Value::Number(n) if n.value().is_finite() => Some((n.value() * 1000.0) as i64),
         _ => None,
     }
+}
+
+/// The `sub` claim of a JWT (the user); `None` for what is not a JWT or has none.
+pub fn subject(token: &str) -> Option<String> {
+    claims(token)?.get("sub")?.as_str().map(str::to_owned)
 }
 
 /// Decodes unpadded base64url (RFC 4648 §5), as JWT segments are written.
@@ -139,5 +147,7 @@ mod tests {
         assert_eq!(expiry_ms("token-1"), None);
         assert_eq!(expiry_ms("a.!!!.b"), None);
         assert_eq!(expiry_ms("a.eyJzdWIiOiJ4In0.b"), None, "no exp");
+        assert_eq!(subject(jwt).as_deref(), Some("x"));
+        assert_eq!(subject("token-1"), None);
     }
 }

@@ -127,6 +127,10 @@ pub(super) enum Coverage {
     Covered,
     /// Events may have been missed since this time (the last proof that it was receiving).
     Gap(Now),
+    /// Events may have been missed since this time under another host (a tab that led the
+    /// others and is gone): what that host applied is unknown here, so a replay's overlap could
+    /// not be told apart; the gap is resynced once joined.
+    Inherited(Now),
 }
 
 impl Coverage {
@@ -177,7 +181,9 @@ impl Channel {
     /// `Covered` outside `Joined` is not reached; were it, it would read stale from `now`.
     pub fn stale_since(&self, now: Now) -> Option<i64> {
         match (&self.coverage, &self.phase) {
-            (Coverage::Unjoined(since) | Coverage::Gap(since), _) => Some(since.wall),
+            (Coverage::Unjoined(since) | Coverage::Gap(since) | Coverage::Inherited(since), _) => {
+                Some(since.wall)
+            }
             (Coverage::Covered, Phase::Joined(_)) => None,
             (Coverage::Covered, _) => Some(now.wall),
         }

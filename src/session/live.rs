@@ -277,11 +277,13 @@ impl Live {
 
     // ---- subscriptions ----
 
-    /// `None` for a client that is not served.
+    /// `None` for a client that is not served. `missed`: the client comes from another host
+    /// (docs/tabs.md) and may have missed this channel's events since then.
     pub fn subscribe(
         &mut self,
         client: ClientId,
         resource: Option<&str>,
+        missed: Option<Now>,
         now: Now,
     ) -> Option<SubscriptionId> {
         self.client(client)?;
@@ -316,6 +318,21 @@ impl Live {
                 Demand::Wanted(1) => audience,
                 _ => channel.audience.with(audience),
             };
+            if let Some(missed) = missed {
+                // Decided before the join goes out below, which reads the coverage.
+                let joined = matches!(channel.phase, Phase::Joined(_));
+                match channel.coverage {
+                    // Joined here already: this session's own record is sound; only this
+                    // client's gap is unknown, so it alone refetches.
+                    _ if joined => {
+                        let actions = self.resync.clone();
+                        self.pipeline.push_resync(audience, actions, now.mono);
+                        self.resyncs += 1;
+                    }
+                    Coverage::Inherited(since) if since.wall <= missed.wall => {}
+                    _ => channel.coverage = Coverage::Inherited(missed),
+                }
+            }
         }
         self.join_ready(now);
         self.ensure_link(now);

@@ -28,6 +28,7 @@ mod retry;
 mod types;
 
 pub use crate::clock::Now;
+pub use auth::{expiry_ms, subject};
 pub use config::{realtime_url, SessionConfig};
 pub use retry::{classify, Backoff, Rng, Verdict};
 pub use types::{
@@ -170,8 +171,25 @@ impl Session {
         resource: Option<&str>,
         now: Now,
     ) -> Option<SubscriptionId> {
-        self.input(now, |live| live.subscribe(client, resource, now))
+        self.input(now, |live| live.subscribe(client, resource, None, now))
             .flatten()
+    }
+
+    /// As [`Session::subscribe_for`], for a client coming from another host (the tab that led
+    /// the others is gone) that may have missed the channel's events since `missed_since`
+    /// (wall ms): the channel stays stale from then until a resync batch reaches the client.
+    pub fn resume_for(
+        &mut self,
+        client: ClientId,
+        resource: Option<&str>,
+        missed_since: i64,
+        now: Now,
+    ) -> Option<SubscriptionId> {
+        let missed = Now::new(now.mono, missed_since.min(now.wall));
+        self.input(now, |live| {
+            live.subscribe(client, resource, Some(missed), now)
+        })
+        .flatten()
     }
 
     /// Ends a subscription; safe to call twice. The channel is left after the leave grace if
@@ -230,6 +248,12 @@ impl Session {
     /// waiting for a token or refused join again with it.
     pub fn set_auth(&mut self, token: String, now: Now) {
         self.input(now, |live| live.set_auth(token, now));
+    }
+
+    /// Whether the app can be asked for a token (`getAccessToken`): in a session shared by
+    /// tabs, while any of them can.
+    pub fn set_token_source(&mut self, source: bool, now: Now) {
+        self.input(now, |live| live.auth.source = source);
     }
 
     /// What the app's `getAccessToken()` gave for request `id` ([`Output::RequestToken`]); an

@@ -79,8 +79,10 @@ pub(super) fn resync_actions(rules: &RuleSet) -> Vec<CacheAction> {
 impl Live {
     /// How the channel's next join covers its gap: a replay from a `since`, or a resync.
     pub(super) fn replay_plan(&self, channel: &Channel, now: Now) -> ReplayPlan {
-        let Coverage::Gap(from) = channel.coverage else {
-            return ReplayPlan::None;
+        let from = match channel.coverage {
+            Coverage::Gap(from) => from,
+            Coverage::Inherited(_) => return ReplayPlan::Resync(ResyncCause::HostChanged),
+            Coverage::Unjoined(_) | Coverage::Covered => return ReplayPlan::None,
         };
         // vsn 1.0.0 sockets get no replays (docs/protocol.md §1.2); public channels none at all.
         if !self.config.private || self.config.vsn != Vsn::V2 {

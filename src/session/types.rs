@@ -281,6 +281,8 @@ pub enum ResyncCause {
     NoReplay,
     /// The gap is older than the replay window (or than dedup remembers).
     GapTooOld,
+    /// The gap began under another host (the tab that led the others is gone; docs/tabs.md).
+    HostChanged,
 }
 
 impl ResyncCause {
@@ -291,6 +293,7 @@ impl ResyncCause {
             ResyncCause::ReplayRefused => "replay-refused",
             ResyncCause::NoReplay => "no-replay",
             ResyncCause::GapTooOld => "gap-too-old",
+            ResyncCause::HostChanged => "host-changed",
         }
     }
 }
@@ -319,4 +322,69 @@ pub struct SessionStats {
     /// The earliest of the subscribed channels' `staleSince`: `null` when the SDK vouches for
     /// every one.
     pub stale_since: Option<i64>,
+}
+
+impl SessionStats {
+    /// `stats()` as JS gets it, as JSON: `status`, the counts, `channels`, `staleSince`, then
+    /// `extra` members (already JSON) as given.
+    pub fn to_json(&self, status: Status, extra: &[(&str, &str)]) -> String {
+        use crate::json::{Value, Writer};
+        let mut out = String::new();
+        let mut w = Writer::new(&mut out);
+        let opt_int = |w: &mut Writer<'_>, v: Option<i64>| {
+            match v {
+                Some(n) => w.int(n),
+                None => w.value(&Value::Null),
+            };
+        };
+        let opt_str = |w: &mut Writer<'_>, v: Option<&str>| {
+            match v {
+                Some(s) => w.string(s),
+                None => w.value(&Value::Null),
+            };
+        };
+        w.open('{').key("status").string(status.as_str());
+        let p = &self.pipeline;
+        for (key, value) in [
+            ("eventsReceived", p.received),
+            ("applied", p.applied),
+            ("duplicates", p.duplicates),
+            ("malformed", p.malformed),
+            ("foreignCasino", p.foreign_casino),
+            ("unreadableFrames", self.unreadable_frames),
+            ("batches", p.batches),
+            ("reconnects", self.reconnects),
+            ("replays", self.replays),
+            ("resyncs", self.resyncs),
+        ] {
+            w.key(key).int(value as i64);
+        }
+        w.key("channels").open('[');
+        for c in &self.channels {
+            w.open('{').key("topic").string(&c.topic);
+            w.key("state").string(c.state.as_str());
+            w.key("reason");
+            opt_str(&mut w, c.reason.as_deref());
+            w.key("subscribers").int(i64::from(c.subscribers));
+            w.key("lastEventAgeMs");
+            opt_int(&mut w, c.last_event_age_ms.map(|a| a as i64));
+            w.key("lastResync");
+            opt_str(&mut w, c.last_resync.map(ResyncCause::as_str));
+            w.key("staleSince");
+            opt_int(&mut w, c.stale_since);
+            w.close('}');
+        }
+        w.close(']').key("staleSince");
+        opt_int(&mut w, self.stale_since);
+        w.close('}');
+        for (key, json) in extra {
+            out.pop();
+            out.push(',');
+            crate::json::write_string(&mut out, key);
+            out.push(':');
+            out.push_str(json);
+            out.push('}');
+        }
+        out
+    }
 }

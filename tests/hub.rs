@@ -1,0 +1,465 @@
+//! The host of the sessions a browser's tabs share (src/share/hub.rs), driven by tabs'
+//! messages and a small Realtime server: tabs of one app and user share one socket and one
+//! join per channel; each tab gets the batches of its own channels; another user or casino gets
+//! another session; a session no tab uses is closed; token requests go to a tab that can answer.
+#![cfg(not(target_arch = "wasm32"))]
+#![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
+
+mod common;
+
+use casino_realtime::catalog::Uuid;
+use casino_realtime::clock::Now;
+use casino_realtime::errors::{ErrorKind, ErrorReport};
+use casino_realtime::json::{self, Value};
+use casino_realtime::protocol::{
+    decode_text, encode_text, encode_user_broadcast, Broadcast, BroadcastPayload, Frame, Message,
+    Vsn,
+};
+use casino_realtime::session::{Output, Session, SessionConfig};
+use casino_realtime::share::hub::{Hub, HubOutput, PortId, SessionRef};
+use casino_realtime::share::message::{Hello, TabKind, ToHost, ToTab};
+use common::fake_server::{session, CASINO};
+use common::fixture;
+
+const OTHER_CASINO: &str = "22222222-2222-4222-8222-222222222222";
+
+/// A JWT (unsigned: the server here does not check) for `sub`, expiring at `exp` (seconds).
+fn jwt(sub: &str, exp: u64) -> String {
+    let b64 = |s: &str| {
+        const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let bytes = s.as_bytes();
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let n = chunk.iter().fold(0u32, |acc, b| (acc << 8) | u32::from(*b))
+                << (8 * (3 - chunk.len()));
+            for i in 0..=chunk.len() {
+                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            }
+        }
+        out
+    };
+    format!(
+        "{}.{}.sig",
+        b64(r#"{"alg":"HS256","typ":"JWT"}"#),
+        b64(&format!(r#"{{"sub":"{sub}","exp":{exp}}}"#))
+    )
+}
+
+fn options(casino: &str) -> String {
+    format!(r#"{{"url":"ws://fake/realtime/v1","apiKey":"anon-key","casinoId":"{casino}"}}"#)
+}
+
+fn hello(casino: &str, token: &str, subs: &[(u64, Option<&str>)]) -> String {
+    ToHost::Hello(Hello {
+        options: options(casino),
+        token: Some(token.into()),
+        token_source: true,
+        subscriptions: subs
+            .iter()
+            .map(|(id, r)| (*id, r.map(str::to_owned)))
+            .collect(),
+        missed_since: None,
+    })
+    .encode()
+}
+
+/// The hub, its tabs' inboxes, and a server answering every socket it opens.
+struct World {
+    hub: Hub,
+    now: u64,
+    /// Sessions made, by the casino in their options.
+    made: Vec<String>,
+    posts: Vec<(PortId, String)>,
+    /// Per session: its open socket, and the topics joined with their join_ref.
+    sockets: Vec<(SessionRef, u64)>,
+    joins: Vec<(SessionRef, String, String)>,
+    /// Tokens pushed to joined channels (`access_token`).
+    tokens: Vec<String>,
+    closes: Vec<SessionRef>,
+}
+
+fn wall(mono: u64) -> i64 {
+    1_766_224_800_000 + mono as i64
+}
+
+impl World {
+    fn new() -> Self {
+        World {
+            hub: Hub::new(),
+            now: 1_000,
+            made: Vec::new(),
+            posts: Vec::new(),
+            sockets: Vec::new(),
+            joins: Vec::new(),
+            tokens: Vec::new(),
+            closes: Vec::new(),
+        }
+    }
+
+    fn clock(&self) -> Now {
+        Now::new(self.now, wall(self.now))
+    }
+
+    fn tab(&mut self, port: PortId, text: &str) {
+        let now = self.clock();
+        let made = &mut self.made;
+        let mut make = |hello: &Hello| -> Result<Session, ErrorReport> {
+            let options = json::parse(&hello.options).unwrap();
+            let casino = options.get("casinoId").and_then(Value::as_str).unwrap();
+            let Some(casino_id) = Uuid::parse(casino) else {
+                return Err(ErrorReport::new(ErrorKind::InvalidOptions, "bad casinoId"));
+            };
+            made.push(casino.to_owned());
+            let config = SessionConfig::new("ws://fake/realtime/v1", "anon-key", casino_id);
+            Ok(session(config, hello.token.as_deref(), hello.token_source))
+        };
+        self.hub.receive(port, text, &mut make, now);
+        self.pump();
+    }
+
+    fn advance(&mut self, ms: u64) {
+        let until = self.now + ms;
+        while let Some(d) = self.hub.deadline().filter(|&d| d <= until) {
+            self.now = d.max(self.now);
+            let now = self.clock();
+            self.hub.tick(now);
+            self.pump();
+        }
+        self.now = until;
+    }
+
+    fn pump(&mut self) {
+        loop {
+            let now = self.clock();
+            let outputs = self.hub.drain(now);
+            if outputs.is_empty() {
+                return;
+            }
+            for output in outputs {
+                match output {
+                    HubOutput::Post { port, text } => self.posts.push((port, text)),
+                    HubOutput::Socket { session, output } => self.server(session, output),
+                }
+            }
+        }
+    }
+
+    fn server(&mut self, id: SessionRef, output: Output) {
+        let now = self.clock();
+        match output {
+            Output::Open { socket, .. } => {
+                self.sockets.push((id, socket));
+                self.hub.session(id).unwrap().socket_opened(socket, now);
+            }
+            Output::Close { .. } => self.closes.push(id),
+            Output::Send(text) => {
+                let Ok(Frame::Message(m)) = decode_text(&text, Vsn::V2) else {
+                    panic!("sent {text}")
+                };
+                let socket = self.sockets.iter().rev().find(|(s, _)| *s == id).unwrap().1;
+                let reply = |status: &str, m: &Message| {
+                    let payload = Value::Object(vec![
+                        ("status".into(), status.into()),
+                        ("response".into(), Value::Object(Vec::new())),
+                    ]);
+                    let frame = Frame::Message(Message {
+                        join_ref: m.join_ref.clone(),
+                        msg_ref: m.msg_ref.clone(),
+                        topic: m.topic.clone(),
+                        event: "phx_reply".into(),
+                        payload,
+                    });
+                    encode_text(&frame, Vsn::V2).unwrap()
+                };
+                if m.event == "access_token" {
+                    let token = m.payload.get("access_token").and_then(Value::as_str);
+                    self.tokens.push(token.unwrap().to_owned());
+                }
+                if m.event == "phx_join" {
+                    self.joins
+                        .push((id, m.topic.clone(), m.join_ref.clone().unwrap()));
+                }
+                if matches!(m.event.as_str(), "phx_join" | "heartbeat" | "phx_leave") {
+                    let text = reply("ok", &m);
+                    self.hub.session(id).unwrap().text_frame(socket, &text, now);
+                }
+            }
+            other => panic!("not a socket output: {other:?}"),
+        }
+    }
+
+    /// The server broadcasts an event on a topic of session `id`.
+    fn event(&mut self, id: SessionRef, topic: &str, event: &str, payload: &Value) {
+        let broadcast = Broadcast {
+            join_ref: None,
+            msg_ref: None,
+            topic: topic.into(),
+            event: event.into(),
+            payload: BroadcastPayload::Json(payload.clone()),
+            meta: None,
+        };
+        let bytes = encode_user_broadcast(&broadcast).unwrap();
+        let socket = self.sockets.iter().rev().find(|(s, _)| *s == id).unwrap().1;
+        let now = self.clock();
+        self.hub
+            .session(id)
+            .unwrap()
+            .binary_frame(socket, &bytes, now);
+        self.pump();
+    }
+
+    fn received(&self, port: PortId, kind: TabKind) -> Vec<String> {
+        self.posts
+            .iter()
+            .filter(|(p, _)| *p == port)
+            .filter_map(|(_, text)| match ToTab::split(text) {
+                Ok((k, body)) if k == kind => Some(body.to_owned()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn joins_of(&self, topic: &str) -> usize {
+        self.joins.iter().filter(|(_, t, _)| t == topic).count()
+    }
+}
+
+fn topic(casino: &str, resource: Option<&str>) -> String {
+    match resource {
+        Some(r) => format!("realtime:{casino}:{r}"),
+        None => format!("realtime:{casino}"),
+    }
+}
+
+#[test]
+fn tabs_of_one_app_and_user_share_one_socket_and_get_their_own_batches() {
+    let mut w = World::new();
+    let token = jwt("pit-boss", 4_000_000_000);
+    w.tab(1, &hello(CASINO, &token, &[(1, None)]));
+    w.tab(2, &hello(CASINO, &token, &[(1, Some("table-1"))]));
+    w.tab(
+        3,
+        &hello(CASINO, &token, &[(1, None), (2, Some("table-1"))]),
+    );
+    assert_eq!((w.made.len(), w.hub.sessions(), w.sockets.len()), (1, 1, 1));
+    assert_eq!(w.joins_of(&topic(CASINO, None)), 1);
+    assert_eq!(w.joins_of(&topic(CASINO, Some("table-1"))), 1);
+    for port in [1, 2, 3] {
+        let statuses = w.received(port, TabKind::Status);
+        assert_eq!(
+            statuses.last().map(String::as_str),
+            Some(r#"{"status":"connected","staleSince":null}"#),
+            "tab {port}"
+        );
+    }
+
+    let session = 1;
+    let deactivated = fixture("table.deactivated");
+    w.event(
+        session,
+        &topic(CASINO, None),
+        "table.deactivated",
+        &deactivated,
+    );
+    w.advance(1_000);
+    let batches = |w: &World, port| w.received(port, TabKind::Batch).len();
+    assert_eq!((batches(&w, 1), batches(&w, 2), batches(&w, 3)), (1, 0, 1));
+    let fill = fixture("table.fill_requested");
+    w.event(
+        session,
+        &topic(CASINO, Some("table-1")),
+        "table.fill_requested",
+        &fill,
+    );
+    w.advance(1_000);
+    assert_eq!((batches(&w, 1), batches(&w, 2), batches(&w, 3)), (1, 1, 2));
+    let batch = json::parse(&w.received(2, TabKind::Batch)[0]).unwrap();
+    assert_eq!(batch.get("reason").and_then(Value::as_str), Some("window"));
+
+    // A tab subscribing later shares the joined channel; unsubscribing leaves it to others.
+    w.tab(
+        2,
+        &ToHost::Subscribe {
+            id: 2,
+            resource: None,
+        }
+        .encode(),
+    );
+    assert_eq!(w.joins_of(&topic(CASINO, None)), 1);
+    w.tab(1, &ToHost::Bye.encode());
+    w.tab(3, &ToHost::Bye.encode());
+    w.advance(5_000);
+    assert!(w.closes.is_empty(), "tab 2 still holds the session");
+    w.event(
+        session,
+        &topic(CASINO, None),
+        "table.deactivated",
+        &deactivated,
+    );
+    w.advance(1_000);
+    assert_eq!(batches(&w, 2), 2);
+    // The last tab goes: the socket is closed and the session forgotten.
+    w.hub.disconnect(2, w.clock());
+    w.pump();
+    assert_eq!((w.closes.as_slice(), w.hub.sessions()), (&[session][..], 0));
+}
+
+#[test]
+fn another_user_or_casino_gets_another_session() {
+    let mut w = World::new();
+    let (boss, dealer) = (jwt("pit-boss", 4_000_000_000), jwt("dealer", 4_000_000_000));
+    w.tab(1, &hello(CASINO, &boss, &[(1, None)]));
+    w.tab(2, &hello(CASINO, &dealer, &[(1, None)]));
+    w.tab(3, &hello(OTHER_CASINO, &boss, &[(1, None)]));
+    assert_eq!((w.hub.sessions(), w.sockets.len()), (3, 3));
+    // An event on one session reaches only its tab.
+    w.event(
+        1,
+        &topic(CASINO, None),
+        "table.deactivated",
+        &fixture("table.deactivated"),
+    );
+    w.advance(1_000);
+    let batches = |w: &World, port| w.received(port, TabKind::Batch).len();
+    assert_eq!((batches(&w, 1), batches(&w, 2), batches(&w, 3)), (1, 0, 0));
+
+    // The dealer's tab signs in as the pit boss: it moves to the pit boss's session.
+    w.tab(2, &ToHost::SetAuth(boss.clone()).encode());
+    assert_eq!(w.hub.sessions(), 2, "the dealer's session closed");
+    assert!(w.closes.contains(&2));
+    w.event(
+        1,
+        &topic(CASINO, None),
+        "table.fill_requested",
+        &fixture("table.fill_requested"),
+    );
+    w.advance(1_000);
+    assert_eq!((batches(&w, 1), batches(&w, 2)), (2, 1));
+}
+
+#[test]
+fn a_later_token_of_the_same_user_is_taken_an_older_one_is_not() {
+    let mut w = World::new();
+    let (old, new) = (
+        jwt("pit-boss", 4_000_000_000),
+        jwt("pit-boss", 4_000_000_600),
+    );
+    w.tab(1, &hello(CASINO, &new, &[(1, None)]));
+    // A tab opened from a stale cache brings the older token: the session keeps the newer.
+    w.tab(2, &hello(CASINO, &old, &[(1, None)]));
+    assert!(w.tokens.is_empty(), "the older token is not pushed");
+    let newest = jwt("pit-boss", 4_000_001_200);
+    w.tab(3, &hello(CASINO, &newest, &[(1, None)]));
+    assert_eq!(w.tokens, [newest], "a newer one is");
+    assert_eq!(w.joins_of(&topic(CASINO, None)), 1);
+    let stats = json::parse(&{
+        w.tab(2, &ToHost::Stats.encode());
+        w.received(2, TabKind::Stats).pop().unwrap()
+    })
+    .unwrap();
+    assert_eq!(
+        stats.get("status").and_then(Value::as_str),
+        Some("connected")
+    );
+    assert_eq!(
+        stats
+            .get("channels")
+            .map(Value::to_json)
+            .unwrap()
+            .matches("\"subscribers\":3")
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn token_requests_go_to_a_tab_that_can_answer() {
+    let mut w = World::new();
+    let token = jwt("pit-boss", 4_000_000_000);
+    // The first tab has no getAccessToken; the second has.
+    let first = ToHost::Hello(Hello {
+        options: options(CASINO),
+        token: Some(token.clone()),
+        token_source: false,
+        subscriptions: vec![(1, None)],
+        missed_since: None,
+    });
+    w.tab(1, &first.encode());
+    w.tab(2, &hello(CASINO, &token, &[(1, Some("table-1"))]));
+    // The server says the token expired on the list feed.
+    let join_ref = w
+        .joins
+        .iter()
+        .find(|(_, t, _)| t == &topic(CASINO, None))
+        .unwrap()
+        .2
+        .clone();
+    let text = encode_text(
+        &Frame::Message(Message {
+            join_ref: Some(join_ref.clone()),
+            msg_ref: None,
+            topic: topic(CASINO, None),
+            event: "system".into(),
+            payload: json::parse(
+                r#"{"status":"error","message":"Token has expired 0 seconds ago","extension":"system","channel":"x"}"#,
+            )
+            .unwrap(),
+        }),
+        Vsn::V2,
+    )
+    .unwrap();
+    let now = w.clock();
+    let socket = w.sockets[0].1;
+    w.hub.session(1).unwrap().text_frame(socket, &text, now);
+    let close = encode_text(
+        &Frame::Message(Message {
+            join_ref: Some(join_ref),
+            msg_ref: None,
+            topic: topic(CASINO, None),
+            event: "phx_close".into(),
+            payload: Value::Object(Vec::new()),
+        }),
+        Vsn::V2,
+    )
+    .unwrap();
+    w.hub.session(1).unwrap().text_frame(socket, &close, now);
+    w.pump();
+    w.advance(100);
+    assert!(w.received(1, TabKind::RequestToken).is_empty());
+    let requests = w.received(2, TabKind::RequestToken);
+    assert_eq!(requests.len(), 1, "asked the tab with getAccessToken");
+    let id: u64 = requests[0].parse().unwrap();
+    let fresh = jwt("pit-boss", 4_000_000_900);
+    w.tab(
+        2,
+        &ToHost::Token {
+            id,
+            result: Ok(fresh),
+        }
+        .encode(),
+    );
+    w.advance(1_000);
+    assert_eq!(
+        w.joins_of(&topic(CASINO, None)),
+        2,
+        "joined again with the fresh token"
+    );
+}
+
+#[test]
+fn options_the_host_refuses_are_said_to_the_tab() {
+    let mut w = World::new();
+    w.tab(
+        1,
+        &hello("not-a-uuid", &jwt("x", 4_000_000_000), &[(1, None)]),
+    );
+    let refused = w.received(1, TabKind::Refused);
+    assert_eq!(refused.len(), 1);
+    let report = ErrorReport::from_json(&json::parse(&refused[0]).unwrap()).unwrap();
+    assert_eq!(report.kind, ErrorKind::InvalidOptions);
+    assert_eq!(w.hub.sessions(), 0);
+    // Unreadable messages are ignored.
+    w.tab(1, "{\"t\":\"launch\"}");
+    w.tab(1, "garbage");
+    assert!(w.posts.len() == 1);
+}
