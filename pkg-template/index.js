@@ -1,7 +1,8 @@
 // casino-realtime: the JS face of the wasm core. The core validates events against the catalog
 // and plans cache actions; this file loads it and applies those actions to a TanStack QueryClient.
-import init, { planCacheActions as planWithDefaults, CacheRules, CasinoRealtime } from './casino_realtime_wasm.js';
+import init, { planCacheActions as planWithDefaults, CacheRules, CasinoRealtime, __setTabTransport } from './casino_realtime_wasm.js';
 import { casinoRealtimeError } from './errors.js';
+import { tabTransport } from './tabs.js';
 
 export { CacheRules, CasinoRealtime };
 export { ERROR_NAMES, isCasinoRealtimeError } from './errors.js';
@@ -22,6 +23,8 @@ export function initCasinoRealtime(input) {
       .then((source) => init(source === undefined ? undefined : { module_or_path: source }))
       .then(
         () => {
+          // Managers share a session with the app's other tabs where the browser can (tabs.js).
+          __setTabTransport(tabTransport);
           loaded = true;
         },
         (cause) => {

@@ -15,14 +15,14 @@ const FREE_DOC = `    /**
 const edits = [
   // \`[Symbol.dispose]()\` type-checks only with lib "esnext.disposable": dropped from the types
   // (the method stays at run time) so apps on ES2022 libs type-check as they are.
-  { find: /^ *\[Symbol\.dispose\]\(\): void;\n/gm, to: '', count: 2 },
+  { find: /^ *\[Symbol\.dispose\]\(\): void;\n/gm, to: '', count: 3 },
   // A method cannot declare its own type parameters through wasm-bindgen.
   {
     find: 'plan(event: string, payload: unknown): CacheAction[];',
     to: 'plan<E extends EventName>(event: E, payload: EventPayloads[E]): CacheAction[];',
     count: 1,
   },
-  { find: /^ {4}free\(\): void;/gm, to: FREE_DOC, count: 2 },
+  { find: /^ {4}free\(\): void;/gm, to: FREE_DOC, count: 3 },
 ];
 
 for (const { find, to, count } of edits) {

@@ -221,6 +221,20 @@ pub async fn scenario(State(a): State<Admin>, Query(p): Params) -> Response {
     ok(vec![("running", Value::Bool(go))])
 }
 
+/// `GET /_dev/anon-key`: the project's anon key, the same on every call (a Supabase project's
+/// is fixed too): tabs of one app pass the same `apiKey`, so they can share a session.
+pub async fn anon_key(State(a): State<Admin>) -> Response {
+    let spec = TokenSpec {
+        role: "anon".into(),
+        staff_role: None,
+        casino_id: None,
+        sub: "anon".into(),
+        // Issued at the epoch, valid until 2100.
+        ttl_s: 4_102_444_800,
+    };
+    ok(vec![("key", mint(&spec, &a.hub.config.secret, 0).into())])
+}
+
 /// `POST /_dev/token?role=&staff_role=&casino_id=&ttl_s=&sub=`: a dev token signed with the
 /// server's secret (defaults: an authenticated pit boss of the scenario's casino, one hour).
 pub async fn token(State(a): State<Admin>, Query(p): Params) -> Response {

@@ -99,6 +99,7 @@ pub fn router(hub: Arc<Hub>, scenario: Option<Arc<scenario::Running>>) -> Router
         .route("/_dev/faults/outage", post(admin::outage))
         .route("/_dev/faults/reset", post(admin::reset))
         .route("/_dev/token", post(admin::token))
+        .route("/_dev/anon-key", get(admin::anon_key))
         .route("/_dev/scenario", post(admin::scenario))
         .route("/_dev/status", get(admin::status))
         .route("/api/floor/tables", get(floor_api::tables))

@@ -4,13 +4,14 @@
 //! User callbacks are called only after every `RefCell` borrow is released, and what they throw
 //! is caught and reported; a callback may call `unsubscribe()` or `close()` from inside itself.
 
-use super::error::{self, describe};
-use super::host::{mono_now, now, OwnedListener, OwnedSocket, OwnedTimer};
+use super::callbacks::Callbacks;
+use super::error;
+use super::owned::{mono_now, now, OwnedListener, OwnedSocket, OwnedTimer};
 use crate::clock::Now;
 use crate::errors::{ErrorKind, Prop};
 use crate::inspect::LogLine;
 use crate::session::{Output, Session, SessionError, Status, MAX_FRAME_BYTES};
-use js_sys::{ArrayBuffer, Function, JsString, Promise, Reflect, JSON};
+use js_sys::{ArrayBuffer, JsString};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
@@ -30,14 +31,6 @@ extern "C" {
     fn binary_frame(event: &MessageEvent, max: f64) -> Option<Vec<u8>>;
 }
 
-pub(crate) struct Callbacks {
-    pub on_batch: Option<Function>,
-    pub on_status: Option<Function>,
-    pub on_error: Option<Function>,
-    pub get_access_token: Option<Function>,
-    pub logger: Option<Function>,
-}
-
 #[derive(Default)]
 pub(crate) struct Host {
     pub socket: Option<OwnedSocket>,
@@ -54,23 +47,6 @@ pub(crate) struct Inner {
     queue: RefCell<VecDeque<Delivery>>,
     delivering: Cell<bool>,
     pub me: Weak<Inner>,
-}
-
-/// The user callbacks a delivery calls.
-#[derive(Clone, Copy)]
-enum Callback {
-    Batch,
-    Error,
-}
-
-impl Callback {
-    /// Its name in a `CallbackError`; `None` for `onError`, whose throws go to the console.
-    fn js_name(self) -> Option<&'static str> {
-        match self {
-            Callback::Batch => Some("onBatch"),
-            Callback::Error => None,
-        }
-    }
 }
 
 /// What to hand user code once no state is borrowed.
@@ -211,7 +187,7 @@ impl Inner {
             move |event: MessageEvent| {
                 if let Some(inner) = message.upgrade() {
                     let at = now();
-                    inner.frame(id, &event, at);
+                    feed_frame(&mut inner.session.borrow_mut(), id, &event, at);
                     inner.run_since(Some(at.mono));
                 }
             },
@@ -233,131 +209,21 @@ impl Inner {
         }
     }
 
-    /// A frame, refused unread when it is larger than Supabase allows: it is never copied into
-    /// wasm memory. A text frame's UTF-16 length bounds its UTF-8 size from below.
-    fn frame(&self, socket: u64, event: &MessageEvent, now: Now) {
-        // The common case, a binary frame of a sane size, in one call across the boundary.
-        if let Some(bytes) = binary_frame(event, MAX_FRAME_BYTES as f64) {
-            return self.session.borrow_mut().binary_frame(socket, &bytes, now);
-        }
-        let data = event.data();
-        let mut session = self.session.borrow_mut();
-        if let Some(text) = data.dyn_ref::<JsString>() {
-            let units = text.length() as usize;
-            if units > MAX_FRAME_BYTES {
-                return session.frame_refused(socket, units, now);
-            }
-            let text = String::from(text);
-            session.text_frame(socket, &text, now);
-        } else if let Some(buffer) = data.dyn_ref::<ArrayBuffer>() {
-            // `binary_frame` took every buffer of an allowed size: this one is over it.
-            session.frame_refused(socket, buffer.byte_length() as usize, now);
-        }
-    }
-
-    /// Calls user code; what it throws is reported to `onError` (or the console, if `onError`
-    /// itself threw).
-    fn call(&self, callback: Callback, arg: &JsValue) -> Option<JsValue> {
-        let function = match callback {
-            Callback::Batch => self.callbacks.on_batch.as_ref(),
-            Callback::Error => self.callbacks.on_error.as_ref(),
-        }?;
-        match super::js::call(function, arg) {
-            Ok(value) => Some(value),
-            Err(thrown) => {
-                match callback.js_name() {
-                    Some(name) => self.callback_threw(name, thrown),
-                    None => console_error(&thrown),
-                }
-                None
-            }
-        }
-    }
-
-    /// Reports what callback `name` threw to `onError` as a `CallbackError`.
-    fn callback_threw(&self, name: &str, thrown: JsValue) {
-        let error = error::new(
-            ErrorKind::Callback,
-            &format!("casino-realtime: {name} threw: {}", describe(&thrown)),
-        );
-        error::set(&error, Prop::Callback, &name.into());
-        error::set(&error, Prop::Cause, &thrown);
-        self.call(Callback::Error, &error);
-    }
-
     fn deliver(&self, delivery: Delivery) {
+        let callbacks = &self.callbacks;
         match delivery {
-            Delivery::Batch(json) => {
-                let batch = JSON::parse(&json).unwrap_or(JsValue::NULL);
-                self.call(Callback::Batch, &batch);
+            Delivery::Batch(json) => callbacks.batch(&json),
+            Delivery::Status(status, stale) => callbacks.status(status.as_str(), stale),
+            Delivery::Error(error) => callbacks.error(&error),
+            Delivery::RequestToken(id) => {
+                let me = self.me.clone();
+                callbacks.ask_token(move |token| {
+                    with(&me, |inner| {
+                        inner.session.borrow_mut().token_result(id, token, now())
+                    });
+                });
             }
-            Delivery::Status(status, stale) => self.status(status, stale),
-            Delivery::Error(error) => {
-                self.call(Callback::Error, &error);
-            }
-            Delivery::RequestToken(id) => self.request_token(id),
-            Delivery::Log(line) => self.log(&line),
-        }
-    }
-
-    /// Calls `onStatus(status, { staleSince })`; what it throws is a `CallbackError`.
-    fn status(&self, status: Status, stale: Option<i64>) {
-        let Some(on_status) = self.callbacks.on_status.as_ref() else {
-            return;
-        };
-        let detail = js_sys::Object::new();
-        let since = stale.map_or(JsValue::NULL, |t| JsValue::from_f64(t as f64));
-        let _ = Reflect::set(&detail, &"staleSince".into(), &since);
-        let args = (status.as_str().into(), detail.into(), JsValue::UNDEFINED);
-        if let Err(thrown) = super::js::call3(on_status, &args.0, &args.1, &args.2) {
-            self.callback_threw("onStatus", thrown);
-        }
-    }
-
-    /// Calls `logger(kind, message, record)`; what it throws is a `CallbackError`.
-    fn log(&self, line: &LogLine) {
-        let Some(logger) = self.callbacks.logger.as_ref() else {
-            return;
-        };
-        let record = JSON::parse(&line.json).unwrap_or(JsValue::NULL);
-        let (kind, message) = (line.kind.into(), line.message.as_str().into());
-        if let Err(thrown) = super::js::call3(logger, &kind, &message, &record) {
-            self.callback_threw("logger", thrown);
-        }
-    }
-
-    /// Calls `getAccessToken` and hands its answer, whatever it is, to the session.
-    fn request_token(&self, id: u64) {
-        let Some(get) = self.callbacks.get_access_token.as_ref() else {
-            return;
-        };
-        let result = match super::js::call(get, &JsValue::UNDEFINED) {
-            Ok(value) => value,
-            Err(thrown) => Promise::reject(&thrown).into(),
-        };
-        let promise = Promise::resolve(&result);
-        let (ok, err) = (self.me.clone(), self.me.clone());
-        let on_ok = Closure::once_into_js(move |token: JsValue| {
-            let token = token
-                .as_string()
-                .ok_or_else(|| "getAccessToken gave no token".to_owned());
-            with(&ok, |inner| {
-                inner.session.borrow_mut().token_result(id, token, now())
-            });
-        });
-        let on_err = Closure::once_into_js(move |thrown: JsValue| {
-            let reason = format!("getAccessToken failed: {}", describe(&thrown));
-            with(&err, |inner| {
-                inner
-                    .session
-                    .borrow_mut()
-                    .token_result(id, Err(reason), now())
-            });
-        });
-        if let Ok(then) =
-            Reflect::get(&promise, &"then".into()).and_then(|t| t.dyn_into::<Function>())
-        {
-            let _ = then.call2(&promise, &on_ok, &on_err);
+            Delivery::Log(line) => callbacks.log(&line),
         }
     }
 
@@ -370,16 +236,33 @@ impl Inner {
     }
 }
 
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_namespace = console, js_name = error)]
-    fn console_error(value: &JsValue);
-}
-
 /// Runs `f` on the manager if it is still alive, then carries out what it caused.
 pub(crate) fn with(me: &Weak<Inner>, f: impl FnOnce(&Inner)) {
     if let Some(inner) = me.upgrade() {
         f(&inner);
         inner.run();
+    }
+}
+
+/// A frame, refused unread when it is larger than Supabase allows: it is never copied into
+/// wasm memory. A text frame's UTF-16 length bounds its UTF-8 size from below.
+/// A frame, refused unread when it is larger than Supabase allows: it is never copied into
+/// wasm memory. A text frame's UTF-16 length bounds its UTF-8 size from below.
+pub(crate) fn feed_frame(session: &mut Session, socket: u64, event: &MessageEvent, now: Now) {
+    // The common case, a binary frame of a sane size, in one call across the boundary.
+    if let Some(bytes) = binary_frame(event, MAX_FRAME_BYTES as f64) {
+        return session.binary_frame(socket, &bytes, now);
+    }
+    let data = event.data();
+    if let Some(text) = data.dyn_ref::<JsString>() {
+        let units = text.length() as usize;
+        if units > MAX_FRAME_BYTES {
+            return session.frame_refused(socket, units, now);
+        }
+        let text = String::from(text);
+        session.text_frame(socket, &text, now);
+    } else if let Some(buffer) = data.dyn_ref::<ArrayBuffer>() {
+        // `binary_frame` took every buffer of an allowed size: this one is over it.
+        session.frame_refused(socket, buffer.byte_length() as usize, now);
     }
 }

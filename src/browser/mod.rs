@@ -8,14 +8,17 @@
 //! Rule for contributors: never call user JS while a `RefCell` borrow is alive; collect what
 //! is to be delivered, release state, then call (see docs/style.md §7).
 
+mod callbacks;
 mod driver;
 mod error;
-mod host;
 mod js;
 mod options;
+mod owned;
 mod page;
 mod plan;
 mod realtime;
+mod session_host;
+mod tab_client;
 mod types;
 
 pub use plan::{plan_cache_actions, CacheRules};

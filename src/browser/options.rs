@@ -23,6 +23,9 @@ pub(crate) struct Options {
     pub on_status: Option<Function>,
     pub on_error: Option<Function>,
     pub logger: Option<Function>,
+    /// `shareAcrossTabs` (default true; off with `debug` or a `logger`, which inspect a
+    /// session of this tab's own).
+    pub share: bool,
 }
 
 /// `InvalidOptionsError` about `option` (`url`, `batch.maxWaitMs`, or `options` itself).
@@ -219,7 +222,14 @@ pub(crate) fn read(options: &JsValue) -> Result<Options, JsValue> {
             RuleSet::with_overrides(&value).map_err(|e| super::error::rules_error(&e))?
         }
     };
+    let share = match get(options, "shareAcrossTabs")? {
+        None => true,
+        Some(v) => v
+            .as_bool()
+            .ok_or_else(|| invalid("shareAcrossTabs", "'shareAcrossTabs' must be a boolean"))?,
+    } && session.inspect == 0;
     Ok(Options {
+        share,
         session,
         rules,
         dedup,

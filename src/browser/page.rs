@@ -1,52 +1,47 @@
 //! The page's events that matter to a connection: `online`/`offline`, visibility, and the
 //! signs that the page was frozen or the machine asleep (`resume`, `pageshow`, `focus`), after
-//! which the connection is checked at once rather than at the next heartbeat.
+//! which the connection is checked at once rather than at the next heartbeat. A tab on its own
+//! feeds them to its session; a tab sharing one sends them to the session's host.
 
-use super::driver::{with, Inner};
-use super::host::{now, OwnedListener};
-use std::rc::Weak;
+use super::owned::OwnedListener;
+use std::rc::Rc;
 use web_sys::{EventTarget, VisibilityState};
 
-fn listen(
-    listeners: &mut Vec<OwnedListener>,
-    target: &EventTarget,
-    kind: &'static str,
-    me: &Weak<Inner>,
-    f: impl Fn(&Inner) + 'static,
-) {
-    let me = me.clone();
-    if let Ok(l) = OwnedListener::new(target.clone(), kind, move |_| with(&me, &f)) {
-        listeners.push(l);
-    }
+/// One page event.
+#[derive(Clone, Copy)]
+pub(crate) enum PageEvent {
+    Online(bool),
+    Visible(bool),
+    Resumed,
 }
 
-/// The listeners, removed when dropped. None where there is no `window` (a worker).
-pub(crate) fn listeners(me: &Weak<Inner>) -> Vec<OwnedListener> {
+/// The listeners, removed when dropped; each calls `on`. None where there is no `window` (a
+/// worker).
+pub(crate) fn listeners(on: impl Fn(PageEvent) + 'static) -> Vec<OwnedListener> {
+    let on = Rc::new(on);
     let mut out = Vec::new();
     let Some(window) = web_sys::window() else {
         return out;
     };
+    let mut listen =
+        |target: &EventTarget, kind: &'static str, event: Rc<dyn Fn() -> PageEvent>| {
+            let on = on.clone();
+            if let Ok(l) = OwnedListener::new(target.clone(), kind, move |_| on(event())) {
+                out.push(l);
+            }
+        };
     let target: &EventTarget = window.as_ref();
-    for (kind, online) in [("online", true), ("offline", false)] {
-        listen(&mut out, target, kind, me, move |inner| {
-            inner.session.borrow_mut().set_online(online, now())
-        });
-    }
-    for kind in ["pageshow", "focus"] {
-        listen(&mut out, target, kind, me, |inner| {
-            inner.session.borrow_mut().resumed(now())
-        });
-    }
+    listen(target, "online", Rc::new(|| PageEvent::Online(true)));
+    listen(target, "offline", Rc::new(|| PageEvent::Online(false)));
+    listen(target, "pageshow", Rc::new(|| PageEvent::Resumed));
+    listen(target, "focus", Rc::new(|| PageEvent::Resumed));
     if let Some(document) = window.document() {
         let target: &EventTarget = document.as_ref();
-        listen(&mut out, target, "resume", me, |inner| {
-            inner.session.borrow_mut().resumed(now())
-        });
+        listen(target, "resume", Rc::new(|| PageEvent::Resumed));
         let doc = document.clone();
-        listen(&mut out, target, "visibilitychange", me, move |inner| {
-            let visible = doc.visibility_state() == VisibilityState::Visible;
-            inner.session.borrow_mut().set_visible(visible, now())
-        });
+        let visible =
+            move || PageEvent::Visible(doc.visibility_state() == VisibilityState::Visible);
+        listen(target, "visibilitychange", Rc::new(visible));
     }
     out
 }

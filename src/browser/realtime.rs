@@ -1,104 +1,21 @@
-//! `CasinoRealtime`, the exported class: options in, a manager out, and its methods. The driver
-//! (`driver.rs`) runs the session; this module only converts what the app passes.
+//! `CasinoRealtime`, the exported class: options in, a manager out, and its methods. A manager
+//! runs its session in this tab (`driver.rs`), or is a client of a session shared with the
+//! app's other tabs (`tab_client.rs`, docs/tabs.md); this module only converts what the app
+//! passes and hands it to the one in force.
 
-use super::driver::{with, Callbacks, Inner};
+use super::callbacks::Callbacks;
+use super::driver::{with, Inner};
 use super::error::{self, describe, js_type, type_error};
-use super::host::now;
 use super::options::{self, Options};
-use super::page;
+use super::owned::now;
+use super::page::{self, PageEvent};
+use super::tab_client::{self, TabClient};
 use crate::errors::ErrorKind;
 use crate::session::Session;
-use js_sys::{Array, Reflect};
+use js_sys::{Object, Reflect};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-
-#[wasm_bindgen(typescript_custom_section)]
-const REALTIME_TS: &str = r#"
-/** Options of `new CasinoRealtime(options)`. */
-export interface CasinoRealtimeOptions {
-  /** The project URL (`https://<ref>.supabase.co`, as supabase-js takes it) or its realtime
-   *  endpoint (`wss://<ref>.supabase.co/realtime/v1`); the dev server's works the same. */
-  url: string;
-  /** The project's anon/publishable key. */
-  apiKey: string;
-  /** The casino whose channels are joined; events naming another casino are dropped. */
-  casinoId: string;
-  /** The user's JWT for channel joins. */
-  accessToken?: string;
-  /** Called when a token is needed: none was given, the server said it expired, or its JWT
-   *  `exp` has passed by the browser's clock before a rejoin. */
-  getAccessToken?: () => Promise<string | null | undefined> | string | null | undefined;
-  /** Private channels (RLS decides joins; replay after gaps). Default true. */
-  private?: boolean;
-  /** One call per batch of cache actions. */
-  onBatch?: (batch: CacheBatch) => void;
-  /** Status changes, and changes of `staleSince`: since when (ms since the epoch) the SDK cannot
-   *  vouch that the cache reflects the server (`null`: it can). */
-  onStatus?: (status: RealtimeStatus, detail: { staleSince: number | null }) => void;
-  /** Dropped events, refused channels, token failures, errors thrown by callbacks. */
-  onError?: (error: CasinoRealtimeError) => void;
-  /** Coalescing window: quiet time (0-5000) and longest wait (1-10000), ms (250 / 500). */
-  batch?: { debounceMs?: number; maxWaitMs?: number };
-  /** Replay filter: identities kept (1-1000000) and for how long (1000-86400000 ms) (10000 / 600000). */
-  dedup?: { capacity?: number; ttlMs?: number };
-  /** Changes to the default cache rules. */
-  rules?: RuleOverrides;
-  /** Wire serializer. Default "2.0.0". */
-  vsn?: "1.0.0" | "2.0.0";
-  /** While the data may be stale (`staleSince` set) for this long, a `reason: "poll"` batch
-   *  refetches what the channels feed (active queries), and again every period until fresh.
-   *  Default 10000; 0 turns it off; otherwise 1000 to 86400000. */
-  fallbackPollMs?: number;
-  /** A resync (after a gap replay cannot cover) waits a random time up to this, so a floor whose
-   *  terminals recover together spreads its refetches; the channel stays stale meanwhile.
-   *  Default 2000; 0 to 60000. */
-  resyncJitterMs?: number;
-  /** Keep the last events (what became of each) and batches (each key with the events that
-   *  caused it) for `inspect()`: `true` keeps 200 of each, `{ events }` that many. Default off. */
-  debug?: boolean | { events?: number };
-  /** Told of every event and batch as it happens (realtime-js has a `logger` too): its kind, a
-   *  sentence, and the record `inspect()` would show. */
-  logger?: (kind: "event" | "batch", message: string, record: InspectedEvent | InspectedBatch) => void;
-}
-
-/** One delivery in `inspect()`: where it came from and what became of it. */
-export interface InspectedEvent {
-  seq: number;
-  /** When it arrived (ms since the epoch). */
-  at: number;
-  topic: string;
-  event: string;
-  fate: "applied" | "duplicate" | "foreign" | "malformed";
-  /** Why the catalog refused it (`malformed`). */
-  reason?: string;
-  /** The keys its actions named (`applied`). */
-  keys?: unknown[][];
-  /** The batch its actions went out in. */
-  batch?: number;
-}
-
-/** One batch in `inspect()`: each key it touched, and the events (or `resync`) behind it. */
-export interface InspectedBatch {
-  seq: number;
-  at: number;
-  reason: "window" | "resync" | "flush" | "poll";
-  keys: { type: "invalidate" | "setQueryData" | "mergeQueryData"; queryKey: unknown[]; causes: string[] }[];
-}
-
-/** `inspect()`: the recent events and batches, oldest first. */
-export interface RealtimeInspection {
-  events: InspectedEvent[];
-  batches: InspectedBatch[];
-}
-
-/** `stats()`: the manager's status, its counts and its channels. */
-export type RealtimeStats = { status: RealtimeStatus } & SessionStats;
-/** The manager's status (`onStatus`, `status()`, `stats().status`). */
-export type RealtimeStatus = Status;
-/** A channel's state in `stats()`. */
-export type RealtimeChannelState = ChannelState;
-"#;
 
 #[wasm_bindgen]
 extern "C" {
@@ -119,12 +36,63 @@ extern "C" {
 /// ```
 #[wasm_bindgen]
 pub struct CasinoRealtime {
-    inner: Rc<Inner>,
+    mode: Mode,
 }
 
-/// A `staleSince` for JS: ms since the epoch, or `null`.
-fn stale_value(since: Option<i64>) -> JsValue {
-    since.map_or(JsValue::NULL, |t| JsValue::from_f64(t as f64))
+/// Where the manager's session runs.
+enum Mode {
+    /// In this tab.
+    Local(Rc<Inner>),
+    /// Shared with other tabs; this is a client of it.
+    Shared(Rc<TabClient>),
+}
+
+/// The options tabs must agree on to share a session, as JSON (functions and the token left
+/// out: the token's user is compared on its own).
+const SHARED_OPTIONS: [&str; 11] = [
+    "url",
+    "apiKey",
+    "casinoId",
+    "private",
+    "vsn",
+    "batch",
+    "dedup",
+    "rules",
+    "fallbackPollMs",
+    "resyncJitterMs",
+    "debug",
+];
+
+fn shared_options(options: &JsValue) -> Option<String> {
+    let shared = Object::new();
+    for key in SHARED_OPTIONS {
+        let value = super::js::get(options, key).ok()?;
+        if !value.is_undefined() {
+            Reflect::set(&shared, &key.into(), &value).ok()?;
+        }
+    }
+    super::js::stringify(&shared).ok().flatten()
+}
+
+/// A subscription's end, as the function `subscribe()` returns. It keeps the manager alive
+/// until called, and is safe to call twice.
+fn unsubscriber<T: 'static>(keep: T, end: impl Fn(&T) + 'static) -> JsValue {
+    let keep = RefCell::new(Some(keep));
+    let unsubscribe = Closure::<dyn FnMut()>::new(move || {
+        // Taken out first: the manager may be dropped when this was its last holder.
+        let held = keep.borrow_mut().take();
+        if let Some(held) = held {
+            end(&held);
+        }
+    });
+    unsubscribe.into_js_value()
+}
+
+fn closed_error() -> JsValue {
+    error::new(
+        ErrorKind::Closed,
+        "subscribe: this CasinoRealtime was closed; create a new one",
+    )
 }
 
 /// `subscribe()`'s `resourceId`, checked.
@@ -178,9 +146,24 @@ impl CasinoRealtime {
             on_status,
             on_error,
             logger,
+            share,
         } = options::read(options)?;
+        let callbacks = Callbacks {
+            on_batch,
+            on_status,
+            on_error,
+            get_access_token,
+            logger,
+        };
+        let transport = share.then(tab_client::sharing).flatten();
+        if let (Some(transport), Some(json)) = (transport, shared_options(options)) {
+            let client = TabClient::new(transport, json, access_token, callbacks);
+            return Ok(CasinoRealtime {
+                mode: Mode::Shared(client),
+            });
+        }
         let seed = (js_sys::Math::random() * 9_007_199_254_740_991.0) as u64;
-        let token_source = get_access_token.is_some();
+        let token_source = callbacks.get_access_token.is_some();
         let session = Session::new(
             session,
             rules,
@@ -190,60 +173,64 @@ impl CasinoRealtime {
             token_source,
             seed,
         );
-        let inner = Inner::new(
-            session,
-            Callbacks {
-                on_batch,
-                on_status,
-                on_error,
-                get_access_token,
-                logger,
-            },
-        );
-        inner.host.borrow_mut().listeners = page::listeners(&inner.me);
+        let inner = Inner::new(session, callbacks);
+        let me = inner.me.clone();
+        inner.host.borrow_mut().listeners = page::listeners(move |event| {
+            with(&me, |inner| {
+                let mut session = inner.session.borrow_mut();
+                match event {
+                    PageEvent::Online(online) => session.set_online(online, now()),
+                    PageEvent::Visible(visible) => session.set_visible(visible, now()),
+                    PageEvent::Resumed => session.resumed(now()),
+                }
+            })
+        });
         inner.run();
-        Ok(CasinoRealtime { inner })
+        Ok(CasinoRealtime {
+            mode: Mode::Local(inner),
+        })
     }
 
     /// Subscribes to the casino's list feed, or to the detail channel of `resourceId`, and
     /// returns a function that ends the subscription (safe to call twice, fits a React effect
-    /// cleanup). Two subscriptions to one channel share its join; it is left a second after the
-    /// last ends. The returned function keeps the manager alive until it is called, so a manager
-    /// held only through it keeps delivering. Throws `ClosedError` after `close()`, and a
-    /// `TypeError` for options that are not `{ resourceId?: string }`.
+    /// cleanup). Two subscriptions to one channel share its join, in this tab or across tabs;
+    /// it is left a second after the last ends. The returned function keeps the manager alive
+    /// until it is called, so a manager held only through it keeps delivering. Throws
+    /// `ClosedError` after `close()`, and a `TypeError` for options that are not
+    /// `{ resourceId?: string }`.
     #[wasm_bindgen(unchecked_return_type = "() => void")]
     pub fn subscribe(&self, options: Option<SubscribeOptions>) -> Result<JsValue, JsValue> {
         // The declared type is not checked: whatever the app passed arrives here.
         let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
         let resource = resource_id(&options)?;
-        let id = self
-            .inner
-            .session
-            .borrow_mut()
-            .subscribe(resource.as_deref(), now());
-        let Some(id) = id else {
-            return Err(error::new(
-                ErrorKind::Closed,
-                "subscribe: this CasinoRealtime was closed; create a new one",
-            ));
-        };
-        self.inner.run();
-        let keep = RefCell::new(Some(self.inner.clone()));
-        let unsubscribe = Closure::<dyn FnMut()>::new(move || {
-            // Taken out first: the manager may be dropped when this was its last holder.
-            let inner = keep.borrow_mut().take();
-            if let Some(inner) = inner {
-                with(&inner.me, |inner| {
-                    inner.session.borrow_mut().unsubscribe(id, now())
-                });
+        match &self.mode {
+            Mode::Local(inner) => {
+                let id = inner
+                    .session
+                    .borrow_mut()
+                    .subscribe(resource.as_deref(), now());
+                let id = id.ok_or_else(closed_error)?;
+                inner.run();
+                Ok(unsubscriber(inner.clone(), move |inner: &Rc<Inner>| {
+                    with(&inner.me, |inner| {
+                        inner.session.borrow_mut().unsubscribe(id, now())
+                    });
+                }))
             }
-        });
-        Ok(unsubscribe.into_js_value())
+            Mode::Shared(client) => {
+                let id = client.subscribe(resource).ok_or_else(closed_error)?;
+                Ok(unsubscriber(
+                    client.clone(),
+                    move |client: &Rc<TabClient>| client.unsubscribe(id),
+                ))
+            }
+        }
     }
 
     /// A new access token (after the app refreshed its session): joined channels get it at
-    /// once, and channels waiting for a token or refused join again with it. Throws a
-    /// `TypeError` for anything but a string.
+    /// once, and channels waiting for a token or refused join again with it; shared with other
+    /// tabs, the session takes it for all of them (another user's token moves this manager to
+    /// that user's session). Throws a `TypeError` for anything but a string.
     #[wasm_bindgen(js_name = setAuth)]
     pub fn set_auth(
         &self,
@@ -255,100 +242,80 @@ impl CasinoRealtime {
                 js_type(token)
             ))
         })?;
-        self.inner.session.borrow_mut().set_auth(token, now());
-        self.inner.run();
+        match &self.mode {
+            Mode::Local(inner) => {
+                inner.session.borrow_mut().set_auth(token, now());
+                inner.run();
+            }
+            Mode::Shared(client) => client.set_auth(token),
+        }
         Ok(())
     }
 
-    /// Delivers the pending batch now.
+    /// Delivers the pending batch now (shared with other tabs: as soon as the host has it).
     pub fn flush(&self) {
-        self.inner.session.borrow_mut().flush(now());
-        self.inner.run();
+        match &self.mode {
+            Mode::Local(inner) => {
+                inner.session.borrow_mut().flush(now());
+                inner.run();
+            }
+            Mode::Shared(client) => client.flush(),
+        }
     }
 
     /// The current status.
     #[wasm_bindgen(getter, unchecked_return_type = "RealtimeStatus")]
     pub fn status(&self) -> String {
-        self.inner.session.borrow().status().as_str().to_owned()
+        let status = match &self.mode {
+            Mode::Local(inner) => inner.session.borrow().status(),
+            Mode::Shared(client) => client.status(),
+        };
+        status.as_str().to_owned()
     }
 
-    /// Counts and channel states.
+    /// Counts and channel states, and the mode in force (`stats().mode`).
     #[wasm_bindgen(unchecked_return_type = "RealtimeStats")]
     pub fn stats(&self) -> JsValue {
-        // Read, then let go: building the JS object runs JS (setters), which may call back in.
-        let (stats, status) = {
-            let session = self.inner.session.borrow();
-            (session.stats(now()), session.status())
-        };
-        let p = stats.pipeline;
-        let out = js_sys::Object::new();
-        let set = |target: &js_sys::Object, k: &str, v: JsValue| {
-            let _ = Reflect::set(target, &k.into(), &v);
-        };
-        set(&out, "status", status.as_str().into());
-        for (key, value) in [
-            ("eventsReceived", p.received),
-            ("applied", p.applied),
-            ("duplicates", p.duplicates),
-            ("malformed", p.malformed),
-            ("foreignCasino", p.foreign_casino),
-            ("unreadableFrames", stats.unreadable_frames),
-            ("batches", p.batches),
-            ("reconnects", stats.reconnects),
-            ("replays", stats.replays),
-            ("resyncs", stats.resyncs),
-        ] {
-            set(&out, key, (value as f64).into());
+        match &self.mode {
+            Mode::Local(inner) => {
+                // Read, then let go: parsing runs no app code, but nothing is held anyway.
+                let json = {
+                    let session = inner.session.borrow();
+                    let extra = [("mode", "\"local\""), ("shared", "false")];
+                    session.stats(now()).to_json(session.status(), &extra)
+                };
+                js_sys::JSON::parse(&json).unwrap_or(JsValue::NULL)
+            }
+            Mode::Shared(client) => client.stats(),
         }
-        let channels = Array::new();
-        for channel in stats.channels {
-            let c = js_sys::Object::new();
-            set(&c, "topic", channel.topic.into());
-            set(&c, "state", channel.state.as_str().into());
-            set(
-                &c,
-                "reason",
-                channel.reason.map_or(JsValue::NULL, Into::into),
-            );
-            set(&c, "subscribers", f64::from(channel.subscribers).into());
-            set(
-                &c,
-                "lastEventAgeMs",
-                channel
-                    .last_event_age_ms
-                    .map_or(JsValue::NULL, |a| (a as f64).into()),
-            );
-            set(
-                &c,
-                "lastResync",
-                channel
-                    .last_resync
-                    .map_or(JsValue::NULL, |r| r.as_str().into()),
-            );
-            set(&c, "staleSince", stale_value(channel.stale_since));
-            channels.push(&c);
-        }
-        set(&out, "channels", channels.into());
-        set(&out, "staleSince", stale_value(stats.stale_since));
-        out.into()
     }
 
     /// The recent events (what became of each) and batches (each key with the events behind it),
     /// oldest first; `null` unless the manager was made with `debug` (or after `close()`).
     #[wasm_bindgen(unchecked_return_type = "RealtimeInspection | null")]
     pub fn inspect(&self) -> JsValue {
-        let record = self.inner.session.borrow().inspect();
+        // A manager with `debug` never shares its session (options.rs).
+        let Mode::Local(inner) = &self.mode else {
+            return JsValue::NULL;
+        };
+        let record = inner.session.borrow().inspect();
         record.map_or(JsValue::NULL, |json| {
             js_sys::JSON::parse(&json).unwrap_or(JsValue::NULL)
         })
     }
 
     /// Delivers what is pending and closes the socket (the server drops its channels with it),
-    /// then removes every listener and the timer. Final: later calls do nothing, and
-    /// `subscribe()` throws.
+    /// then removes every listener and the timer; shared with other tabs, this manager leaves
+    /// the session (what was pending for it is dropped) and the others carry on. Final: later
+    /// calls do nothing, and `subscribe()` throws.
     pub fn close(&self) {
-        self.inner.session.borrow_mut().close(now());
-        self.inner.run();
-        self.inner.release();
+        match &self.mode {
+            Mode::Local(inner) => {
+                inner.session.borrow_mut().close(now());
+                inner.run();
+                inner.release();
+            }
+            Mode::Shared(client) => client.close(),
+        }
     }
 }

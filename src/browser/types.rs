@@ -55,3 +55,104 @@ export type RuleChange<E extends EventName = EventName> =
 /** Changes to the default cache rules, by catalog event name. */
 export type RuleOverrides = { [E in EventName]?: RuleChange<E> };
 "#;
+
+/// `CasinoRealtime`'s options, inspection records and stats.
+#[wasm_bindgen(typescript_custom_section)]
+const REALTIME_TS: &str = r#"
+/** Options of `new CasinoRealtime(options)`. */
+export interface CasinoRealtimeOptions {
+  /** The project URL (`https://<ref>.supabase.co`, as supabase-js takes it) or its realtime
+   *  endpoint (`wss://<ref>.supabase.co/realtime/v1`); the dev server's works the same. */
+  url: string;
+  /** The project's anon/publishable key. */
+  apiKey: string;
+  /** The casino whose channels are joined; events naming another casino are dropped. */
+  casinoId: string;
+  /** The user's JWT for channel joins. */
+  accessToken?: string;
+  /** Called when a token is needed: none was given, the server said it expired, or its JWT
+   *  `exp` has passed by the browser's clock before a rejoin. */
+  getAccessToken?: () => Promise<string | null | undefined> | string | null | undefined;
+  /** Private channels (RLS decides joins; replay after gaps). Default true. */
+  private?: boolean;
+  /** One call per batch of cache actions. */
+  onBatch?: (batch: CacheBatch) => void;
+  /** Status changes, and changes of `staleSince`: since when (ms since the epoch) the SDK cannot
+   *  vouch that the cache reflects the server (`null`: it can). */
+  onStatus?: (status: RealtimeStatus, detail: { staleSince: number | null }) => void;
+  /** Dropped events, refused channels, token failures, errors thrown by callbacks. */
+  onError?: (error: CasinoRealtimeError) => void;
+  /** Coalescing window: quiet time (0-5000) and longest wait (1-10000), ms (250 / 500). */
+  batch?: { debounceMs?: number; maxWaitMs?: number };
+  /** Replay filter: identities kept (1-1000000) and for how long (1000-86400000 ms) (10000 / 600000). */
+  dedup?: { capacity?: number; ttlMs?: number };
+  /** Changes to the default cache rules. */
+  rules?: RuleOverrides;
+  /** Wire serializer. Default "2.0.0". */
+  vsn?: "1.0.0" | "2.0.0";
+  /** While the data may be stale (`staleSince` set) for this long, a `reason: "poll"` batch
+   *  refetches what the channels feed (active queries), and again every period until fresh.
+   *  Default 10000; 0 turns it off; otherwise 1000 to 86400000. */
+  fallbackPollMs?: number;
+  /** A resync (after a gap replay cannot cover) waits a random time up to this, so a floor whose
+   *  terminals recover together spreads its refetches; the channel stays stale meanwhile.
+   *  Default 2000; 0 to 60000. */
+  resyncJitterMs?: number;
+  /** Keep the last events (what became of each) and batches (each key with the events that
+   *  caused it) for `inspect()`: `true` keeps 200 of each, `{ events }` that many. Default off. */
+  debug?: boolean | { events?: number };
+  /** Told of every event and batch as it happens (realtime-js has a `logger` too): its kind, a
+   *  sentence, and the record `inspect()` would show. */
+  logger?: (kind: "event" | "batch", message: string, record: InspectedEvent | InspectedBatch) => void;
+  /** Share one connection with the app's other tabs (same options, same user): in a
+   *  `SharedWorker`, else in the tab elected leader (Web Locks + `BroadcastChannel`), else not.
+   *  Default true; a manager with `debug` or a `logger` always runs its own session. */
+  shareAcrossTabs?: boolean;
+}
+
+/** One delivery in `inspect()`: where it came from and what became of it. */
+export interface InspectedEvent {
+  seq: number;
+  /** When it arrived (ms since the epoch). */
+  at: number;
+  topic: string;
+  event: string;
+  fate: "applied" | "duplicate" | "foreign" | "malformed";
+  /** Why the catalog refused it (`malformed`). */
+  reason?: string;
+  /** The keys its actions named (`applied`). */
+  keys?: unknown[][];
+  /** The batch its actions went out in. */
+  batch?: number;
+}
+
+/** One batch in `inspect()`: each key it touched, and the events (or `resync`) behind it. */
+export interface InspectedBatch {
+  seq: number;
+  at: number;
+  reason: "window" | "resync" | "flush" | "poll";
+  keys: { type: "invalidate" | "setQueryData" | "mergeQueryData"; queryKey: unknown[]; causes: string[] }[];
+}
+
+/** `inspect()`: the recent events and batches, oldest first. */
+export interface RealtimeInspection {
+  events: InspectedEvent[];
+  batches: InspectedBatch[];
+}
+
+/** `stats()`: the manager's status, its counts and its channels. With a shared session
+ *  (`shared: true`) the counts are the session's, for every tab it serves; `channels` and
+ *  `staleSince` are this manager's. */
+export type RealtimeStats = {
+  status: RealtimeStatus;
+  /** Where the session runs: a `SharedWorker`, this tab leading others, another tab (this one
+   *  follows), or this tab alone. */
+  mode: "worker" | "leader" | "follower" | "local";
+  /** The counts are a session's shared with other tabs. */
+  shared: boolean;
+} & SessionStats;
+/** The manager's status (`onStatus`, `status()`, `stats().status`). */
+export type RealtimeStatus = Status;
+/** A channel's state in `stats()`. */
+export type RealtimeChannelState = ChannelState;
+"#;

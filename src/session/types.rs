@@ -41,6 +41,22 @@ pub enum Status {
 }
 
 impl Status {
+    const ALL: [Status; 8] = [
+        Status::Connecting,
+        Status::Connected,
+        Status::Reconnecting,
+        Status::Degraded,
+        Status::Partial,
+        Status::AwaitingToken,
+        Status::Denied,
+        Status::Closed,
+    ];
+
+    /// The status with this JS spelling.
+    pub fn parse(name: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
     /// The JS spelling.
     pub fn as_str(self) -> &'static str {
         match self {

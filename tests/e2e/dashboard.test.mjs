@@ -58,7 +58,7 @@ async function waitJoined(page, topic) {
 }
 
 test('the floor renders and follows events', async () => {
-  const page = await open();
+  const page = await open('?inspect');
   await waitStatus(page, 'connected');
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="tables"] > .table').length === 12);
 

@@ -16,3 +16,10 @@ export async function devToken(params) {
   if (!response.ok) throw new Error(`token: HTTP ${response.status}`);
   return (await response.json()).token;
 }
+
+/** The dev server's anon key: the same for every tab, as a project's is. */
+export async function anonKey() {
+  const response = await fetch(`${DEVSERVER}/_dev/anon-key`);
+  if (!response.ok) throw new Error(`anon key: HTTP ${response.status}`);
+  return (await response.json()).key;
+}

@@ -3,18 +3,24 @@ import { createRoot } from 'react-dom/client';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { CasinoRealtimeProvider } from 'casino-realtime/react';
 import { App } from './App.jsx';
-import { DEVSERVER, devToken } from './api.js';
+import { DEVSERVER, anonKey, devToken } from './api.js';
 
 // ?casino=<uuid> picks the floor's casino; ?tokenCasino=<uuid> signs in as staff of another one
-// (the connection badge then says "denied").
+// (the connection badge then says "denied"); ?inspect shows the SDK's inspector (`debug`: such a
+// manager runs its own session instead of sharing the other tabs' one).
 const params = new URLSearchParams(location.search);
+const inspect = params.has('inspect');
 const casinoId = params.get('casino') ?? 'c0ffee00-ca51-4000-8000-000000000001';
 const tokenCasino = params.get('tokenCasino') ?? casinoId;
 const queryClient = new QueryClient({ defaultOptions: { queries: { staleTime: 60_000 } } });
 
 let accessToken;
+let apiKey;
 try {
   accessToken = await devToken({ staff_role: 'pit_boss', casino_id: tokenCasino, ttl_s: 12 * 3600 });
+  // The project's key is the same in every tab, as a Supabase project's is: the tabs then share
+  // one connection (`stats().mode` says how).
+  apiKey = await anonKey();
 } catch (error) {
   document.getElementById('root').textContent = `Cannot reach the dev server at ${DEVSERVER} (${error.message}). Is it running? Reload when it is.`;
   throw error;
@@ -31,7 +37,7 @@ const onBatch = (batch) => {
 createRoot(document.getElementById('root')).render(
   <StrictMode>
     <QueryClientProvider client={queryClient}>
-      <CasinoRealtimeProvider url={DEVSERVER} apiKey={accessToken} accessToken={accessToken} casinoId={casinoId} onBatch={onBatch} debug>
+      <CasinoRealtimeProvider url={DEVSERVER} apiKey={apiKey} accessToken={accessToken} casinoId={casinoId} onBatch={onBatch} debug={inspect}>
         <App casinoId={casinoId} batchStats={batchStats} />
       </CasinoRealtimeProvider>
     </QueryClientProvider>
