@@ -21,6 +21,8 @@ const IDLE_STATS = Object.freeze({
   resyncs: 0,
   channels: Object.freeze([]),
   staleSince: null,
+  mode: 'local',
+  shared: false,
 });
 
 // What the hooks read where nothing runs: on the server, while disabled, before the effect.

@@ -288,6 +288,19 @@ pub async fn status(State(a): State<Admin>) -> Response {
             ]));
         }
     }
+    // Each connection's channels and heartbeat times, to count sockets and measure periods.
+    let sockets: Vec<Value> = state
+        .conns
+        .values()
+        .map(|conn| {
+            let topics = conn.channels.values().map(|c| c.topic.as_str().into());
+            let beats = conn.heartbeats.iter().map(|&t| Value::from(t));
+            Value::Object(vec![
+                ("topics".into(), Value::Array(topics.collect())),
+                ("heartbeats".into(), Value::Array(beats.collect())),
+            ])
+        })
+        .collect();
     let f = &state.faults;
     let faults = Value::Object(vec![
         ("silent_heartbeats".into(), Value::Bool(f.silent_heartbeats)),
@@ -326,6 +339,7 @@ pub async fn status(State(a): State<Admin>) -> Response {
             Value::from(state.counters.rate_limited as i64),
         ),
         ("channels", Value::Array(channels)),
+        ("sockets", Value::Array(sockets)),
         ("faults", faults),
         ("scenario", scenario),
     ])

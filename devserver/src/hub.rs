@@ -78,6 +78,9 @@ pub struct Conn {
     pub held_until: Arc<AtomicI64>,
     /// Half-open: the server neither reads nor writes this socket any more, and does not close it.
     pub half_open: Arc<AtomicBool>,
+    /// When its last heartbeats came (ms since the epoch, the last 64): `/_dev/status` shows
+    /// them, so a test can measure a client's heartbeat period.
+    pub heartbeats: Vec<i64>,
 }
 
 impl Conn {

@@ -79,6 +79,7 @@ async fn run(socket: WebSocket, hub: Arc<Hub>, vsn: Vsn, frames: FramesMode, api
         channels: HashMap::new(),
         held_until: held_until.clone(),
         half_open: half_open.clone(),
+        heartbeats: Vec::new(),
     });
     let done = Arc::new(Notify::new());
 
@@ -155,7 +156,13 @@ fn handle(
         Frame::Broadcast(b) => channel::client_broadcast(hub, conn_id, b, binary),
         Frame::Message(m) => match (m.topic.as_str(), m.event.as_str()) {
             ("phoenix", "heartbeat") => {
-                let state = hub.lock();
+                let mut state = hub.lock();
+                if let Some(conn) = state.conns.get_mut(&conn_id) {
+                    if conn.heartbeats.len() == 64 {
+                        conn.heartbeats.remove(0);
+                    }
+                    conn.heartbeats.push(crate::hub::now_ms());
+                }
                 if !state.faults.silent_heartbeats {
                     if let Some(conn) = state.conns.get(&conn_id) {
                         conn.reply(

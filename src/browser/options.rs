@@ -180,6 +180,10 @@ pub(crate) fn read(options: &JsValue) -> Result<Options, JsValue> {
         }
         session.fallback_poll_ms = ms;
     }
+    // realtime-js's name for the same setting.
+    if let Some(ms) = number(options, "heartbeatIntervalMs", "", 1_000..=60_000)? {
+        session.heartbeat_ms = ms;
+    }
     if let Some(ms) = number(options, "resyncJitterMs", "", 0..=60_000)? {
         session.resync_jitter_ms = ms;
     }

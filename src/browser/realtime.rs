@@ -49,7 +49,7 @@ enum Mode {
 
 /// The options tabs must agree on to share a session, as JSON (functions and the token left
 /// out: the token's user is compared on its own).
-const SHARED_OPTIONS: [&str; 11] = [
+const SHARED_OPTIONS: [&str; 12] = [
     "url",
     "apiKey",
     "casinoId",
@@ -60,6 +60,7 @@ const SHARED_OPTIONS: [&str; 11] = [
     "rules",
     "fallbackPollMs",
     "resyncJitterMs",
+    "heartbeatIntervalMs",
     "debug",
 ];
 

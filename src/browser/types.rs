@@ -98,6 +98,9 @@ export interface CasinoRealtimeOptions {
    *  terminals recover together spreads its refetches; the channel stays stale meanwhile.
    *  Default 2000; 0 to 60000. */
   resyncJitterMs?: number;
+  /** How often the connection is checked with a heartbeat; one unanswered for as long means it
+   *  is dead (realtime-js has the same option). Default 25000; 1000 to 60000. */
+  heartbeatIntervalMs?: number;
   /** Keep the last events (what became of each) and batches (each key with the events that
    *  caused it) for `inspect()`: `true` keeps 200 of each, `{ events }` that many. Default off. */
   debug?: boolean | { events?: number };

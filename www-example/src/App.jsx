@@ -72,7 +72,7 @@ function Balance({ player, casinoId }) {
   );
 }
 
-export function App({ casinoId, batchStats }) {
+export function App({ casinoId, batchStats, only }) {
   const { realtime, status, stats, staleSince } = useRealtimeStatus();
   // A channel's own staleness, for its panel (a detail channel can be refused alone).
   const staleChannel = (resourceId) =>
@@ -97,7 +97,7 @@ export function App({ casinoId, batchStats }) {
     <main className={staleSince ? 'stale' : ''}>
       <header>
         <h1>Casino floor <small>{casinoId}</small></h1>
-        <span className={`badge ${status}`} data-testid="status">{status}</span>
+        <span className={`badge ${status}`} data-testid="status" title={stats.mode ? `session: ${stats.mode}` : ''}>{status}</span>
         {staleSince && (
           <span className="stale-since" data-testid="stale">
             Data may be stale since {new Date(staleSince).toLocaleTimeString('en-GB')} ({Math.max(0, Math.round((Date.now() - staleSince) / 1000))} s)
@@ -109,7 +109,7 @@ export function App({ casinoId, batchStats }) {
       <section>
         <h2>Tables and chip custody</h2>
         <div className="tables" data-testid="tables">
-          {(tables.data ?? []).map((t) => <TableCard key={t.id} table={t} casinoId={casinoId} openSlips={openSlips(t.id)} stale={staleChannel(t.id)} />)}
+          {(tables.data ?? []).filter((t) => !only || t.label === only).map((t) => <TableCard key={t.id} table={t} casinoId={casinoId} openSlips={openSlips(t.id)} stale={staleChannel(t.id)} />)}
         </div>
       </section>
       <div className="columns">
@@ -123,10 +123,12 @@ export function App({ casinoId, batchStats }) {
             <tr key={v.id} data-testid="visit" data-visit={v.id}><td>{v.visit_kind.replaceAll('_', ' ')}</td><td>{v.player_id ? v.player_id.slice(0, 8) : 'ghost'}</td><td>{v.started_at.slice(11, 19)}</td></tr>
           ))}</tbody></table>
         </section>
-        <section>
-          <h2>Loyalty balances</h2>
-          <table><tbody>{(players.data ?? []).slice(0, 12).map((p) => <Balance key={p.id} player={p} casinoId={casinoId} />)}</tbody></table>
-        </section>
+        {!only && (
+          <section>
+            <h2>Loyalty balances</h2>
+            <table><tbody>{(players.data ?? []).slice(0, 12).map((p) => <Balance key={p.id} player={p} casinoId={casinoId} />)}</tbody></table>
+          </section>
+        )}
       </div>
     </main>
   );
