@@ -463,3 +463,19 @@ fn options_the_host_refuses_are_said_to_the_tab() {
     w.tab(1, "garbage");
     assert!(w.posts.len() == 1);
 }
+
+#[test]
+fn set_auth_from_a_tab_with_an_older_token_changes_nothing() {
+    let mut w = World::new();
+    let (old, new) = (
+        jwt("pit-boss", 4_000_000_000),
+        jwt("pit-boss", 4_000_000_600),
+    );
+    w.tab(1, &hello(CASINO, &new, &[(1, None)]));
+    w.tab(2, &hello(CASINO, &new, &[(1, None)]));
+    w.tab(2, &ToHost::SetAuth(old).encode());
+    assert!(w.tokens.is_empty(), "the older token is not pushed");
+    let newest = jwt("pit-boss", 4_000_001_200);
+    w.tab(1, &ToHost::SetAuth(newest.clone()).encode());
+    assert_eq!(w.tokens, [newest], "a newer one is, from any tab");
+}

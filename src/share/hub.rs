@@ -41,6 +41,8 @@ pub enum HubOutput {
 /// Makes the session for a first tab's options, or says why they are refused.
 pub type MakeSession<'a> = &'a mut dyn FnMut(&Hello) -> Result<Session, ErrorReport>;
 
+const STATS_EVERY_MS: u64 = 200;
+
 /// A tab, once it said hello: its session, its client there, and its subscriptions.
 struct Member {
     session: SessionRef,
@@ -58,7 +60,14 @@ struct Shared {
     user: Option<String>,
     token: Option<String>,
     session: Session,
+    /// Something may have changed its counts since its tabs were last sent `stats`.
+    stats_dirty: bool,
+    /// When they were (monotonic).
+    stats_sent: Option<u64>,
 }
+
+/// Tabs get a fresh `stats` snapshot at most this often (and this long after a change at
+/// most): `stats()` is synchronous in a tab, so the snapshot must already be there.
 
 /// The sessions and the tabs they serve.
 #[derive(Default)]
@@ -114,6 +123,7 @@ impl Hub {
         let Some(shared) = self.sessions.iter_mut().find(|s| s.id == session_id) else {
             return;
         };
+        shared.stats_dirty = true;
         let member = &mut self.members[i].1;
         let session = &mut shared.session;
         match message {
@@ -130,10 +140,13 @@ impl Hub {
                 }
                 member.hello.subscriptions.retain(|(t, _)| *t != id);
             }
-            ToHost::SetAuth(token) => {
+            // Tabs renew their tokens on their own clocks: one still holding an older token
+            // must not replace the newer one every channel carries.
+            ToHost::SetAuth(token) if newer(&token, shared.token.as_deref()) => {
                 session.set_auth(token.clone(), now);
                 shared.token = Some(token);
             }
+            ToHost::SetAuth(_) => {}
             ToHost::Flush => session.flush_for(client, now),
             ToHost::Token { id, result } => {
                 if let Ok(token) = &result {
@@ -175,6 +188,8 @@ impl Hub {
                         user,
                         token: hello.token.clone(),
                         session,
+                        stats_dirty: true,
+                        stats_sent: None,
                     });
                     self.sessions.len() - 1
                 }
@@ -256,23 +271,29 @@ impl Hub {
     pub fn tick(&mut self, now: Now) {
         for shared in &mut self.sessions {
             shared.session.tick(now);
+            shared.stats_dirty = true;
         }
     }
 
     /// When [`Hub::tick`] is next needed.
     pub fn deadline(&self) -> Option<u64> {
+        let stats = self
+            .sessions
+            .iter()
+            .filter(|s| s.stats_dirty)
+            .map(|s| s.stats_sent.map_or(0, |t| t + STATS_EVERY_MS));
         self.sessions
             .iter()
             .filter_map(|s| s.session.deadline())
+            .chain(stats)
             .min()
     }
 
     /// A session, to feed it its socket's events.
     pub fn session(&mut self, id: SessionRef) -> Option<&mut Session> {
-        self.sessions
-            .iter_mut()
-            .find(|s| s.id == id)
-            .map(|s| &mut s.session)
+        let shared = self.sessions.iter_mut().find(|s| s.id == id)?;
+        shared.stats_dirty = true;
+        Some(&mut shared.session)
     }
 
     fn shared(&self, id: SessionRef) -> Option<&Shared> {
@@ -315,6 +336,35 @@ impl Hub {
         let members = &self.members;
         self.sessions
             .retain(|s| members.iter().any(|(_, m)| m.session == s.id));
+        self.send_stats(now);
+    }
+
+    /// A fresh `stats` snapshot to every tab of a session whose counts may have changed, at
+    /// most every [`STATS_EVERY_MS`].
+    fn send_stats(&mut self, now: Now) {
+        for index in 0..self.sessions.len() {
+            let shared = &self.sessions[index];
+            let due = shared
+                .stats_sent
+                .is_none_or(|t| now.mono >= t + STATS_EVERY_MS);
+            if !shared.stats_dirty || !due {
+                continue;
+            }
+            let id = shared.id;
+            let tabs: Vec<(PortId, ClientId)> = self
+                .members
+                .iter()
+                .filter(|(_, m)| m.session == id)
+                .map(|(p, m)| (*p, m.client))
+                .collect();
+            for (port, client) in tabs {
+                let json = stats_json(&self.sessions[index].session, client, now);
+                self.post(Some(port), ToTab::Stats(json));
+            }
+            let shared = &mut self.sessions[index];
+            shared.stats_dirty = false;
+            shared.stats_sent = Some(now.mono);
+        }
     }
 
     fn port_of(&self, session: SessionRef, client: ClientId) -> Option<PortId> {

@@ -1,8 +1,9 @@
 // The chaos suite: the built package in headless Chromium against the dev server (as hard as
 // Supabase: refused joins answered after 5 s, one at a time), while a publisher sends catalog
 // events through the database path and a fault schedule runs. Two managers in one page: A holds
-// the list feed and two detail feeds with getAccessToken and 20-second tokens; B holds the list
-// feed with an accessToken only, renewed by setAuth when it expires.
+// the list feed and two detail feeds with getAccessToken and 20-second tokens, its session shared
+// (hosted in the SharedWorker); B holds the list feed with an accessToken only, renewed by setAuth
+// when it expires, in a session of its own (`shareAcrossTabs: false`).
 //
 // Checked per event and manager: each event published on a channel it holds has all its keys
 // in a batch flushed after it was published, or a resync batch came after it (0 lost); no key
@@ -145,9 +146,12 @@ const freezes = [];
 async function freeze(ms) {
   frozen = true;
   const from = Date.now();
-  await cdp.send('Page.setWebLifecycleState', { state: 'frozen' });
+  // Headless Chromium ignores Page.setWebLifecycleState: the page's script is stopped in the
+  // debugger instead (timers, socket events and messages wait), as a frozen tab's is.
+  await cdp.send('Debugger.enable');
+  await cdp.send('Debugger.pause');
   await sleep(ms);
-  await cdp.send('Page.setWebLifecycleState', { state: 'active' });
+  await cdp.send('Debugger.resume').catch(() => {});
   freezes.push([from, Date.now()]);
   frozen = false;
 }

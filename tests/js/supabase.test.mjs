@@ -39,7 +39,8 @@ test('a manager built from a supabase-js client joins with its session and follo
   try {
     // The list feed is a pit boss's to read, not the anon key's: joined means the session's token.
     await until('both channels joined', async () => (await joined()).length === 2);
-    assert.equal(realtime.status, 'connected');
+    // The server joins before its reply reaches the manager.
+    await until('connected', () => realtime.status === 'connected');
 
     // A dealer signs in on the same terminal: supabase-js says SIGNED_IN, the manager re-authorizes.
     await supabase.auth.setSession({ access_token: dealer, refresh_token: 'dev-refresh' });
