@@ -92,5 +92,7 @@ test('Next.js: builds strict, renders idle on the server, plans in a Route Handl
   await publish(dev.url, [{ topic: CASINO, event: 'table.deactivated', payload }]);
   await page.waitForFunction(() => Number(document.getElementById('fetches')?.textContent) >= 2, null, { timeout: 10_000 });
   assert.deepEqual(errors, [], 'no error on the page (hydration included)');
+  // Next's bundler found worker.js and its .wasm: the session runs in the SharedWorker.
+  assert.equal(await page.evaluate(() => document.getElementById('mode')?.textContent), 'worker');
   await page.close();
 });

@@ -1,6 +1,6 @@
 // The package as users get it: `npm pack`, installed from the tarball into a fresh project, built
 // with Vite and with webpack 5 (no plugins, no config beyond the entry), each loaded in headless
-// Chromium until an event arrives as a batch. Also: importing the installed package in Node (as a
+// Chromium until an event arrives as a batch, its session hosted in the bundled SharedWorker. Also: importing the installed package in Node (as a
 // server render would) does not throw.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -88,6 +88,8 @@ window.__stats = () => realtime.stats();
     await page.waitForFunction(() => document.title.startsWith('batch '), null, { timeout: 20_000 });
     assert.equal(await page.title(), 'batch tables,table', dist);
     assert.deepEqual(await page.evaluate(() => [window.__keys, window.__guarded]), [['table-context', 'tables', CASINO], true], dist);
+    // The bundler found worker.js through `new SharedWorker(new URL(...))`, and the worker its .wasm.
+    assert.equal(await page.evaluate(() => window.__stats().mode), 'worker', dist);
     await page.close();
   }
 });

@@ -16,7 +16,7 @@ function Status() {
   const { status, stats } = useRealtimeStatus();
   return (
     <p>
-      status <b id="status">{status}</b> applied <b id="applied">{stats.applied}</b>
+      status <b id="status">{status}</b> applied <b id="applied">{stats.applied}</b> mode <b id="mode">{stats.mode}</b>
     </p>
   );
 }
