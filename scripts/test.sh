@@ -67,3 +67,6 @@ bash bench/size.sh --no-build
 
 step "browser benchmark, quick form (npm run bench runs it whole; figures here are not judged)"
 node bench/browser/run.mjs --quick
+
+step "tabs benchmark, quick form (npm run bench:tabs: 1 and 5 tabs, own sessions or one shared)"
+node bench/browser/tabs.mjs --quick

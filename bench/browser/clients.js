@@ -68,6 +68,9 @@ async function casinoRealtime({ url, casino, queryClient }) {
     apiKey: 'key',
     accessToken: window.bench.token,
     casinoId: casino,
+    // One tab's engine, on the page's main thread where the others run (bench/browser/tabs.mjs
+    // measures sharing a session across tabs).
+    shareAcrossTabs: false,
     onBatch: (batch) => {
       let writes = 0;
       for (const action of batch.actions) if (action.type !== 'invalidate') writes += 1;

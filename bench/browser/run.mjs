@@ -4,14 +4,13 @@
 // Prints medians of interleaved runs and ratios to realtime-js; exits 1 when a budget is broken.
 //   node bench/browser/run.mjs [--runs 3] [--events 20000] [--memory-events 200000] [--quick]
 // Needs pkg/ (scripts/build-pkg.sh) and Debian's chromium. See README "Size and speed".
-import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as esbuild from 'esbuild';
 import { browser as launch } from '../../tests/e2e/harness.mjs';
-import { WebSocketServer } from 'ws';
+import { fakeJwt, send, startServer } from './server.mjs';
 import { workload } from './stream.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -57,56 +56,14 @@ const bundle = await esbuild.build({
   logLevel: 'error',
 });
 const PAGE = '<!doctype html><meta charset="utf-8"><title>bench</title><script type="module" src="/bundle.js"></script>';
-const TYPES = { js: 'text/javascript', wasm: 'application/wasm' };
-
-const http = createServer(async (request, response) => {
-  const path = new URL(request.url, 'http://x').pathname;
-  if (path === '/') return response.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
-  if (path === '/favicon.ico') return response.writeHead(204).end();
-  if (path === '/bundle.js') return response.writeHead(200, { 'content-type': TYPES.js }).end(bundle.outputFiles[0].contents);
-  // The package's files, its wasm-bindgen snippets included; nothing outside pkg/.
-  const file = path.match(/^\/pkg\/((?:[\w-]+\/)*[\w.-]+\.(js|wasm))$/);
-  if (!file) return response.writeHead(404).end();
-  try {
-    const served = flags.wasm && file[1] === 'casino_realtime_wasm_bg.wasm' ? flags.wasm : `${ROOT}pkg/${file[1]}`;
-    response.writeHead(200, { 'content-type': TYPES[file[2]] }).end(await readFile(served));
-  } catch {
-    response.writeHead(404).end();
-  }
-});
-const sockets = new WebSocketServer({ server: http });
+const server = await startServer({ routes: { '/': ['html', PAGE], '/bundle.js': ['js', bundle.outputFiles[0].contents] }, wasm: flags.wasm });
+const BASE = server.base;
 let onJoin = null;
-sockets.on('connection', (socket) => {
-  socket.on('message', (data, binary) => {
-    if (binary) return;
-    const [joinRef, ref, topic, event] = JSON.parse(data.toString());
-    const reply = (response) => socket.send(JSON.stringify([joinRef, ref, topic, 'phx_reply', { status: 'ok', response }]));
-    if (event === 'phx_join') {
-      reply({ postgres_changes: [] });
-      onJoin?.(socket);
-    } else {
-      reply({});
-    }
-  });
-});
-await new Promise((resolve) => http.listen(0, '127.0.0.1', resolve));
-const BASE = `http://127.0.0.1:${http.address().port}`;
-
-/** Sends `frames` as fast as the socket takes them, or at `rate` frames a second. */
-async function send(socket, frames, rate) {
-  const started = performance.now();
-  let n = 0;
-  while (n < frames.length) {
-    const due = rate ? Math.min(frames.length, Math.floor(((performance.now() - started) * rate) / 1000) + 1) : frames.length;
-    while (n < due && socket.bufferedAmount < 4_000_000) socket.send(frames[n++]);
-    await new Promise((resolve) => setTimeout(resolve, rate ? 5 : 1));
-  }
-}
+server.onJoin((socket) => onJoin?.(socket));
 
 // ---- one client, one stream, in a fresh browser context ----
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const fakeJwt = (claims) => ['{"alg":"HS256","typ":"JWT"}', JSON.stringify(claims), 'x'].map((s) => Buffer.from(s).toString('base64url')).join('.');
 const TOKEN = fakeJwt({ sub: 'bench', role: 'authenticated', exp: Math.floor(Date.now() / 1000) + 86_400 });
 
 async function metric(cdp, name) {
@@ -192,8 +149,7 @@ const burst = workload({ casino: CASINO, total: EVENTS });
 if (flags.profile) {
   const { cpu, cpuProfile } = await run(browser, flags.profile, burst.frames, { profile: true });
   await browser.close();
-  sockets.close();
-  http.close();
+  server.close();
   const rows = selfTimes(cpuProfile);
   const total = rows.reduce((sum, [, ms]) => sum + ms, 0);
   console.log(`CPU profile of ${flags.profile} on a ${EVENTS.toLocaleString('en')}-frame burst: ${Math.round(cpu)} ms main-thread CPU, ${Math.round(total)} ms sampled; self time by function`);
@@ -213,8 +169,7 @@ const memoryStream = workload({ casino: CASINO, total: MEMORY_EVENTS, seed: 13 }
 const memory = {};
 for (const c of ['realtime-js', 'sdk']) memory[c] = (await run(browser, c, memoryStream.frames, { segments: [CHECKPOINT, MEMORY_EVENTS / 2, MEMORY_EVENTS] })).memory;
 await browser.close();
-sockets.close();
-http.close();
+server.close();
 
 // ---- shipped bytes: what each client adds to an app (QueryClient not counted) ----
 
