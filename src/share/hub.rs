@@ -41,6 +41,8 @@ pub enum HubOutput {
 /// Makes the session for a first tab's options, or says why they are refused.
 pub type MakeSession<'a> = &'a mut dyn FnMut(&Hello) -> Result<Session, ErrorReport>;
 
+/// Tabs get a fresh `stats` snapshot at most this often (and this long after a change at
+/// most): `stats()` is synchronous in a tab, so the snapshot must already be there.
 const STATS_EVERY_MS: u64 = 200;
 
 /// A tab, once it said hello: its session, its client there, and its subscriptions.
@@ -65,9 +67,6 @@ struct Shared {
     /// When they were (monotonic).
     stats_sent: Option<u64>,
 }
-
-/// Tabs get a fresh `stats` snapshot at most this often (and this long after a change at
-/// most): `stats()` is synchronous in a tab, so the snapshot must already be there.
 
 /// The sessions and the tabs they serve.
 #[derive(Default)]
@@ -346,7 +345,7 @@ impl Hub {
             let shared = &self.sessions[index];
             let due = shared
                 .stats_sent
-                .is_none_or(|t| now.mono >= t + STATS_EVERY_MS);
+                .map_or(true, |t| now.mono >= t + STATS_EVERY_MS);
             if !shared.stats_dirty || !due {
                 continue;
             }
