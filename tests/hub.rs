@@ -11,14 +11,11 @@ use casino_realtime::catalog::Uuid;
 use casino_realtime::clock::Now;
 use casino_realtime::errors::{ErrorKind, ErrorReport};
 use casino_realtime::json::{self, Value};
-use casino_realtime::protocol::{
-    decode_text, encode_text, encode_user_broadcast, Broadcast, BroadcastPayload, Frame, Message,
-    Vsn,
-};
+use casino_realtime::protocol::{decode_text, encode_text, Frame, Message, Vsn};
 use casino_realtime::session::{Output, Session, SessionConfig};
 use casino_realtime::share::hub::{Hub, HubOutput, PortId, SessionRef};
 use casino_realtime::share::message::{Hello, TabKind, ToHost, ToTab};
-use common::fake_server::{session, CASINO};
+use common::fake_server::{broadcast_frame, session, CASINO};
 use common::fixture;
 
 const OTHER_CASINO: &str = "22222222-2222-4222-8222-222222222222";
@@ -190,15 +187,7 @@ impl World {
 
     /// The server broadcasts an event on a topic of session `id`.
     fn event(&mut self, id: SessionRef, topic: &str, event: &str, payload: &Value) {
-        let broadcast = Broadcast {
-            join_ref: None,
-            msg_ref: None,
-            topic: topic.into(),
-            event: event.into(),
-            payload: BroadcastPayload::Json(payload.clone()),
-            meta: None,
-        };
-        let bytes = encode_user_broadcast(&broadcast).unwrap();
+        let bytes = broadcast_frame(topic, event, payload, None);
         let socket = self.sockets.iter().rev().find(|(s, _)| *s == id).unwrap().1;
         let now = self.clock();
         self.hub

@@ -20,21 +20,6 @@ fn detail(resource: &str) -> String {
     Harness::topic(Some(resource))
 }
 
-/// The keys of every action `client` was given, as JSON text, in order.
-fn keys_of(h: &Harness, client: u32) -> Vec<String> {
-    let mut keys = Vec::new();
-    for batch in h.batches_of(client) {
-        for action in &batch.actions {
-            let mut out = String::new();
-            action
-                .key()
-                .write(&mut casino_realtime::json::Writer::new(&mut out));
-            keys.push(out);
-        }
-    }
-    keys
-}
-
 /// The keys one event makes, from a session of its own.
 fn keys_of_event(event: &str) -> Vec<String> {
     let mut h = Harness::new(config());
@@ -42,7 +27,7 @@ fn keys_of_event(event: &str) -> Vec<String> {
     h.push_event(&list(), event, &fixture(event), None);
     h.session.flush(h.clock());
     h.pump();
-    keys_of(&h, 0)
+    h.keys_of(0)
 }
 
 /// What the session told `client` other than batches.
@@ -106,11 +91,11 @@ fn each_client_gets_exactly_its_channels_events_once_over_one_connection() {
     alone.push_event(&list(), "table.fill_requested", &fill, None);
     alone.push_event(&list(), "table.deactivated", &deactivated, None);
     alone.advance(1_000);
-    let floor_alone = keys_of(&alone, 0);
+    let floor_alone = alone.keys_of(0);
     assert!(floor_alone.len() > fill_keys.len(), "the two events differ");
-    assert_eq!(keys_of(&h, floor), floor_alone, "the floor tab: both, once");
+    assert_eq!(h.keys_of(floor), floor_alone, "the floor tab: both, once");
     assert_eq!(
-        keys_of(&h, table),
+        h.keys_of(table),
         fill_keys,
         "the table tab: the fill, once"
     );
@@ -121,7 +106,7 @@ fn each_client_gets_exactly_its_channels_events_once_over_one_connection() {
     // A reconnect's replay of what both had reaches neither again.
     h.drop_connection();
     h.advance(120_000);
-    let before = (keys_of(&h, floor).len(), keys_of(&h, table).len());
+    let before = (h.keys_of(floor).len(), h.keys_of(table).len());
     for (topic, id) in [(list(), "l1"), (detail("table-1"), "d1")] {
         let meta = format!(r#"{{"replayed":true,"id":"{id}"}}"#);
         h.push_event(&topic, "table.fill_requested", &fill, Some(&meta));
@@ -129,7 +114,7 @@ fn each_client_gets_exactly_its_channels_events_once_over_one_connection() {
     h.session.flush_for(floor, h.clock());
     h.session.flush_for(table, h.clock());
     h.pump();
-    assert_eq!((keys_of(&h, floor).len(), keys_of(&h, table).len()), before);
+    assert_eq!((h.keys_of(floor).len(), h.keys_of(table).len()), before);
 }
 
 #[test]
@@ -143,12 +128,12 @@ fn an_event_seen_first_on_another_tabs_channel_still_reaches_this_one() {
     // The list copy first: new to the session, for the floor only.
     h.push_event(&list(), "table.fill_requested", &fill, None);
     h.advance(1_000);
-    assert!(keys_of(&h, table).is_empty());
+    assert!(h.keys_of(table).is_empty());
     // The detail copy: a duplicate for the session, new to the table tab.
     h.push_event(&detail("table-1"), "table.fill_requested", &fill, None);
     h.advance(1_000);
-    assert_eq!(keys_of(&h, table), keys_of_event("table.fill_requested"));
-    assert_eq!(keys_of(&h, floor), keys_of_event("table.fill_requested"));
+    assert_eq!(h.keys_of(table), keys_of_event("table.fill_requested"));
+    assert_eq!(h.keys_of(floor), keys_of_event("table.fill_requested"));
 }
 
 #[test]
@@ -243,8 +228,8 @@ fn a_client_that_goes_drops_its_channels_and_nothing_else() {
     h.session.remove_client(table, h.clock());
     h.pump();
     h.advance(10_000);
-    assert!(keys_of(&h, table).is_empty());
-    assert!(keys_of(&h, floor).is_empty(), "not the floor's channel");
+    assert!(h.keys_of(table).is_empty());
+    assert!(h.keys_of(floor).is_empty(), "not the floor's channel");
     assert!(
         h.leaves.contains(&detail("table-1")),
         "left after the grace"
@@ -256,7 +241,7 @@ fn a_client_that_goes_drops_its_channels_and_nothing_else() {
     // The floor carries on; a new tab may take the freed place.
     h.push_event(&list(), "table.fill_requested", &fill, None);
     h.advance(1_000);
-    assert_eq!(keys_of(&h, floor), keys_of_event("table.fill_requested"));
+    assert_eq!(h.keys_of(floor), keys_of_event("table.fill_requested"));
     let again = h.add_client();
     assert_eq!(again, table, "the lowest free client");
     h.subscribe_for(again, None);

@@ -107,6 +107,19 @@ pub struct Harness {
     next_id: u64,
 }
 
+/// A catalog event as Realtime sends it from the database: a kind-4 frame, with `meta` (JSON).
+pub fn broadcast_frame(topic: &str, event: &str, payload: &Value, meta: Option<&str>) -> Vec<u8> {
+    let broadcast = Broadcast {
+        join_ref: None,
+        msg_ref: None,
+        topic: topic.into(),
+        event: event.into(),
+        payload: BroadcastPayload::Json(payload.clone()),
+        meta: meta.map(|m| json::parse(m).unwrap()),
+    };
+    encode_user_broadcast(&broadcast).unwrap()
+}
+
 pub fn config() -> SessionConfig {
     SessionConfig::new(
         "ws://fake/realtime/v1",
@@ -613,15 +626,7 @@ impl Harness {
 
     /// The server pushes a catalog event as a kind-4 frame with `meta` (not kept for replay).
     pub fn push_event(&mut self, topic: &str, event: &str, payload: &Value, meta: Option<&str>) {
-        let broadcast = Broadcast {
-            join_ref: None,
-            msg_ref: None,
-            topic: topic.into(),
-            event: event.into(),
-            payload: BroadcastPayload::Json(payload.clone()),
-            meta: meta.map(|m| json::parse(m).unwrap()),
-        };
-        let bytes = encode_user_broadcast(&broadcast).unwrap();
+        let bytes = broadcast_frame(topic, event, payload, meta);
         if let (Some(socket), false) = (self.socket, self.half_open) {
             self.session.binary_frame(socket, &bytes, self.clock());
         }
@@ -700,10 +705,15 @@ impl Harness {
             .count()
     }
 
-    /// Keys of every action delivered so far, as JSON text.
+    /// Keys of every action delivered so far (to client 0), as JSON text.
     pub fn delivered_keys(&self) -> Vec<String> {
+        self.keys_of(0)
+    }
+
+    /// Keys of every action delivered to `client` so far, as JSON text, in order.
+    pub fn keys_of(&self, client: u32) -> Vec<String> {
         let mut keys = Vec::new();
-        for batch in &self.batches {
+        for batch in self.batches_of(client) {
             for action in &batch.actions {
                 let mut out = String::new();
                 action

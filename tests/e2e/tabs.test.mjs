@@ -148,6 +148,17 @@ test('five pages of the example share one socket; each gets exactly its channels
   assert.ok(left.includes(topic(tables[3].id)));
 });
 
+/** A dev server, the test page served, and a browser context; all gone after the tests. */
+async function testSite() {
+  const dev = await devserver();
+  cleanup.push(async () => dev.stop());
+  const site = await serve(join(work, 'page'));
+  cleanup.push(async () => site.stop());
+  const context = await chrome.newContext();
+  cleanup.push(() => context.close());
+  return { dev, site, context };
+}
+
 /** A page of tests/e2e/tabs/index.html in `context`. */
 async function testPage(context, site, dev, query) {
   const page = await context.newPage();
@@ -181,12 +192,7 @@ async function newLeader(pages, since) {
 }
 
 test('leader mode: a frozen leader, then a closed one, lose nothing and apply nothing twice', async () => {
-  const dev = await devserver();
-  cleanup.push(async () => dev.stop());
-  const site = await serve(join(work, 'page'));
-  cleanup.push(async () => site.stop());
-  const context = await chrome.newContext();
-  cleanup.push(() => context.close());
+  const { dev, site, context } = await testSite();
   await context.addInitScript(() => { delete window.SharedWorker; });
   const pages = [];
   for (let i = 0; i < 3; i += 1) pages.push(await testPage(context, site, dev, {}));
@@ -253,12 +259,7 @@ test('leader mode: a frozen leader, then a closed one, lose nothing and apply no
 });
 
 test('pages signed in to different casinos get separate sessions and nothing crosses', async () => {
-  const dev = await devserver();
-  cleanup.push(async () => dev.stop());
-  const site = await serve(join(work, 'page'));
-  cleanup.push(async () => site.stop());
-  const context = await chrome.newContext();
-  cleanup.push(() => context.close());
+  const { dev, site, context } = await testSite();
   const ours = await testPage(context, site, dev, { casino: CASINO });
   const theirs = await testPage(context, site, dev, { casino: OTHER });
   assert.equal((await devStatus(dev)).sockets.length, 2, 'two sessions');
