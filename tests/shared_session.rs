@@ -94,11 +94,7 @@ fn each_client_gets_exactly_its_channels_events_once_over_one_connection() {
     let floor_alone = alone.keys_of(0);
     assert!(floor_alone.len() > fill_keys.len(), "the two events differ");
     assert_eq!(h.keys_of(floor), floor_alone, "the floor tab: both, once");
-    assert_eq!(
-        h.keys_of(table),
-        fill_keys,
-        "the table tab: the fill, once"
-    );
+    assert_eq!(h.keys_of(table), fill_keys, "the table tab: the fill, once");
     assert!(h.batches.is_empty(), "client 0 subscribed nothing");
     let stats = h.session.stats_of(floor, h.clock()).pipeline;
     assert_eq!((stats.applied, stats.duplicates), (2, 1), "decoded once");
