@@ -51,6 +51,8 @@ function lifeLock() {
 export const tabTransport = {
   available: () => workerAvailable() || leaderAvailable(),
   connect: (onMessage, onHost) => (workerAvailable() ? viaWorker(onMessage, onHost) : viaLeader(onMessage, onHost)),
+  /** The mode a manager not connected yet (waiting for its first token) is in. */
+  mode: () => (workerAvailable() ? 'worker' : 'follower'),
 };
 
 function viaWorker(onMessage, onHost) {
@@ -107,7 +109,8 @@ function viaLeader(onMessage, onHost) {
     onHost();
   }
 
-  function demote() {
+  // Stops hosting: its sessions and sockets close, and the lock goes to the next in line.
+  function stepDown() {
     if (!host) return;
     clearInterval(beat);
     host.close();
@@ -115,6 +118,10 @@ function viaLeader(onMessage, onHost) {
     host = null;
     releaseLead?.();
     releaseLead = null;
+  }
+
+  function demote() {
+    stepDown();
     if (!closed) candidate();
   }
 
@@ -200,7 +207,7 @@ function viaLeader(onMessage, onHost) {
       // Leading, the others need a new host: the lock goes to the next in line.
       closed = true;
       clearInterval(watch);
-      if (host) { clearInterval(beat); host.close(); host.free(); host = null; releaseLead?.(); }
+      stepDown();
       life.release();
       channel.close();
     },

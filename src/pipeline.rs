@@ -134,6 +134,7 @@ impl Pipeline {
             return Outcome::ForeignCasino { casino_id: named };
         }
         let identity = event.identity(meta_id);
+        let at_micros = event.at_micros();
         let (outcome, to) = match self.dedup.sighting(&identity, now.mono, audience) {
             Sighting::Seen { copy, newcomers } => {
                 self.stats.duplicates += 1;
@@ -144,7 +145,6 @@ impl Pipeline {
             }
             Sighting::New => {
                 self.stats.applied += 1;
-                let at_micros = event.at_micros();
                 (Outcome::Applied { at_micros }, audience)
             }
         };
@@ -152,7 +152,6 @@ impl Pipeline {
         if to.is_empty() {
             return outcome;
         }
-        let at_micros = event.at_micros();
         let mut actions = self.rules.actions(&event);
         let arrival = now.wall.saturating_mul(1000);
         let allowance = FUTURE_AT_ALLOWANCE_MS * 1000;

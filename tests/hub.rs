@@ -42,6 +42,11 @@ fn jwt(sub: &str, exp: u64) -> String {
     )
 }
 
+/// Three tokens of one user, each expiring later than the one before.
+fn pit_boss_tokens() -> [String; 3] {
+    [4_000_000_000, 4_000_000_600, 4_000_001_200].map(|exp| jwt("pit-boss", exp))
+}
+
 fn options(casino: &str) -> String {
     format!(r#"{{"url":"ws://fake/realtime/v1","apiKey":"anon-key","casinoId":"{casino}"}}"#)
 }
@@ -329,15 +334,11 @@ fn another_user_or_casino_gets_another_session() {
 #[test]
 fn a_later_token_of_the_same_user_is_taken_an_older_one_is_not() {
     let mut w = World::new();
-    let (old, new) = (
-        jwt("pit-boss", 4_000_000_000),
-        jwt("pit-boss", 4_000_000_600),
-    );
+    let [old, new, newest] = pit_boss_tokens();
     w.tab(1, &hello(CASINO, &new, &[(1, None)]));
     // A tab opened from a stale cache brings the older token: the session keeps the newer.
     w.tab(2, &hello(CASINO, &old, &[(1, None)]));
     assert!(w.tokens.is_empty(), "the older token is not pushed");
-    let newest = jwt("pit-boss", 4_000_001_200);
     w.tab(3, &hello(CASINO, &newest, &[(1, None)]));
     assert_eq!(w.tokens, [newest], "a newer one is");
     assert_eq!(w.joins_of(&topic(CASINO, None)), 1);
@@ -456,15 +457,11 @@ fn options_the_host_refuses_are_said_to_the_tab() {
 #[test]
 fn set_auth_from_a_tab_with_an_older_token_changes_nothing() {
     let mut w = World::new();
-    let (old, new) = (
-        jwt("pit-boss", 4_000_000_000),
-        jwt("pit-boss", 4_000_000_600),
-    );
+    let [old, new, newest] = pit_boss_tokens();
     w.tab(1, &hello(CASINO, &new, &[(1, None)]));
     w.tab(2, &hello(CASINO, &new, &[(1, None)]));
     w.tab(2, &ToHost::SetAuth(old).encode());
     assert!(w.tokens.is_empty(), "the older token is not pushed");
-    let newest = jwt("pit-boss", 4_000_001_200);
     w.tab(1, &ToHost::SetAuth(newest.clone()).encode());
     assert_eq!(w.tokens, [newest], "a newer one is, from any tab");
 }

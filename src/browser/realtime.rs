@@ -277,18 +277,20 @@ impl CasinoRealtime {
     /// Counts and channel states, and the mode in force (`stats().mode`).
     #[wasm_bindgen(unchecked_return_type = "RealtimeStats")]
     pub fn stats(&self) -> JsValue {
-        match &self.mode {
+        let (json, mode, shared) = match &self.mode {
             Mode::Local(inner) => {
-                // Read, then let go: parsing runs no app code, but nothing is held anyway.
-                let json = {
-                    let session = inner.session.borrow();
-                    let extra = [("mode", "\"local\""), ("shared", "false")];
-                    session.stats(now()).to_json(session.status(), &extra)
-                };
-                js_sys::JSON::parse(&json).unwrap_or(JsValue::NULL)
+                let session = inner.session.borrow();
+                let json = session.stats(now()).to_json(session.status());
+                (json, "local".to_owned(), false)
             }
-            Mode::Shared(client) => client.stats(),
-        }
+            Mode::Shared(client) => (client.stats(), client.mode(), true),
+        };
+        let value = js_sys::JSON::parse(&json).unwrap_or_else(|_| Object::new().into());
+        // The status is the manager's own now (a shared snapshot may be up to 200 ms old).
+        let _ = Reflect::set(&value, &"status".into(), &self.status().into());
+        let _ = Reflect::set(&value, &"mode".into(), &mode.into());
+        let _ = Reflect::set(&value, &"shared".into(), &shared.into());
+        value
     }
 
     /// The recent events (what became of each) and batches (each key with the events behind it),

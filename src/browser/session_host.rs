@@ -207,12 +207,6 @@ impl SessionHost {
         self.inner.ports.borrow_mut().retain(|(p, _)| *p != port);
     }
 
-    /// The sessions open (for tests and the benchmark).
-    #[wasm_bindgen(getter)]
-    pub fn sessions(&self) -> u32 {
-        self.inner.hub.borrow().sessions() as u32
-    }
-
     /// Closes every session and socket: this host stops (a leading tab that lost its lead).
     pub fn close(&self) {
         let ports: Vec<PortId> = self.inner.ports.borrow().iter().map(|(p, _)| *p).collect();

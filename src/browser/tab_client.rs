@@ -14,7 +14,7 @@ use super::page::{self, PageEvent};
 use crate::errors::ErrorReport;
 use crate::session::{SessionStats, Status};
 use crate::share::message::{Hello, TabKind, ToHost, ToTab};
-use js_sys::{Function, Reflect, JSON};
+use js_sys::{Function, JSON};
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
@@ -73,6 +73,8 @@ pub(crate) struct TabClient {
     state: RefCell<TabState>,
     /// `{ post(text), close(), mode() }`, once connected.
     link: RefCell<Option<JsValue>>,
+    /// The transport, which says the mode before the link exists.
+    transport: JsValue,
     listeners: RefCell<Vec<OwnedListener>>,
     /// What the transport calls; they live as long as the client.
     handlers: RefCell<Vec<Handler>>,
@@ -110,6 +112,7 @@ impl TabClient {
                 closed: false,
             }),
             link: RefCell::new(None),
+            transport: transport.clone(),
             listeners: RefCell::new(Vec::new()),
             handlers: RefCell::new(Vec::new()),
             me: me.clone(),
@@ -168,15 +171,15 @@ impl TabClient {
 
     /// Sends a message, once a host was told hello (before, the hello will carry the state).
     fn post(&self, message: &ToHost) {
+        let ready = {
+            let state = self.state.borrow();
+            state.hosted && !state.closed
+        };
         let link = self.link.borrow().clone();
-        if !self.state.borrow().hosted || self.state.borrow().closed {
-            return;
-        }
-        if let Some(post) = link.as_ref().and_then(|l| method(l, "post")) {
-            let _ = post.call1(
-                link.as_ref().unwrap_or(&JsValue::NULL),
-                &message.encode().into(),
-            );
+        if let (true, Some(link)) = (ready, link) {
+            if let Some(post) = method(&link, "post") {
+                let _ = post.call1(&link, &message.encode().into());
+            }
         }
     }
 
@@ -296,36 +299,32 @@ impl TabClient {
         }
     }
 
-    /// The mode in force: `worker`, `leader` or `follower`, as the transport says.
+    /// The mode in force: `worker`, `leader` or `follower`, as the link (or, before it, the
+    /// transport) says.
     pub fn mode(&self) -> String {
-        let link = self.link.borrow().clone();
-        link.as_ref()
-            .and_then(|l| method(l, "mode"))
-            .and_then(|m| m.call0(link.as_ref().unwrap_or(&JsValue::NULL)).ok())
+        let target = self.link.borrow().clone().unwrap_or(self.transport.clone());
+        method(&target, "mode")
+            .and_then(|m| m.call0(&target).ok())
             .and_then(|m| m.as_string())
-            .unwrap_or_else(|| "worker".to_owned())
+            .unwrap_or_else(|| "follower".to_owned())
     }
 
-    /// `stats()`: the host's last snapshot (its counts are the shared session's), this tab's
-    /// status, and the mode; a fresh snapshot is asked for the next call.
-    pub fn stats(&self) -> JsValue {
-        let (json, status) = {
+    /// `stats()` as JSON: the host's last snapshot (its counts are the shared session's, its
+    /// channels this tab's; at most 200 ms old), or nothing counted yet; a fresh one is asked
+    /// for too.
+    pub fn stats(&self) -> String {
+        let json = {
             let state = self.state.borrow();
-            let json = state.stats.clone().unwrap_or_else(|| {
+            state.stats.clone().unwrap_or_else(|| {
                 let stats = SessionStats {
                     stale_since: state.stale,
                     ..SessionStats::default()
                 };
-                stats.to_json(state.status, &[])
-            });
-            (json, self.status())
+                stats.to_json(state.status)
+            })
         };
-        let value = JSON::parse(&json).unwrap_or_else(|_| js_sys::Object::new().into());
-        let _ = Reflect::set(&value, &"status".into(), &status.as_str().into());
-        let _ = Reflect::set(&value, &"mode".into(), &self.mode().into());
-        let _ = Reflect::set(&value, &"shared".into(), &JsValue::TRUE);
         self.post(&ToHost::Stats);
-        value
+        json
     }
 
     /// `close()`: the host forgets this tab; final.

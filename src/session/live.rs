@@ -182,10 +182,6 @@ impl Live {
     /// After an input: remember the time, and tell each client its status and `staleSince`
     /// if they changed.
     pub fn settle(&mut self, now: Now) {
-        self.watch = Watch {
-            last: Some(now),
-            due: self.deadline(),
-        };
         let period = self.config.fallback_poll_ms;
         for i in 0..self.clients.len() {
             let id = self.clients[i].id;
@@ -208,8 +204,11 @@ impl Live {
                 self.out.push(Output::Stale(id, stale));
             }
         }
-        // A deadline may have moved with a poll.
-        self.watch.due = self.deadline();
+        // After the clients: a poll may have moved the deadline.
+        self.watch = Watch {
+            last: Some(now),
+            due: self.deadline(),
+        };
     }
 
     // ---- clients ----

@@ -341,9 +341,9 @@ pub struct SessionStats {
 }
 
 impl SessionStats {
-    /// `stats()` as JS gets it, as JSON: `status`, the counts, `channels`, `staleSince`, then
-    /// `extra` members (already JSON) as given.
-    pub fn to_json(&self, status: Status, extra: &[(&str, &str)]) -> String {
+    /// `stats()` as JS gets it, as JSON: `status`, the counts, `channels`, `staleSince` (the
+    /// browser layer adds where the session runs).
+    pub fn to_json(&self, status: Status) -> String {
         use crate::json::{Value, Writer};
         let mut out = String::new();
         let mut w = Writer::new(&mut out);
@@ -393,14 +393,6 @@ impl SessionStats {
         w.close(']').key("staleSince");
         opt_int(&mut w, self.stale_since);
         w.close('}');
-        for (key, json) in extra {
-            out.pop();
-            out.push(',');
-            crate::json::write_string(&mut out, key);
-            out.push(':');
-            out.push_str(json);
-            out.push('}');
-        }
         out
     }
 }

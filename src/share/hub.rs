@@ -443,5 +443,5 @@ impl Hub {
 /// A client's `stats()`: its channels, the session's counts, and how many tabs share them.
 pub fn stats_json(session: &Session, client: ClientId, now: Now) -> String {
     let stats = session.stats_of(client, now);
-    stats.to_json(session.status_of(client), &[])
+    stats.to_json(session.status_of(client))
 }
