@@ -169,6 +169,7 @@ impl Pipeline {
     }
 
     /// Gives `actions` to every client in `to`: the last one takes them, the others a copy.
+    /// Nothing is allocated for it: this runs for every event.
     fn push_to(
         &mut self,
         to: Audience,
@@ -176,13 +177,15 @@ impl Pipeline {
         now: u64,
         push: fn(&mut Batcher, Vec<CacheAction>, u64),
     ) {
-        let mut batchers: Vec<&mut Batcher> = self.batchers_of(to).collect();
-        if let Some(last) = batchers.pop() {
-            for batcher in batchers {
+        let Some(last) = self.batchers.iter().rposition(|(c, _)| to.contains(*c)) else {
+            return;
+        };
+        for (client, batcher) in &mut self.batchers[..last] {
+            if to.contains(*client) {
                 push(batcher, actions.clone(), now);
             }
-            push(last, actions, now);
         }
+        push(&mut self.batchers[last].1, actions, now);
     }
 
     /// Keep (or stop keeping) the keys of the last applied event, for the inspector.
