@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 # from one kind table, the project URL, `debug`/`inspect()` and the `logger` (the inspector
 # alone is about 5 KB raw). 73,216 for the staleness issue's first two parts, `staleSince` and
 # polling while stale (measured 72,902); 73,728 with its resync jitter (measured 73,379).
-# 92,160 for one connection per browser (measured 91,390 from 73,432): every tab's .wasm also
+# 92,160 for one connection per browser (measured 91,245 from 73,432): every tab's .wasm also
 # holds the host of shared sessions (the hub, SessionHost, the message protocol: about 15 KB raw)
 # and the tab client (about 14 KB), and the session serves several clients (about 11 KB). To take
 # back: a second .wasm for the host, loaded only by the worker and a leading tab, would leave a
