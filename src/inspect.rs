@@ -2,6 +2,11 @@
 //! duplicate, foreign, malformed) and the last batches with each key they touched and the events
 //! that caused it. Bounded (a ring of each), and off unless asked for: the hot path then pays one
 //! branch. Its records are also what the `logger` option receives, one line each.
+//!
+//! Built only with the `inspect` feature (the package's debug host): without it [`Inspector`] is
+//! a type with no values, so no session can hold one and every call on one compiles to nothing;
+//! the default host carries none of this code.
+#![cfg_attr(not(feature = "inspect"), allow(dead_code, unused_imports))]
 
 use crate::batch::{BatchReason, CacheBatch};
 use crate::cache::{CacheAction, QueryKey};
@@ -69,6 +74,7 @@ pub struct LogLine {
 }
 
 /// The rings of recent events and batches.
+#[cfg(feature = "inspect")]
 #[derive(Debug, Clone)]
 pub struct Inspector {
     capacity: usize,
@@ -88,7 +94,46 @@ fn action_name(action: &CacheAction) -> &'static str {
     }
 }
 
+/// Without the `inspect` feature: no inspector can exist.
+#[cfg(not(feature = "inspect"))]
+#[derive(Debug, Clone)]
+pub enum Inspector {}
+
+#[cfg(not(feature = "inspect"))]
 impl Inspector {
+    /// None: this build has no inspector.
+    pub fn boxed(_capacity: usize, _logging: bool) -> Option<Box<Inspector>> {
+        None
+    }
+
+    /// Unreachable: there is no inspector.
+    pub fn event(&mut self, _topic: &str, _event: &str, _fate: Fate, _at: i64) {
+        match *self {}
+    }
+
+    /// Unreachable: there is no inspector.
+    pub fn batch(&mut self, _batch: &CacheBatch, _at: i64) {
+        match *self {}
+    }
+
+    /// Unreachable: there is no inspector.
+    pub fn take_log(&mut self) -> Vec<LogLine> {
+        match *self {}
+    }
+
+    /// Unreachable: there is no inspector.
+    pub fn to_json(&self) -> String {
+        match *self {}
+    }
+}
+
+#[cfg(feature = "inspect")]
+impl Inspector {
+    /// An inspector keeping `capacity` of each (see [`Inspector::new`]), boxed for a session.
+    pub fn boxed(capacity: usize, logging: bool) -> Option<Box<Inspector>> {
+        Some(Box::new(Inspector::new(capacity, logging)))
+    }
+
     /// Keeps the last `capacity` events and as many batches; `logging` also queues a line per
     /// record for the `logger`.
     pub fn new(capacity: usize, logging: bool) -> Inspector {
@@ -276,7 +321,7 @@ fn batch_json(record: &BatchRecord) -> String {
     out
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "inspect"))]
 mod tests {
     use super::*;
     use crate::cache::{KeyPart, RefetchType};

@@ -13,6 +13,7 @@ pub mod dedup;
 pub mod errors;
 pub mod inspect;
 pub mod json;
+pub mod options;
 pub mod pipeline;
 pub mod protocol;
 pub mod session;

@@ -7,15 +7,14 @@
 
 mod common;
 
-use casino_realtime::catalog::Uuid;
 use casino_realtime::clock::Now;
 use casino_realtime::errors::{ErrorKind, ErrorReport};
 use casino_realtime::json::{self, Value};
 use casino_realtime::protocol::{decode_text, encode_text, Frame, Message, Vsn};
-use casino_realtime::session::{Output, Session, SessionConfig};
+use casino_realtime::session::Output;
 use casino_realtime::share::hub::{Hub, HubOutput, PortId, SessionRef};
 use casino_realtime::share::message::{Hello, TabKind, ToHost, ToTab};
-use common::fake_server::{broadcast_frame, session, CASINO};
+use common::fake_server::{broadcast_frame, CASINO};
 use common::fixture;
 
 const OTHER_CASINO: &str = "22222222-2222-4222-8222-222222222222";
@@ -47,8 +46,11 @@ fn pit_boss_tokens() -> [String; 3] {
     [4_000_000_000, 4_000_000_600, 4_000_001_200].map(|exp| jwt("pit-boss", exp))
 }
 
-fn options(casino: &str) -> String {
-    format!(r#"{{"url":"ws://fake/realtime/v1","apiKey":"anon-key","casinoId":"{casino}"}}"#)
+fn options(casino: &str) -> Value {
+    json::parse(&format!(
+        r#"{{"url":"ws://fake/realtime/v1","apiKey":"anon-key","casinoId":"{casino}"}}"#
+    ))
+    .unwrap()
 }
 
 fn hello(casino: &str, token: &str, subs: &[(u64, Option<&str>)]) -> String {
@@ -69,8 +71,6 @@ fn hello(casino: &str, token: &str, subs: &[(u64, Option<&str>)]) -> String {
 struct World {
     hub: Hub,
     now: u64,
-    /// Sessions made, by the casino in their options.
-    made: Vec<String>,
     posts: Vec<(PortId, String)>,
     /// Per session: its open socket, and the topics joined with their join_ref.
     sockets: Vec<(SessionRef, u64)>,
@@ -87,9 +87,8 @@ fn wall(mono: u64) -> i64 {
 impl World {
     fn new() -> Self {
         World {
-            hub: Hub::new(),
+            hub: Hub::new(42),
             now: 1_000,
-            made: Vec::new(),
             posts: Vec::new(),
             sockets: Vec::new(),
             joins: Vec::new(),
@@ -104,18 +103,7 @@ impl World {
 
     fn tab(&mut self, port: PortId, text: &str) {
         let now = self.clock();
-        let made = &mut self.made;
-        let mut make = |hello: &Hello| -> Result<Session, ErrorReport> {
-            let options = json::parse(&hello.options).unwrap();
-            let casino = options.get("casinoId").and_then(Value::as_str).unwrap();
-            let Some(casino_id) = Uuid::parse(casino) else {
-                return Err(ErrorReport::new(ErrorKind::InvalidOptions, "bad casinoId"));
-            };
-            made.push(casino.to_owned());
-            let config = SessionConfig::new("ws://fake/realtime/v1", "anon-key", casino_id);
-            Ok(session(config, hello.token.as_deref(), hello.token_source))
-        };
-        self.hub.receive(port, text, &mut make, now);
+        self.hub.receive(port, text, now);
         self.pump();
     }
 
@@ -235,7 +223,14 @@ fn tabs_of_one_app_and_user_share_one_socket_and_get_their_own_batches() {
         3,
         &hello(CASINO, &token, &[(1, None), (2, Some("table-1"))]),
     );
-    assert_eq!((w.made.len(), w.hub.sessions(), w.sockets.len()), (1, 1, 1));
+    assert_eq!((w.hub.sessions(), w.sockets.len()), (1, 1));
+    for port in [1, 2, 3] {
+        assert_eq!(
+            w.received(port, TabKind::Ready),
+            ["{}"],
+            "tab {port} was told ready"
+        );
+    }
     assert_eq!(w.joins_of(&topic(CASINO, None)), 1);
     assert_eq!(w.joins_of(&topic(CASINO, Some("table-1"))), 1);
     for port in [1, 2, 3] {
@@ -447,6 +442,11 @@ fn options_the_host_refuses_are_said_to_the_tab() {
     assert_eq!(refused.len(), 1);
     let report = ErrorReport::from_json(&json::parse(&refused[0]).unwrap()).unwrap();
     assert_eq!(report.kind, ErrorKind::InvalidOptions);
+    assert_eq!(
+        report.message,
+        "CasinoRealtime options: 'casinoId' must be a uuid, got \"not-a-uuid\""
+    );
+    assert!(w.received(1, TabKind::Ready).is_empty());
     assert_eq!(w.hub.sessions(), 0);
     // Unreadable messages are ignored.
     w.tab(1, "{\"t\":\"launch\"}");
@@ -464,4 +464,165 @@ fn set_auth_from_a_tab_with_an_older_token_changes_nothing() {
     assert!(w.tokens.is_empty(), "the older token is not pushed");
     w.tab(1, &ToHost::SetAuth(newest.clone()).encode());
     assert_eq!(w.tokens, [newest], "a newer one is, from any tab");
+}
+
+#[test]
+fn a_tab_without_a_token_is_asked_for_one_and_its_user_picks_the_session() {
+    let mut w = World::new();
+    let boss = jwt("pit-boss", 4_000_000_000);
+    w.tab(1, &hello(CASINO, &boss, &[(1, None)]));
+    let tokenless = ToHost::Hello(Hello {
+        options: options(CASINO),
+        token: None,
+        token_source: true,
+        subscriptions: vec![(1, Some("table-1".into()))],
+        missed_since: None,
+    });
+    w.tab(2, &tokenless.encode());
+    // The options are read at once; the session waits for the token.
+    assert_eq!(w.received(2, TabKind::Ready), ["{}"]);
+    assert_eq!(w.received(2, TabKind::RequestToken), ["0"]);
+    assert_eq!(w.joins_of(&topic(CASINO, Some("table-1"))), 0);
+    // What it does meanwhile is kept: another subscription, a flush, stats.
+    let sub = ToHost::Subscribe {
+        id: 2,
+        resource: Some("table-2".into()),
+    };
+    w.tab(2, &sub.encode());
+    w.tab(2, &ToHost::Flush { id: 9 }.encode());
+    assert_eq!(w.received(2, TabKind::Flushed), ["9"]);
+    w.tab(
+        2,
+        &ToHost::Token {
+            id: 0,
+            result: Ok(boss),
+        }
+        .encode(),
+    );
+    assert_eq!(w.hub.sessions(), 1, "the pit boss's session, shared");
+    assert_eq!(w.joins_of(&topic(CASINO, Some("table-1"))), 1);
+    assert_eq!(w.joins_of(&topic(CASINO, Some("table-2"))), 1);
+    // A tab whose getAccessToken fails joins without a token (the key's claims).
+    let mut other = tokenless.clone();
+    if let ToHost::Hello(h) = &mut other {
+        h.subscriptions = vec![(1, None)];
+    }
+    w.tab(3, &other.encode());
+    w.tab(
+        3,
+        &ToHost::Token {
+            id: 0,
+            result: Err("getAccessToken failed: offline".into()),
+        }
+        .encode(),
+    );
+    assert_eq!(w.hub.sessions(), 2, "no user: a session of its own");
+}
+
+#[test]
+fn a_flush_is_answered_after_its_batch() {
+    let mut w = World::new();
+    let token = jwt("pit-boss", 4_000_000_000);
+    w.tab(1, &hello(CASINO, &token, &[(1, None)]));
+    w.event(
+        1,
+        &topic(CASINO, None),
+        "table.deactivated",
+        &fixture("table.deactivated"),
+    );
+    let before = w.posts.len();
+    w.tab(1, &ToHost::Flush { id: 4 }.encode());
+    let after: Vec<&str> = w.posts[before..]
+        .iter()
+        .filter(|(p, _)| *p == 1)
+        .map(|(_, text)| text.split('\n').next().unwrap())
+        .collect();
+    let batch = after.iter().position(|k| *k == "batch").expect("a batch");
+    let flushed = after
+        .iter()
+        .position(|k| *k == "flushed")
+        .expect("the answer");
+    assert!(batch < flushed, "{after:?}");
+    let body = w.received(1, TabKind::Batch).pop().unwrap();
+    assert_eq!(
+        json::parse(&body)
+            .unwrap()
+            .get("reason")
+            .and_then(Value::as_str),
+        Some("flush")
+    );
+    // Nothing pending: answered all the same.
+    w.tab(1, &ToHost::Flush { id: 5 }.encode());
+    assert_eq!(w.received(1, TabKind::Flushed), ["4", "5"]);
+}
+
+#[test]
+fn options_that_mean_the_same_share_a_session_whatever_their_spelling() {
+    let mut w = World::new();
+    let token = jwt("pit-boss", 4_000_000_000);
+    w.tab(1, &hello(CASINO, &token, &[(1, None)]));
+    // Members in another order, and a default written out.
+    let same = json::parse(&format!(
+        r#"{{"casinoId":"{CASINO}","private":true,"apiKey":"anon-key","url":"ws://fake/realtime/v1","batch":{{"maxWaitMs":500}}}}"#
+    ))
+    .unwrap();
+    let other_window = json::parse(&format!(
+        r#"{{"url":"ws://fake/realtime/v1","apiKey":"anon-key","casinoId":"{CASINO}","batch":{{"maxWaitMs":300}}}}"#
+    ))
+    .unwrap();
+    for (port, options) in [(2, same), (3, other_window)] {
+        let message = ToHost::Hello(Hello {
+            options,
+            token: Some(token.clone()),
+            token_source: true,
+            subscriptions: vec![(1, None)],
+            missed_since: None,
+        });
+        w.tab(port, &message.encode());
+    }
+    assert_eq!(
+        w.hub.sessions(),
+        2,
+        "the same options share; another window does not"
+    );
+    assert_eq!(w.hub.tabs(1), 2);
+}
+
+#[test]
+fn with_debug_each_tab_gets_the_inspectors_record_and_its_logger_lines() {
+    let mut w = World::new();
+    let token = jwt("pit-boss", 4_000_000_000);
+    let debug = json::parse(&format!(
+        r#"{{"url":"ws://fake/realtime/v1","apiKey":"anon-key","casinoId":"{CASINO}","debug":true,"logger":true}}"#
+    ))
+    .unwrap();
+    let message = ToHost::Hello(Hello {
+        options: debug,
+        token: Some(token),
+        token_source: false,
+        subscriptions: vec![(1, None)],
+        missed_since: None,
+    });
+    w.tab(1, &message.encode());
+    w.event(
+        1,
+        &topic(CASINO, None),
+        "table.deactivated",
+        &fixture("table.deactivated"),
+    );
+    w.advance(1_000);
+    let lines = w.received(1, TabKind::Log);
+    let kinds: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            let line = json::parse(l).unwrap();
+            assert!(line.get("record").is_some(), "{l}");
+            line.get("kind").and_then(Value::as_str).unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(kinds, ["event", "batch"]);
+    let record = w.received(1, TabKind::Inspect).pop().expect("a record");
+    let record = json::parse(&record).unwrap();
+    assert!(record.get("events").is_some() && record.get("batches").is_some());
+    assert!(record.to_json().contains(r#""fate":"applied""#));
 }

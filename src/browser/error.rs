@@ -14,7 +14,7 @@ import type { CasinoRealtimeError } from './errors.js';
 "#;
 
 /// The JS `Error` a core report describes.
-pub(crate) fn report(report: &ErrorReport) -> JsValue {
+pub fn report(report: &ErrorReport) -> JsValue {
     let error = new(report.kind, &report.message);
     for (prop, value) in &report.members {
         set(&error, *prop, &JsValue::from_str(value));
@@ -23,26 +23,26 @@ pub(crate) fn report(report: &ErrorReport) -> JsValue {
 }
 
 /// A JS `Error` of this kind, with no members yet.
-pub(crate) fn new(kind: ErrorKind, message: &str) -> JsValue {
+pub fn new(kind: ErrorKind, message: &str) -> JsValue {
     let error = Error::new(message);
     error.set_name(kind.name());
     error.into()
 }
 
 /// Sets a member the error's kind declares.
-pub(crate) fn set(error: &JsValue, prop: Prop, value: &JsValue) {
+pub fn set(error: &JsValue, prop: Prop, value: &JsValue) {
     // Setting a property on a fresh Error cannot fail.
     let _ = Reflect::set(error, &JsValue::from_str(prop.js_name()), value);
 }
 
 /// A JS `TypeError`, for an argument of the wrong type.
-pub(crate) fn type_error(message: &str) -> JsValue {
+pub fn type_error(message: &str) -> JsValue {
     js_sys::TypeError::new(message).into()
 }
 
 /// What a thrown value says, whatever it is: an `Error`'s message, a string, or its type. Reads
 /// no property that could throw again.
-pub(crate) fn describe(thrown: &JsValue) -> String {
+pub fn describe(thrown: &JsValue) -> String {
     if let Some(error) = thrown.dyn_ref::<Error>() {
         // `message` is an own data property of real Errors; a getter that throws gives "".
         return super::js::get(error, "message")
@@ -57,7 +57,7 @@ pub(crate) fn describe(thrown: &JsValue) -> String {
 }
 
 /// `typeof value`, with `null` and arrays told apart.
-pub(crate) fn js_type(value: &JsValue) -> String {
+pub fn js_type(value: &JsValue) -> String {
     if value.is_null() {
         "null".into()
     } else if js_sys::Array::is_array(value) {
@@ -68,17 +68,17 @@ pub(crate) fn js_type(value: &JsValue) -> String {
 }
 
 /// `UnknownEventError` or `InvalidEventError`.
-pub(crate) fn event_error(err: &EventError) -> JsValue {
+pub fn event_error(err: &EventError) -> JsValue {
     report(&err.report())
 }
 
 /// `InvalidRulesError`.
-pub(crate) fn rules_error(err: &RuleError) -> JsValue {
+pub fn rules_error(err: &RuleError) -> JsValue {
     report(&err.report())
 }
 
 /// `InvalidEventError` for a payload `JSON.stringify` refused.
-pub(crate) fn not_serializable(message: &str, event: &str) -> JsValue {
+pub fn not_serializable(message: &str, event: &str) -> JsValue {
     report(
         &ErrorReport::new(ErrorKind::InvalidEvent, message)
             .with(Prop::Reason, "not_serializable")

@@ -1,5 +1,5 @@
-//! What the browser lends the session, each owned so that dropping it lets go: the WebSocket and
-//! its handlers, the one timer (gloo-timers), and the page listeners; and the two clocks. No
+//! What the browser lends a host, each owned so that dropping it lets go: the WebSocket and its
+//! handlers and the one timer (gloo-timers); and the two clocks. No
 //! `.forget()`: the closures live exactly as long as their owner.
 
 use crate::clock::Now;
@@ -8,10 +8,11 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{BinaryType, Event, EventTarget, MessageEvent, WebSocket};
+use web_sys::{BinaryType, Event, MessageEvent, WebSocket};
 
 /// A WebSocket and the closures its handlers call.
-pub(crate) struct OwnedSocket {
+pub struct OwnedSocket {
+    /// The socket.
     pub ws: WebSocket,
     _handlers: [Closure<dyn FnMut(Event)>; 3],
     _on_message: Closure<dyn FnMut(MessageEvent)>,
@@ -78,13 +79,13 @@ extern "C" {
 }
 
 /// Both clocks: `performance.now()` for deadlines, `Date.now()` for what the server compares.
-pub(crate) fn now() -> Now {
+pub fn now() -> Now {
     Now::new(mono_now(), js_sys::Date::now() as i64)
 }
 
 /// The monotonic clock alone, where no wall time is needed (re-arming the timer after each
 /// input: one call fewer per frame).
-pub(crate) fn mono_now() -> u64 {
+pub fn mono_now() -> u64 {
     performance_now().max(0.0) as u64
 }
 
@@ -93,7 +94,7 @@ pub(crate) fn mono_now() -> u64 {
 /// later (a batch window extended by every frame) lets it fire early once, and the tick re-arms
 /// it. So a burst of frames costs no `setTimeout`/`clearTimeout` per frame, and a new closure
 /// only per re-arm (a few a second).
-pub(crate) struct OwnedTimer {
+pub struct OwnedTimer {
     callback: Rc<RefCell<dyn FnMut()>>,
     armed: Option<(u64, Timeout)>,
 }
@@ -125,37 +126,5 @@ impl OwnedTimer {
     /// The timer fired: nothing is armed any more (dropping a fired `Timeout` frees its closure).
     pub fn fired(&mut self) {
         self.armed = None;
-    }
-}
-
-/// An event listener, removed when dropped.
-pub(crate) struct OwnedListener {
-    target: EventTarget,
-    kind: &'static str,
-    callback: Closure<dyn FnMut(Event)>,
-}
-
-impl OwnedListener {
-    /// Listens for `kind` on `target`.
-    pub fn new(
-        target: EventTarget,
-        kind: &'static str,
-        callback: impl FnMut(Event) + 'static,
-    ) -> Result<Self, JsValue> {
-        let callback = Closure::<dyn FnMut(Event)>::new(callback);
-        target.add_event_listener_with_callback(kind, callback.as_ref().unchecked_ref())?;
-        Ok(OwnedListener {
-            target,
-            kind,
-            callback,
-        })
-    }
-}
-
-impl Drop for OwnedListener {
-    fn drop(&mut self) {
-        let _ = self
-            .target
-            .remove_event_listener_with_callback(self.kind, self.callback.as_ref().unchecked_ref());
     }
 }

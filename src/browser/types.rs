@@ -111,6 +111,10 @@ export interface CasinoRealtimeOptions {
    *  `SharedWorker`, else in the tab elected leader (Web Locks + `BroadcastChannel`), else not.
    *  Default true; a manager with `debug` or a `logger` always runs its own session. */
   shareAcrossTabs?: boolean;
+  /** Where the package's `worker.js` is served, for setups that do not bundle it from
+   *  `new URL("./worker.js", import.meta.url)` (esbuild, Rollup without a plugin, a CDN copy).
+   *  Default: that URL, as Vite, webpack 5 and Next.js rewrite it. */
+  workerUrl?: string | URL;
 }
 
 /** One delivery in `inspect()`: where it came from and what became of it. */

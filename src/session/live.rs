@@ -66,8 +66,11 @@ impl Live {
     ) -> Self {
         let mut rng = Rng::new(seed);
         let dedup_seed = rng.next_u64();
-        let inspector =
-            (config.inspect > 0).then(|| Box::new(Inspector::new(config.inspect, config.log)));
+        let inspector = if config.inspect > 0 {
+            Inspector::boxed(config.inspect, config.log)
+        } else {
+            None
+        };
         let resync = resync_actions(&rules);
         let mut pipeline = Pipeline::new(rules, dedup, batch, dedup_seed);
         pipeline.keep_keys(inspector.is_some());

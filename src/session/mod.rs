@@ -208,6 +208,18 @@ impl Session {
         self.input(now, |live| live.socket_closed(socket, now));
     }
 
+    /// The browser would not open `socket` (it threw): every client is told, and it is retried
+    /// as a lost socket is.
+    pub fn socket_failed(&mut self, socket: u64, why: String, now: Now) {
+        self.input(now, |live| {
+            if live.link.is_current(socket) {
+                let url = live.config.url.clone();
+                live.report_all(SessionError::CannotOpen { url, why });
+                live.lose_link(now);
+            }
+        });
+    }
+
     /// A text frame arrived on `socket`.
     pub fn text_frame(&mut self, socket: u64, text: &str, now: Now) {
         self.input(now, |live| live.text_frame(socket, text, now));

@@ -144,6 +144,14 @@ pub enum SessionError {
         /// Why.
         reason: String,
     },
+    /// The browser would not open the socket (an invalid URL, a page that may not open it:
+    /// mixed content, a Content-Security-Policy); retried like a lost socket.
+    CannotOpen {
+        /// The socket's URL.
+        url: String,
+        /// What the browser said.
+        why: String,
+    },
 }
 
 impl SessionError {
@@ -152,7 +160,7 @@ impl SessionError {
         match self {
             SessionError::InvalidEvent { error, .. } => error.kind(),
             SessionError::ForeignCasino { .. } => ErrorKind::ForeignCasino,
-            SessionError::BadFrame { .. } => ErrorKind::Protocol,
+            SessionError::BadFrame { .. } | SessionError::CannotOpen { .. } => ErrorKind::Protocol,
             SessionError::Denied { .. } => ErrorKind::ChannelDenied,
             SessionError::Token { .. } => ErrorKind::Token,
         }
@@ -191,6 +199,9 @@ impl SessionError {
             SessionError::Token { reason } => {
                 ErrorReport::new(ErrorKind::Token, message).with(Prop::Reason, reason.as_str())
             }
+            SessionError::CannotOpen { why, .. } => ErrorReport::new(ErrorKind::Protocol, message)
+                .with(Prop::Reason, "cannot_open")
+                .with(Prop::Cause, why.as_str()),
         }
     }
 }
@@ -214,6 +225,9 @@ impl fmt::Display for SessionError {
             SessionError::BadFrame { reason } => write!(f, "unreadable frame dropped: {reason}"),
             SessionError::Denied { topic, reason } => write!(f, "{topic} refused: {reason}"),
             SessionError::Token { reason } => write!(f, "no usable access token: {reason}"),
+            SessionError::CannotOpen { url, why } => {
+                write!(f, "cannot open a WebSocket to {url}: {why}")
+            }
         }
     }
 }

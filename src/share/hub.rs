@@ -1,19 +1,26 @@
-//! The host of the sessions a browser's tabs share (docs/tabs.md), as a sans-IO state machine:
-//! tabs' messages and socket events in, posts to tabs and socket actions out. It runs in a
-//! `SharedWorker`, or in the tab that leads the others; the browser layer only moves its bytes.
+//! The session host, as a sans-IO state machine: clients' messages and socket events in, posts to
+//! clients and socket actions out. It runs wherever the session lives (a `SharedWorker`, the
+//! tab that leads the others, or a page on its own, docs/tabs.md); the browser layer
+//! (`host/`) only moves its bytes.
 //!
-//! Tabs whose managers were made with the same options (URL, key, casino, rules, windows...)
-//! for the same user (the token's `sub`) share one [`Session`]: one socket, one join per
-//! channel, each event decoded and de-duplicated once. Each tab is a client of it: its batches
-//! hold exactly the actions of its own subscriptions, and it is told its own status and errors.
-//! A tab of another user or casino is in another session, so it never gets their events.
+//! Every manager is a client that says hello with its options; the hub reads and checks them
+//! (`crate::options`), answers `ready` or `refused`, and places the client in the session of its
+//! options and user (the token's `sub`), made for it if there is none. Clients of one session
+//! share one socket and one join per channel, each event decoded and de-duplicated once; each
+//! gets exactly the actions of its own subscriptions, its own status and errors. A client of
+//! another user or casino is in another session, so it never gets their events. A client that
+//! says hello without a token but can give one is asked for it first: its user picks the
+//! session.
 
 use super::message::{Hello, ToHost, ToTab};
 use crate::audience::ClientId;
 use crate::errors::{ErrorKind, ErrorReport};
-use crate::session::{expiry_ms, subject, Now, Output, Session, SubscriptionId};
+use crate::json::Writer;
+use crate::options::{self, Options};
+use crate::session::{expiry_ms, subject, Now, Output, Rng, Session, SubscriptionId};
 
-/// A tab's connection to the hub (a `MessagePort`, or a tab on a `BroadcastChannel`).
+/// A client's connection to the hub (a `MessagePort`, a tab on a `BroadcastChannel`, or a
+/// manager in the same page).
 pub type PortId = u64;
 
 /// One of the hub's sessions, for the host's sockets.
@@ -22,9 +29,9 @@ pub type SessionRef = u64;
 /// What the hub asks of its host.
 #[derive(Debug, Clone, PartialEq)]
 pub enum HubOutput {
-    /// Post this text to the tab at `port`.
+    /// Post this text to the client at `port`.
     Post {
-        /// The tab.
+        /// The client.
         port: PortId,
         /// The message ([`ToTab::encode`]).
         text: String,
@@ -38,42 +45,52 @@ pub enum HubOutput {
     },
 }
 
-/// Makes the session for a first tab's options, or says why they are refused.
-pub type MakeSession<'a> = &'a mut dyn FnMut(&Hello) -> Result<Session, ErrorReport>;
+/// Clients get a fresh `stats` snapshot (and, with `debug`, the inspector's record) at most
+/// this often, and this long after a change at most: `stats()` is synchronous in a client, so
+/// the snapshot must already be there.
+pub const STATS_EVERY_MS: u64 = 200;
 
-/// Tabs get a fresh `stats` snapshot at most this often (and this long after a change at
-/// most): `stats()` is synchronous in a tab, so the snapshot must already be there.
-const STATS_EVERY_MS: u64 = 200;
+/// Where a client is.
+enum Place {
+    /// Asked for its first token; its user picks the session.
+    AwaitingToken(Box<Options>),
+    /// A client of one session.
+    In {
+        session: SessionRef,
+        client: ClientId,
+        /// The client's number for each subscription, and the session's.
+        subscriptions: Vec<(u64, SubscriptionId)>,
+    },
+}
 
-/// A tab, once it said hello: its session, its client there, and its subscriptions.
+/// A client, once it said hello.
 struct Member {
-    session: SessionRef,
-    client: ClientId,
-    /// The tab's number for each subscription, and the session's.
-    subscriptions: Vec<(u64, SubscriptionId)>,
+    place: Place,
     token_source: bool,
-    /// Its hello, to move it to another session when its user changes (`setAuth`).
+    /// Its hello, kept current (subscriptions, token), to place it again when its user
+    /// changes (`setAuth`) or once its token comes.
     hello: Hello,
+    identity: String,
 }
 
 struct Shared {
     id: SessionRef,
-    options: String,
+    identity: String,
     user: Option<String>,
     token: Option<String>,
     session: Session,
-    /// Something may have changed its counts since its tabs were last sent `stats`.
+    /// Something may have changed its counts since its clients were last sent `stats`.
     stats_dirty: bool,
     /// When they were (monotonic).
     stats_sent: Option<u64>,
 }
 
-/// The sessions and the tabs they serve.
-#[derive(Default)]
+/// The sessions and the clients they serve.
 pub struct Hub {
     sessions: Vec<Shared>,
     members: Vec<(PortId, Member)>,
     next_session: SessionRef,
+    rng: Rng,
     out: Vec<HubOutput>,
 }
 
@@ -87,37 +104,65 @@ fn newer(token: &str, current: Option<&str>) -> bool {
 }
 
 impl Hub {
-    /// An empty hub.
-    pub fn new() -> Self {
-        Hub::default()
+    /// An empty hub; `seed` drives its sessions' randomness (backoff jitter, the replay filter's
+    /// keys).
+    pub fn new(seed: u64) -> Self {
+        Hub {
+            sessions: Vec::new(),
+            members: Vec::new(),
+            next_session: 0,
+            rng: Rng::new(seed),
+            out: Vec::new(),
+        }
     }
 
-    /// Takes one message from the tab at `port`. A message that cannot be read is ignored
-    /// (a tab of another version of the package). `make` builds a session for options no
-    /// session has yet.
-    pub fn receive(&mut self, port: PortId, text: &str, make: MakeSession<'_>, now: Now) {
+    /// Takes one message from the client at `port`. A message that cannot be read is ignored
+    /// (a client of another version of the package).
+    pub fn receive(&mut self, port: PortId, text: &str, now: Now) {
         let Ok(message) = ToHost::decode(text) else {
             return;
         };
         if let ToHost::Hello(hello) = message {
-            return self.hello(port, hello, make, now);
+            return self.hello(port, hello, now);
+        }
+        if matches!(message, ToHost::Bye) {
+            return self.disconnect(port, now);
         }
         let Some(i) = self.members.iter().position(|(p, _)| *p == port) else {
             return;
         };
-        let (session_id, client) = (self.members[i].1.session, self.members[i].1.client);
-        if let ToHost::SetAuth(token) = &message {
-            let user = self.shared(session_id).and_then(|s| s.user.clone());
-            if subject(token) != user {
-                // Another user: another session, with its subscriptions.
-                let mut hello = self.members[i].1.hello.clone();
-                hello.token = Some(token.clone());
-                hello.missed_since = None;
-                return self.hello(port, hello, make, now);
-            }
+        if let Place::AwaitingToken(_) = self.members[i].1.place {
+            return self.before_placed(i, message, now);
         }
-        if matches!(message, ToHost::Bye) {
-            return self.disconnect(port, now);
+        let Place::In {
+            session: session_id,
+            client,
+            ..
+        } = self.members[i].1.place
+        else {
+            return;
+        };
+        match &message {
+            ToHost::SetAuth(token) => {
+                self.members[i].1.hello.token = Some(token.clone());
+                let user = self.shared(session_id).and_then(|s| s.user.clone());
+                if subject(token) != user {
+                    // Another user: another session, with its subscriptions.
+                    let mut hello = self.members[i].1.hello.clone();
+                    hello.missed_since = None;
+                    return self.hello(port, hello, now);
+                }
+            }
+            ToHost::Flush { id } => {
+                let id = *id;
+                if let Some(shared) = self.sessions.iter_mut().find(|s| s.id == session_id) {
+                    shared.session.flush_for(client, now);
+                }
+                // The batch goes out before the answer.
+                self.pump(now);
+                return self.post(Some(port), ToTab::Flushed(id));
+            }
+            _ => {}
         }
         let Some(shared) = self.sessions.iter_mut().find(|s| s.id == session_id) else {
             return;
@@ -128,14 +173,18 @@ impl Hub {
         match message {
             ToHost::Subscribe { id, resource } => {
                 if let Some(sub) = session.subscribe_for(client, resource.as_deref(), now) {
-                    member.subscriptions.push((id, sub));
+                    if let Place::In { subscriptions, .. } = &mut member.place {
+                        subscriptions.push((id, sub));
+                    }
                     member.hello.subscriptions.push((id, resource));
                 }
             }
             ToHost::Unsubscribe { id } => {
-                if let Some(k) = member.subscriptions.iter().position(|(t, _)| *t == id) {
-                    let (_, sub) = member.subscriptions.swap_remove(k);
-                    session.unsubscribe(sub, now);
+                if let Place::In { subscriptions, .. } = &mut member.place {
+                    if let Some(k) = subscriptions.iter().position(|(t, _)| *t == id) {
+                        let (_, sub) = subscriptions.swap_remove(k);
+                        session.unsubscribe(sub, now);
+                    }
                 }
                 member.hello.subscriptions.retain(|(t, _)| *t != id);
             }
@@ -145,8 +194,6 @@ impl Hub {
                 session.set_auth(token.clone(), now);
                 shared.token = Some(token);
             }
-            ToHost::SetAuth(_) => {}
-            ToHost::Flush => session.flush_for(client, now),
             ToHost::Token { id, result } => {
                 if let Ok(token) = &result {
                     shared.token = Some(token.clone());
@@ -160,46 +207,105 @@ impl Hub {
                 let text = ToTab::Stats(stats_json(session, client, now)).encode();
                 self.out.push(HubOutput::Post { port, text });
             }
+            ToHost::SetAuth(_) | ToHost::Flush { .. } | ToHost::Hello(_) | ToHost::Bye => {}
+        }
+    }
+
+    /// A client waiting for its first token: what it does meanwhile is kept for its hello, and
+    /// the token (or the news that there is none) places it.
+    fn before_placed(&mut self, i: usize, message: ToHost, now: Now) {
+        let port = self.members[i].0;
+        let hello = &mut self.members[i].1.hello;
+        match message {
+            ToHost::Subscribe { id, resource } => hello.subscriptions.push((id, resource)),
+            ToHost::Unsubscribe { id } => hello.subscriptions.retain(|(t, _)| *t != id),
+            ToHost::SetAuth(token) => {
+                hello.token = Some(token);
+                self.place(i, now);
+            }
+            ToHost::Token { result, .. } => {
+                hello.token = result.ok();
+                self.place(i, now);
+            }
+            ToHost::Flush { id } => self.post(Some(port), ToTab::Flushed(id)),
+            ToHost::Stats => {
+                let stats = crate::session::SessionStats::default();
+                let json = stats.to_json(crate::session::Status::Connecting);
+                self.post(Some(port), ToTab::Stats(json));
+            }
+            ToHost::Online(_) | ToHost::Visible(_) | ToHost::Resumed => {}
             ToHost::Hello(_) | ToHost::Bye => {}
         }
     }
 
-    /// A tab joins the session of its options and user, made for it if there is none.
-    fn hello(&mut self, port: PortId, hello: Hello, make: MakeSession<'_>, now: Now) {
-        // A tab saying hello again (its user changed) leaves its session first.
+    /// A client says hello: its options are read and checked, then it joins the session of its
+    /// options and user, or is asked for its token first.
+    fn hello(&mut self, port: PortId, hello: Hello, now: Now) {
+        // A client saying hello again (its user changed) leaves its session first.
         self.leave(port, now);
+        let options = match options::read(&hello.options) {
+            Ok(options) => options,
+            Err(report) => return self.refuse(port, report),
+        };
+        self.post(Some(port), ToTab::Ready);
+        let asks = hello.token.is_none() && hello.token_source;
+        let member = Member {
+            identity: options.identity().to_owned(),
+            place: Place::AwaitingToken(Box::new(options)),
+            token_source: hello.token_source,
+            hello,
+        };
+        self.members.push((port, member));
+        let i = self.members.len() - 1;
+        if asks {
+            // Its own request, not a session's: the answer places it, whatever its number.
+            self.post(Some(port), ToTab::RequestToken(0));
+        } else {
+            self.place(i, now);
+        }
+    }
+
+    /// Puts the client at `members[i]` in the session of its options and user, made for it if
+    /// there is none.
+    fn place(&mut self, i: usize, now: Now) {
+        let Place::AwaitingToken(options) = &self.members[i].1.place else {
+            return;
+        };
+        let port = self.members[i].0;
+        let hello = self.members[i].1.hello.clone();
+        let identity = self.members[i].1.identity.clone();
         let user = hello.token.as_deref().and_then(subject);
         let found = self
             .sessions
             .iter()
-            .position(|s| s.options == hello.options && s.user == user);
+            .position(|s| s.identity == identity && s.user == user);
         let index = match found {
             Some(index) => index,
-            None => match make(&hello) {
-                Ok(mut session) => {
-                    // Sessions start with client 0 for a tab on its own; here every tab is
-                    // added as it comes.
-                    session.remove_client(0, now);
-                    self.next_session += 1;
-                    self.sessions.push(Shared {
-                        id: self.next_session,
-                        options: hello.options.clone(),
-                        user,
-                        token: hello.token.clone(),
-                        session,
-                        stats_dirty: true,
-                        stats_sent: None,
-                    });
-                    self.sessions.len() - 1
-                }
-                Err(report) => return self.refuse(port, report),
-            },
+            None => {
+                let mut session =
+                    options.session(hello.token.clone(), hello.token_source, self.rng.next_u64());
+                // Sessions start with client 0 for a manager on its own; here every client is
+                // added as it comes.
+                session.remove_client(0, now);
+                self.next_session += 1;
+                self.sessions.push(Shared {
+                    id: self.next_session,
+                    identity,
+                    user,
+                    token: hello.token.clone(),
+                    session,
+                    stats_dirty: true,
+                    stats_sent: None,
+                });
+                self.sessions.len() - 1
+            }
         };
         let shared = &mut self.sessions[index];
         let Some(client) = shared.session.add_client(now) else {
+            self.members.swap_remove(i);
             let report = ErrorReport::new(
                 ErrorKind::InvalidOptions,
-                "casino-realtime: 64 tabs share this session already; this one runs its own",
+                "casino-realtime: 64 tabs share this session already",
             );
             return self.refuse(port, report);
         };
@@ -220,34 +326,31 @@ impl Hub {
                 subscriptions.push((*id, sub));
             }
         }
-        let member = Member {
+        shared.stats_dirty = true;
+        self.members[i].1.place = Place::In {
             session: shared.id,
             client,
             subscriptions,
-            token_source: hello.token_source,
-            hello,
         };
-        self.members.push((port, member));
         self.token_sources(index, now);
     }
 
-    /// The session may ask for a token while any of its tabs can give one.
+    /// The session may ask for a token while any of its clients can give one.
     fn token_sources(&mut self, index: usize, now: Now) {
         let id = self.sessions[index].id;
         let any = self
             .members
             .iter()
-            .any(|(_, m)| m.session == id && m.token_source);
+            .any(|(_, m)| m.session() == Some(id) && m.token_source);
         self.sessions[index].session.set_token_source(any, now);
     }
 
     fn refuse(&mut self, port: PortId, report: ErrorReport) {
-        let text = ToTab::Refused(report).encode();
-        self.out.push(HubOutput::Post { port, text });
+        self.post(Some(port), ToTab::Refused(report));
     }
 
-    /// The tab at `port` is gone (closed, or its manager closed): its subscriptions end, and a
-    /// session no tab uses any more is closed.
+    /// The client at `port` is gone (its tab closed, or its manager closed): its subscriptions
+    /// end, and a session no client uses any more is closed.
     pub fn disconnect(&mut self, port: PortId, now: Now) {
         self.leave(port, now);
     }
@@ -257,11 +360,14 @@ impl Hub {
             return;
         };
         let (_, member) = self.members.swap_remove(i);
-        if let Some(index) = self.sessions.iter().position(|s| s.id == member.session) {
-            self.sessions[index]
-                .session
-                .remove_client(member.client, now);
-            self.token_sources(index, now);
+        if let Place::In {
+            session, client, ..
+        } = member.place
+        {
+            if let Some(index) = self.sessions.iter().position(|s| s.id == session) {
+                self.sessions[index].session.remove_client(client, now);
+                self.token_sources(index, now);
+            }
         }
         self.pump(now);
     }
@@ -299,9 +405,12 @@ impl Hub {
         self.sessions.iter().find(|s| s.id == id)
     }
 
-    /// The tabs a session serves.
+    /// The clients a session serves.
     pub fn tabs(&self, id: SessionRef) -> usize {
-        self.members.iter().filter(|(_, m)| m.session == id).count()
+        self.members
+            .iter()
+            .filter(|(_, m)| m.session() == Some(id))
+            .count()
     }
 
     /// The sessions open.
@@ -331,15 +440,36 @@ impl Hub {
                     self.route(index, output, now);
                 }
             }
+            let lines = self.sessions[index].session.take_log();
+            for line in lines {
+                let mut body = String::new();
+                let mut w = Writer::new(&mut body);
+                w.open('{').key("kind").string(line.kind);
+                w.key("message").string(&line.message);
+                w.key("record");
+                body.push_str(&line.json);
+                body.push('}');
+                for port in self.ports(id) {
+                    self.post(Some(port), ToTab::Log(body.clone()));
+                }
+            }
         }
         let members = &self.members;
         self.sessions
-            .retain(|s| members.iter().any(|(_, m)| m.session == s.id));
+            .retain(|s| members.iter().any(|(_, m)| m.session() == Some(s.id)));
         self.send_stats(now);
     }
 
-    /// A fresh `stats` snapshot to every tab of a session whose counts may have changed, at
-    /// most every [`STATS_EVERY_MS`].
+    fn ports(&self, session: SessionRef) -> Vec<PortId> {
+        self.members
+            .iter()
+            .filter(|(_, m)| m.session() == Some(session))
+            .map(|(p, _)| *p)
+            .collect()
+    }
+
+    /// A fresh `stats` snapshot (and the inspector's record, with `debug`) to every client of
+    /// a session whose counts may have changed, at most every [`STATS_EVERY_MS`].
     fn send_stats(&mut self, now: Now) {
         for index in 0..self.sessions.len() {
             let shared = &self.sessions[index];
@@ -350,15 +480,23 @@ impl Hub {
                 continue;
             }
             let id = shared.id;
-            let tabs: Vec<(PortId, ClientId)> = self
+            let record = shared.session.inspect();
+            let clients: Vec<(PortId, ClientId)> = self
                 .members
                 .iter()
-                .filter(|(_, m)| m.session == id)
-                .map(|(p, m)| (*p, m.client))
+                .filter_map(|(p, m)| match m.place {
+                    Place::In {
+                        session, client, ..
+                    } if session == id => Some((*p, client)),
+                    _ => None,
+                })
                 .collect();
-            for (port, client) in tabs {
+            for (port, client) in clients {
                 let json = stats_json(&self.sessions[index].session, client, now);
                 self.post(Some(port), ToTab::Stats(json));
+                if let Some(record) = &record {
+                    self.post(Some(port), ToTab::Inspect(record.clone()));
+                }
             }
             let shared = &mut self.sessions[index];
             shared.stats_dirty = false;
@@ -369,7 +507,9 @@ impl Hub {
     fn port_of(&self, session: SessionRef, client: ClientId) -> Option<PortId> {
         self.members
             .iter()
-            .find(|(_, m)| m.session == session && m.client == client)
+            .find(|(_, m)| {
+                matches!(m.place, Place::In { session: s, client: c, .. } if s == session && c == client)
+            })
             .map(|(p, _)| *p)
     }
 
@@ -421,11 +561,11 @@ impl Hub {
                 self.post(port, ToTab::Error(error.report()));
             }
             Output::RequestToken { id: request } => {
-                // Any tab with a getAccessToken will do: the session is one user's.
+                // Any client with a getAccessToken will do: the session is one user's.
                 let asked = self
                     .members
                     .iter()
-                    .find(|(_, m)| m.session == id && m.token_source)
+                    .find(|(_, m)| m.session() == Some(id) && m.token_source)
                     .map(|(p, _)| *p);
                 match asked {
                     Some(port) => self.post(Some(port), ToTab::RequestToken(request)),
@@ -440,7 +580,16 @@ impl Hub {
     }
 }
 
-/// A client's `stats()`: its channels, the session's counts, and how many tabs share them.
+impl Member {
+    fn session(&self) -> Option<SessionRef> {
+        match self.place {
+            Place::In { session, .. } => Some(session),
+            Place::AwaitingToken(_) => None,
+        }
+    }
+}
+
+/// A client's `stats()`: its channels, the session's counts.
 pub fn stats_json(session: &Session, client: ClientId, now: Now) -> String {
     let stats = session.stats_of(client, now);
     stats.to_json(session.status_of(client))

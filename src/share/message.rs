@@ -29,8 +29,11 @@ pub enum ToHost {
     },
     /// `setAuth(token)`.
     SetAuth(String),
-    /// `flush()`.
-    Flush,
+    /// `flush()`: deliver what is pending now, then answer [`ToTab::Flushed`] with `id`.
+    Flush {
+        /// The tab's number for this flush.
+        id: u64,
+    },
     /// The answer of the tab's `getAccessToken` to the host's request `id`.
     Token {
         /// The request.
@@ -53,9 +56,10 @@ pub enum ToHost {
 /// A tab's manager, as the host needs it to serve the tab.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hello {
-    /// The options the manager was made with, as JSON (its functions left out). Tabs whose
-    /// options and user are the same share a session.
-    pub options: String,
+    /// The options the manager was made with (without its functions, its token, and what only
+    /// the page reads), as the client wrote them; the host reads and checks them
+    /// (`crate::options`). Tabs whose checked options and user are the same share a session.
+    pub options: Value,
     /// Its access token, if it has one.
     pub token: Option<String>,
     /// It has a `getAccessToken`, so the host may ask it for a token.
@@ -84,9 +88,17 @@ pub enum ToTab {
     RequestToken(u64),
     /// A `stats()` snapshot, as JSON.
     Stats(String),
-    /// The host cannot serve this tab (its options are refused, or too many tabs share the
-    /// session): it runs a session of its own.
+    /// The host read the tab's options and serves it.
+    Ready,
+    /// The host cannot serve this tab: its options are refused (`InvalidOptionsError`,
+    /// `InvalidRulesError`), or too many tabs share the session.
     Refused(ErrorReport),
+    /// The flush `id` is done: its batch, if there was one, was sent before this.
+    Flushed(u64),
+    /// With `debug`: the inspector's record (`inspect()`), as JSON.
+    Inspect(String),
+    /// With a `logger`: one line, `{ kind, message, record }`.
+    Log(String),
 }
 
 /// A message that could not be read (a tab of another version of the package, say).
@@ -142,7 +154,7 @@ impl ToHost {
                 (
                     "hello",
                     vec![
-                        ("options", Value::String(hello.options.clone())),
+                        ("options", hello.options.clone()),
                         ("token", resource_value(&hello.token)),
                         ("tokenSource", Value::Bool(hello.token_source)),
                         ("subs", Value::Array(subscriptions)),
@@ -156,7 +168,7 @@ impl ToHost {
             ),
             ToHost::Unsubscribe { id } => ("unsub", vec![("id", int(*id))]),
             ToHost::SetAuth(token) => ("auth", vec![("token", Value::String(token.clone()))]),
-            ToHost::Flush => ("flush", vec![]),
+            ToHost::Flush { id } => ("flush", vec![("id", int(*id))]),
             ToHost::Token { id, result } => {
                 let answer = match result {
                     Ok(token) => ("token", Value::String(token.clone())),
@@ -202,8 +214,12 @@ impl ToHost {
                     Some(Value::Number(n)) if n.value().is_finite() => Some(n.value() as i64),
                     _ => None,
                 };
+                let options = match value.get("options") {
+                    Some(options @ Value::Object(_)) => options.clone(),
+                    _ => return Err(BadMessage("'options' is not an object".into())),
+                };
                 ToHost::Hello(Hello {
-                    options: read_string(&value, "options")?,
+                    options,
                     token: read_resource(value.get("token").unwrap_or(&Value::Null))?,
                     token_source: flag("tokenSource")?,
                     subscriptions,
@@ -218,7 +234,9 @@ impl ToHost {
                 id: read_u64(&value, "id")?,
             },
             "auth" => ToHost::SetAuth(read_string(&value, "token")?),
-            "flush" => ToHost::Flush,
+            "flush" => ToHost::Flush {
+                id: read_u64(&value, "id")?,
+            },
             "token" => ToHost::Token {
                 id: read_u64(&value, "id")?,
                 result: match read_string(&value, "token") {
@@ -249,8 +267,16 @@ pub enum TabKind {
     RequestToken,
     /// Body: the stats.
     Stats,
+    /// Body: `{}`.
+    Ready,
     /// Body: the error.
     Refused,
+    /// Body: the flush's id.
+    Flushed,
+    /// Body: the inspector's record.
+    Inspect,
+    /// Body: `{ kind, message, record }`.
+    Log,
 }
 
 impl TabKind {
@@ -261,17 +287,25 @@ impl TabKind {
             TabKind::Error => "error",
             TabKind::RequestToken => "token",
             TabKind::Stats => "stats",
+            TabKind::Ready => "ready",
             TabKind::Refused => "refused",
+            TabKind::Flushed => "flushed",
+            TabKind::Inspect => "inspect",
+            TabKind::Log => "log",
         }
     }
 
-    const ALL: [TabKind; 6] = [
+    const ALL: [TabKind; 10] = [
         TabKind::Batch,
         TabKind::Status,
         TabKind::Error,
         TabKind::RequestToken,
         TabKind::Stats,
+        TabKind::Ready,
         TabKind::Refused,
+        TabKind::Flushed,
+        TabKind::Inspect,
+        TabKind::Log,
     ];
 }
 
@@ -298,7 +332,11 @@ impl ToTab {
             ToTab::Error(report) => (TabKind::Error, report.to_json()),
             ToTab::RequestToken(id) => (TabKind::RequestToken, id.to_string()),
             ToTab::Stats(json) => (TabKind::Stats, json.clone()),
+            ToTab::Ready => (TabKind::Ready, "{}".to_owned()),
             ToTab::Refused(report) => (TabKind::Refused, report.to_json()),
+            ToTab::Flushed(id) => (TabKind::Flushed, id.to_string()),
+            ToTab::Inspect(json) => (TabKind::Inspect, json.clone()),
+            ToTab::Log(json) => (TabKind::Log, json.clone()),
         };
         format!("{}\n{body}", kind.name())
     }
@@ -321,51 +359,87 @@ mod tests {
     use super::*;
     use crate::errors::{ErrorKind, Prop};
 
+    /// The texts both sides must write and read: the JS client's own test
+    /// (`tests/js/protocol.test.mjs`) checks that it writes and reads the same.
+    const FIXTURE: &str = include_str!("../../tests/fixtures/tab-messages.json");
+
+    fn fixture(side: &str, name: &str) -> String {
+        let all = json::parse(FIXTURE).unwrap_or(Value::Null);
+        match all.get(side).and_then(|s| s.get(name)) {
+            Some(Value::String(text)) => text.clone(),
+            _ => panic!("tests/fixtures/tab-messages.json has no {side}.{name}"),
+        }
+    }
+
+    fn options() -> Value {
+        json::parse(r#"{"url":"ws://x/realtime/v1","apiKey":"k","casinoId":"c"}"#)
+            .unwrap_or(Value::Null)
+    }
+
     #[test]
-    fn every_tab_message_reads_back_as_written() {
+    fn every_tab_message_is_written_and_read_as_the_client_does() {
         let messages = [
-            ToHost::Hello(Hello {
-                options: r#"{"url":"ws://x","casinoId":"c"}"#.into(),
-                token: Some("jwt".into()),
-                token_source: true,
-                subscriptions: vec![(1, None), (2, Some("table-1".into()))],
-                missed_since: Some(1_766_224_800_000),
-            }),
-            ToHost::Hello(Hello {
-                options: "{}".into(),
-                token: None,
-                token_source: false,
-                subscriptions: vec![],
-                missed_since: None,
-            }),
-            ToHost::Subscribe {
-                id: 3,
-                resource: Some("slip-\"9\"".into()),
-            },
-            ToHost::Subscribe {
-                id: 4,
-                resource: None,
-            },
-            ToHost::Unsubscribe { id: 3 },
-            ToHost::SetAuth("t2".into()),
-            ToHost::Flush,
-            ToHost::Token {
-                id: 7,
-                result: Ok("t3".into()),
-            },
-            ToHost::Token {
-                id: 8,
-                result: Err("getAccessToken failed: boom".into()),
-            },
-            ToHost::Online(false),
-            ToHost::Visible(true),
-            ToHost::Resumed,
-            ToHost::Stats,
-            ToHost::Bye,
+            (
+                "hello",
+                ToHost::Hello(Hello {
+                    options: options(),
+                    token: Some("jwt".into()),
+                    token_source: true,
+                    subscriptions: vec![(1, None), (2, Some("table-1".into()))],
+                    missed_since: Some(1_766_224_800_000),
+                }),
+            ),
+            (
+                "helloWithoutToken",
+                ToHost::Hello(Hello {
+                    options: options(),
+                    token: None,
+                    token_source: false,
+                    subscriptions: vec![],
+                    missed_since: None,
+                }),
+            ),
+            (
+                "subscribeDetail",
+                ToHost::Subscribe {
+                    id: 3,
+                    resource: Some("slip-\"9\"".into()),
+                },
+            ),
+            (
+                "subscribeList",
+                ToHost::Subscribe {
+                    id: 4,
+                    resource: None,
+                },
+            ),
+            ("unsubscribe", ToHost::Unsubscribe { id: 3 }),
+            ("setAuth", ToHost::SetAuth("t2".into())),
+            ("flush", ToHost::Flush { id: 6 }),
+            (
+                "token",
+                ToHost::Token {
+                    id: 7,
+                    result: Ok("t3".into()),
+                },
+            ),
+            (
+                "tokenFailed",
+                ToHost::Token {
+                    id: 8,
+                    result: Err("getAccessToken failed: boom".into()),
+                },
+            ),
+            ("offline", ToHost::Online(false)),
+            ("visible", ToHost::Visible(true)),
+            ("resumed", ToHost::Resumed),
+            ("stats", ToHost::Stats),
+            ("bye", ToHost::Bye),
         ];
-        for message in messages {
-            let text = message.encode();
-            assert_eq!(ToHost::decode(&text), Ok(message), "{text}");
+        for (name, message) in messages {
+            let text = fixture("toHost", name);
+            assert_eq!(message.encode(), text, "{name}");
+            assert_eq!(ToHost::decode(&text), Ok(message), "{name}");
         }
     }
 
@@ -376,13 +450,18 @@ mod tests {
             (r#"{"t":"launch"}"#, "unknown message 'launch'"),
             (r#"{"t":"sub","id":-1}"#, "'id' is not a count"),
             (r#"{"t":"unsub","id":1.5}"#, "'id' is not a count"),
+            (r#"{"t":"flush"}"#, "'id' is not a count"),
             (
                 r#"{"t":"online","value":"yes"}"#,
                 "'value' is not a boolean",
             ),
             (
-                r#"{"t":"hello","options":"{}","tokenSource":true,"subs":[[1]]}"#,
+                r#"{"t":"hello","options":{},"tokenSource":true,"subs":[[1]]}"#,
                 "a subscription is [id, resource]",
+            ),
+            (
+                r#"{"t":"hello","options":"{}","tokenSource":true,"subs":[]}"#,
+                "'options' is not an object",
             ),
         ] {
             let error = ToHost::decode(text).unwrap_err();
@@ -394,41 +473,64 @@ mod tests {
     }
 
     #[test]
-    fn host_messages_carry_their_body_as_json_for_the_tab() {
-        let batch = r#"{"reason":"window","actions":[]}"#;
-        let status = ToTab::Status {
-            status: Status::AwaitingToken,
-            stale_since: Some(12),
-        };
+    fn host_messages_are_written_as_the_client_reads_them() {
         let report = ErrorReport::new(ErrorKind::ChannelDenied, "refused")
             .with(Prop::Topic, "realtime:c")
             .with(Prop::Reason, "Unauthorized");
-        for (message, kind, body) in [
-            (ToTab::Batch(batch.into()), TabKind::Batch, batch.to_owned()),
+        let invalid = ErrorReport::new(ErrorKind::InvalidOptions, "CasinoRealtime options: no")
+            .with(Prop::Option, "url");
+        for (name, message, kind) in [
             (
-                status,
-                TabKind::Status,
-                r#"{"status":"awaiting-token","staleSince":12}"#.to_owned(),
+                "batch",
+                ToTab::Batch(r#"{"reason":"window","actions":[]}"#.into()),
+                TabKind::Batch,
             ),
             (
+                "status",
+                ToTab::Status {
+                    status: Status::AwaitingToken,
+                    stale_since: Some(12),
+                },
+                TabKind::Status,
+            ),
+            (
+                "statusFresh",
                 ToTab::Status {
                     status: Status::Connected,
                     stale_since: None,
                 },
                 TabKind::Status,
-                r#"{"status":"connected","staleSince":null}"#.to_owned(),
+            ),
+            ("error", ToTab::Error(report.clone()), TabKind::Error),
+            (
+                "requestToken",
+                ToTab::RequestToken(5),
+                TabKind::RequestToken,
             ),
             (
-                ToTab::Error(report.clone()),
-                TabKind::Error,
-                r#"{"name":"ChannelDeniedError","message":"refused","topic":"realtime:c","reason":"Unauthorized"}"#
-                    .to_owned(),
+                "stats",
+                ToTab::Stats(r#"{"eventsReceived":3}"#.into()),
+                TabKind::Stats,
             ),
-            (ToTab::RequestToken(5), TabKind::RequestToken, "5".to_owned()),
-            (ToTab::Refused(report.clone()), TabKind::Refused, report.to_json()),
+            ("ready", ToTab::Ready, TabKind::Ready),
+            ("refused", ToTab::Refused(invalid), TabKind::Refused),
+            ("flushed", ToTab::Flushed(6), TabKind::Flushed),
+            (
+                "inspect",
+                ToTab::Inspect(r#"{"events":[],"batches":[]}"#.into()),
+                TabKind::Inspect,
+            ),
+            (
+                "log",
+                ToTab::Log(r#"{"kind":"batch","message":"m","record":{}}"#.into()),
+                TabKind::Log,
+            ),
         ] {
             let text = message.encode();
-            assert_eq!(ToTab::split(&text), Ok((kind, body.as_str())));
+            assert_eq!(text, fixture("toTab", name), "{name}");
+            let (read, body) = ToTab::split(&text).unwrap();
+            assert_eq!(read, kind, "{name}");
+            assert!(json::parse(body).is_ok(), "{name}: the body is JSON");
         }
         let back = ErrorReport::from_json(&json::parse(&report.to_json()).unwrap()).unwrap();
         assert_eq!(

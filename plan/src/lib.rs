@@ -1,18 +1,33 @@
-//! `planCacheActions` and `CacheRules`: an event in, the cache actions it calls for out.
+//! The cache planner, the package's small module (`casino_realtime_plan`): `planCacheActions` and
+//! `CacheRules`, an event in, the cache actions it calls for out. A page loads it on first use
+//! (`initCasinoRealtime()`, `invalidateByDomainEvent`); the session host has its own copy of the
+//! rules and never needs this one.
+#![cfg(target_arch = "wasm32")]
 
-use super::error::{describe, event_error, js_type, not_serializable, rules_error, type_error};
-use crate::cache::{actions_to_json, RuleSet};
-use crate::catalog::{EventError, EventKind};
-use crate::json::{self, Value};
+use casino_realtime::browser::error::{
+    describe, event_error, js_type, not_serializable, rules_error, type_error,
+};
+use casino_realtime::cache::{actions_to_json, RuleSet};
+use casino_realtime::catalog::{EventError, EventKind};
+use casino_realtime::json::{self, Value};
 use js_sys::JSON;
 use wasm_bindgen::prelude::*;
+
+/// Size classes in place of std's dlmalloc: smaller and faster for this workload (src/alloc.rs).
+#[global_allocator]
+static ALLOCATOR: casino_realtime::alloc::wasm::WasmAlloc =
+    casino_realtime::alloc::wasm::WasmAlloc::new();
+
+#[cfg(test)]
+mod tests;
 
 /// A JS value as the core's JSON; `None` for what JSON cannot hold (`undefined`, functions).
 /// For a value `JSON.stringify` refuses (a BigInt, a cycle), the reason it gave.
 /// Whatever `JSON.stringify` throws (a getter or `toJSON` may throw anything) is described, never
 /// assumed to be an `Error`.
 fn to_json(value: &JsValue) -> Result<Option<Value>, String> {
-    let text = super::js::stringify(value).map_err(|thrown| describe(&thrown))?;
+    let text =
+        casino_realtime::browser::js::stringify(value).map_err(|thrown| describe(&thrown))?;
     Ok(text.and_then(|text| json::parse(&text).ok()))
 }
 
@@ -26,7 +41,7 @@ fn event_name(event: &JsValue, function: &str) -> Result<String, JsValue> {
     })
 }
 
-fn actions_js(actions: &[crate::cache::CacheAction]) -> Result<JsValue, JsValue> {
+fn actions_js(actions: &[casino_realtime::cache::CacheAction]) -> Result<JsValue, JsValue> {
     JSON::parse(&actions_to_json(actions))
 }
 
@@ -100,13 +115,13 @@ impl CacheRules {
     ) -> Result<CacheRules, JsValue> {
         let written = to_json(overrides).map_err(|why| {
             let message = format!("cannot be written as JSON ({why})");
-            rules_error(&crate::cache::RuleError {
+            rules_error(&casino_realtime::cache::RuleError {
                 path: "rules".into(),
                 message,
             })
         })?;
         let Some(overrides) = written else {
-            let err = crate::cache::RuleError {
+            let err = casino_realtime::cache::RuleError {
                 path: "rules".into(),
                 message: "must be an object keyed by event name".into(),
             };

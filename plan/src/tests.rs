@@ -1,9 +1,8 @@
-//! The wasm boundary in headless Chrome (`wasm-bindgen-test`): payloads go in as JS objects,
-//! actions come out as JS arrays, failures as JS `Error`s with a stable `name`.
-#![cfg(target_arch = "wasm32")]
+//! The planner's boundary in headless Chrome (`wasm-bindgen-test`, scripts/test.sh): payloads go
+//! in as JS objects, actions come out as JS arrays, failures as JS `Error`s with a stable `name`.
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
-use casino_realtime::browser::{plan_cache_actions, CacheRules};
+use super::{plan_cache_actions, CacheRules};
 use casino_realtime::cache::{actions_to_json, RuleSet};
 use casino_realtime::json::{self, Value};
 use js_sys::{Array, Error, Reflect, JSON};
@@ -12,7 +11,7 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-const FIXTURES: &str = include_str!("fixtures/events.json");
+const FIXTURES: &str = include_str!("../../tests/fixtures/events.json");
 const C: &str = "11111111-1111-4111-8111-111111111111";
 
 fn js(text: &str) -> JsValue {
