@@ -1,67 +1,26 @@
-// casino-realtime: the JS face of the wasm core. The core validates events against the catalog
-// and plans cache actions; this file loads it and applies those actions to a TanStack QueryClient.
-import init, { planCacheActions as planWithDefaults, CacheRules, CasinoRealtime, __setTabTransport } from './casino_realtime_wasm.js';
-import { casinoRealtimeError } from './errors.js';
-import { tabTransport } from './tabs.js';
+// casino-realtime: the package's entry. A manager (`CasinoRealtime`, client.js) is a thin client
+// of the session's host, which runs in the package's SharedWorker, a leading tab or the page
+// itself (transport.js); the cache planner is a small module of its own (planner.js). This file
+// wires them into a TanStack QueryClient. Importing it loads nothing.
+import { CasinoRealtime } from './client.js';
+import { CacheRules, loadPlanner, planCacheActions } from './planner.js';
+import { setSources } from './sources.js';
 
-export { CacheRules, CasinoRealtime };
+export { CacheRules, CasinoRealtime, planCacheActions };
 export { ERROR_NAMES, isCasinoRealtimeError } from './errors.js';
 export { casinoKeys } from './keys.js';
 
-let loading = null;
-let loaded = false;
-
 /**
- * Loads the .wasm once; later calls return the same promise. Without an argument it is fetched
- * from `casino_realtime_wasm_bg.wasm` next to this file (bundlers rewrite that URL), or read from
- * disk in Node; pass a URL, a Response, bytes or a WebAssembly.Module to load it from elsewhere.
- * Rejects with a `LoadError` (its `cause` says why); a later call tries again.
+ * Says where the package's .wasm modules are, when the app serves them itself (one source is the
+ * host's; or `{ host, debug, plan }`, each a URL, a `Response` or bytes), and loads the cache
+ * planner, so `planCacheActions` and `CacheRules` can be used synchronously. Managers do not need
+ * it: each host loads its own module (the shared worker, a page that hosts), from the source given
+ * here or the default beside the package. Rejects with a `LoadError` (its `cause` says why) or a
+ * `TypeError` for a source that is none; a later call tries again.
  */
-export function initCasinoRealtime(input) {
-  if (!loading) {
-    loading = Promise.resolve(input === undefined ? defaultWasm() : input)
-      .then((source) => init(source === undefined ? undefined : { module_or_path: source }))
-      .then(
-        () => {
-          // Managers share a session with the app's other tabs where the browser can (tabs.js).
-          __setTabTransport(tabTransport);
-          loaded = true;
-        },
-        (cause) => {
-          loading = null;
-          throw casinoRealtimeError('LoadError', `casino-realtime: the .wasm could not be loaded: ${describe(cause)}`, { cause });
-        },
-      );
-  }
-  return loading;
-}
-
-/**
- * Where the .wasm comes from when initCasinoRealtime() is called with nothing: in a browser or a
- * bundle, the wasm-bindgen glue fetches it from beside itself (bundlers rewrite that URL). In
- * Node (server renders, Route Handlers, Vitest/Jest) `fetch` cannot read a `file:` URL, so it is
- * read from disk. The specifier is not a literal and is marked ignored, so no bundler pulls
- * `node:fs` into a browser build, and a page importing the package unbundled still loads.
- */
-async function defaultWasm() {
-  if (typeof process !== 'object' || typeof process.versions?.node !== 'string') return undefined;
-  const fs = 'node:fs/promises';
-  const { readFile } = await import(/* webpackIgnore: true */ /* @vite-ignore */ fs);
-  return readFile(new URL('./casino_realtime_wasm_bg.wasm', import.meta.url));
-}
-
-function describe(thrown) {
-  return thrown instanceof Error ? thrown.message : String(thrown);
-}
-
-function notLoaded(name) {
-  return casinoRealtimeError('NotInitializedError', `casino-realtime: ${name}() needs the wasm module; await initCasinoRealtime() first`, { function: name });
-}
-
-/** Validates an event and returns its cache actions (default rules, or `rules`). Synchronous. */
-export function planCacheActions(event, payload, rules) {
-  if (!loaded) throw notLoaded('planCacheActions');
-  return rules ? rules.plan(event, payload) : planWithDefaults(event, payload);
+export async function initCasinoRealtime(input) {
+  await setSources(input);
+  await loadPlanner();
 }
 
 function isPlainObject(value) {
@@ -188,13 +147,13 @@ function exposeForConsole(realtime, casinoId) {
 }
 
 /**
- * Loads the wasm if needed and creates a realtime manager (`new CasinoRealtime(options)` needs
- * the wasm loaded already). With `supabase` (a supabase-js client) the URL, key and token come
+ * Creates a realtime manager, from options or from the app's supabase-js client, and resolves
+ * once its host has accepted the options (rejects with the `InvalidOptionsError`,
+ * `InvalidRulesError` or `LoadError` that stopped it). With `supabase` the URL, key and token come
  * from it and the manager follows its session until `close()`; with `debug` it is listed in
  * `__casinoRealtime` for the console until `close()`.
  */
 export async function createCasinoRealtime(options) {
-  await initCasinoRealtime();
   const supabase = options?.supabase;
   const resolved = supabase ? supabaseOptions(options) : options;
   const realtime = new CasinoRealtime(resolved);
@@ -206,9 +165,15 @@ export async function createCasinoRealtime(options) {
     const close = realtime.close.bind(realtime);
     // An own property over the prototype's: closing also undoes what was set up here.
     realtime.close = () => {
-      for (const cleanup of cleanups) cleanup();
+      for (const cleanup of cleanups.splice(0)) cleanup();
       close();
     };
+  }
+  try {
+    await realtime.ready;
+  } catch (error) {
+    realtime.close();
+    throw error;
   }
   return realtime;
 }
@@ -226,7 +191,7 @@ export async function createCasinoRealtime(options) {
 export async function invalidateByDomainEvent(queryClient, event, payload, options = {}) {
   let actions;
   try {
-    await initCasinoRealtime();
+    await loadPlanner();
     actions = planCacheActions(event, payload, options.rules);
   } catch (error) {
     if (options.strict) throw error;

@@ -67,8 +67,9 @@ const Context = createContext(null);
  * `listFeed` is false, and detail channels are joined by `useRealtimeChannel`. A new
  * `accessToken` goes to `setAuth` (every channel is re-authorized with it: when the signed-in
  * user changes, what the new user may not read is refused and stops); a change of any other
- * option replaces the manager. A manager that cannot be made (the `.wasm` did not load, invalid
- * options) is reported as status `error` with its `error`, and to `onError`, never thrown.
+ * option replaces the manager. A manager that cannot be made (its host's `.wasm` did not load,
+ * invalid options) is reported as status `error` with its `error`, and once to `onError`, never
+ * thrown.
  */
 export function CasinoRealtimeProvider({ children, enabled = true, listFeed = true, queryClient: client, ...options }) {
   const queryClient = useQueryClient(client);
@@ -95,6 +96,8 @@ export function CasinoRealtimeProvider({ children, enabled = true, listFeed = tr
     };
     const given = latest.current;
     let retry = null;
+    // What the manager told onError already (a refusal is also how createCasinoRealtime rejects).
+    let told = null;
     // The app's callbacks may throw (the manager reports a CallbackError): the state still updates.
     createCasinoRealtime({
       ...given,
@@ -116,6 +119,7 @@ export function CasinoRealtimeProvider({ children, enabled = true, listFeed = tr
         }
       },
       onError: (error) => {
+        told = error;
         try {
           latest.current.onError?.(error);
         } finally {
@@ -147,7 +151,7 @@ export function CasinoRealtimeProvider({ children, enabled = true, listFeed = tr
           window.addEventListener('online', again);
           retry = again;
         }
-        latest.current.onError?.(error);
+        if (error !== told) latest.current.onError?.(error);
       },
     );
     return () => {

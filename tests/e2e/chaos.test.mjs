@@ -31,7 +31,7 @@ let cdp;
 const pageErrors = [];
 
 before(async () => {
-  await initCasinoRealtime(await readFile(new URL('../../pkg/casino_realtime_wasm_bg.wasm', import.meta.url)));
+  await initCasinoRealtime();
   // The rate limit is tripped on purpose below; left on at 100/s it would trip at random.
   dev = await devserver('--max-events-per-second', '1000');
   cleanup.push(async () => dev.stop());

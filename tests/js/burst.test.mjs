@@ -8,12 +8,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import init from '../../pkg/casino_realtime_wasm.js';
-import { initCasinoRealtime, CasinoRealtime } from '../../pkg/index.js';
+import init from '../../pkg/casino_realtime_host.js';
+import { createCasinoRealtime } from '../../pkg/index.js';
 
 globalThis.WebSocket = WebSocket;
 const TOTAL = Number(process.env.BURST_EVENTS ?? 200_000);
@@ -23,9 +22,6 @@ let child;
 let port;
 
 before(async () => {
-  const bytes = await readFile(new URL('../../pkg/casino_realtime_wasm_bg.wasm', import.meta.url));
-  await initCasinoRealtime(bytes);
-  wasm = await init({ module_or_path: bytes });
   child = spawn(process.execPath, [fileURLToPath(new URL('./burst-server.mjs', import.meta.url)), String(TOTAL)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -41,19 +37,21 @@ after(() => child?.kill());
 
 test(`${TOTAL.toLocaleString('en')} events in a burst: windows hold, batches are bounded, memory stays small`, async () => {
   const batches = [];
-  const realtime = new CasinoRealtime({
+  // In Node the manager hosts its own session (`local`): the host's module is this process's.
+  const realtime = await createCasinoRealtime({
     url: `ws://127.0.0.1:${port}/realtime/v1`,
     apiKey: 'key',
     casinoId: CASINO,
     onBatch: (batch) => batches.push({ window: batch.flushedAt - batch.openedAt, actions: batch.actions.length, events: batch.events }),
   });
+  wasm = await init(); // loaded already: returns its exports
   realtime.subscribe();
   const started = Date.now();
   while (realtime.stats().applied < TOTAL) {
     assert.ok(Date.now() - started < 300_000, `only ${realtime.stats().applied} events after 5 minutes`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  realtime.flush();
+  await realtime.flush();
   const memory = wasm.memory.buffer.byteLength;
   realtime.close();
   const events = batches.reduce((sum, b) => sum + b.events, 0);

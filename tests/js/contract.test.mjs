@@ -1,7 +1,8 @@
 // The error contract and loading, as an app meets them: every error is a named `Error` with its
-// kind's members (src/errors.rs), the guards narrow them, the .wasm loads in Node with no
-// argument, a failed load is a `LoadError` that may be retried, and the project URL supabase-js
-// takes is accepted in place of the realtime endpoint.
+// kind's members (src/errors.rs), the guards narrow them, the planner loads in Node with no
+// argument, a failed load is a `LoadError` that may be retried (the planner's, and a host's,
+// which `ready` and `onError` report), options are checked by the host and said through
+// `ready`, and the project URL supabase-js takes is accepted in place of the realtime endpoint.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -38,7 +39,7 @@ before(async () => {
 });
 after(() => server?.stop());
 
-test('in Node, initCasinoRealtime() with no argument loads the .wasm from disk', async () => {
+test('in Node, initCasinoRealtime() with no argument loads the planner from disk', async () => {
   const out = await fresh(`
     await pkg.initCasinoRealtime();
     return pkg.planCacheActions('table.deactivated', ${JSON.stringify(fixtures['table.deactivated'])}).map((a) => a.queryKey[0]);
@@ -48,12 +49,39 @@ test('in Node, initCasinoRealtime() with no argument loads the .wasm from disk',
 
 test('a failed load rejects with a LoadError carrying the cause, and may be retried', async () => {
   const out = await fresh(`
-    const first = await pkg.initCasinoRealtime(new Uint8Array([0, 1, 2, 3])).then(() => null, (e) => e);
-    await pkg.initCasinoRealtime();
+    const first = await pkg.initCasinoRealtime({ plan: new Uint8Array([0, 1, 2, 3]) }).then(() => null, (e) => e);
+    const { readFile } = await import('node:fs/promises');
+    await pkg.initCasinoRealtime({ plan: await readFile(new URL('casino_realtime_plan_bg.wasm', ${JSON.stringify(PKG)})) });
     return { name: first?.name, guarded: pkg.isCasinoRealtimeError(first, 'LoadError'), cause: first?.cause instanceof Error,
       after: pkg.planCacheActions('table.deactivated', ${JSON.stringify(fixtures['table.deactivated'])}).length };
   `);
   assert.deepEqual(out, { name: 'LoadError', guarded: true, cause: true, after: 2 });
+});
+
+test('a host that cannot load says so through ready and onError, and a later manager may load it', async () => {
+  const out = await fresh(`
+    await pkg.initCasinoRealtime({ host: new Uint8Array([0, 1, 2, 3]) });
+    const errors = [];
+    const statuses = [];
+    const options = { url: 'wss://x.supabase.co/realtime/v1', apiKey: 'k', casinoId: ${JSON.stringify(CASINO)},
+      onError: (e) => errors.push(e.name), onStatus: (s) => statuses.push(s) };
+    const broken = new pkg.CasinoRealtime(options);
+    const first = await broken.ready.then(() => null, (e) => e);
+    const { readFile } = await import('node:fs/promises');
+    await pkg.initCasinoRealtime({ host: await readFile(new URL('casino_realtime_host_bg.wasm', ${JSON.stringify(PKG)})) });
+    const working = await pkg.createCasinoRealtime(options);
+    const mode = working.stats().mode;
+    working.close();
+    return { name: first?.name, cause: first?.cause instanceof Error, errors, statuses, broken: broken.status, mode };
+  `);
+  assert.deepEqual(out, {
+    name: 'LoadError', cause: true, errors: ['LoadError'], statuses: ['closed', 'closed'], broken: 'closed', mode: 'local',
+  });
+});
+
+test('an unknown module or a source that is none is a TypeError naming it', async () => {
+  await assert.rejects(initCasinoRealtime({ hots: '/x.wasm' }), { name: 'TypeError', message: /unknown module 'hots'/ });
+  await assert.rejects(initCasinoRealtime(42), { name: 'TypeError', message: /the host module must be a URL, a Response or bytes/ });
 });
 
 test('a synchronous call before loading is a NotInitializedError naming the function', async () => {
@@ -83,13 +111,11 @@ test('every thrown error is of a declared kind, with its members', async () => {
       { reason: 'invalid_field', event: 'table.deactivated', field: 'casino_id' }],
     [() => planCacheActions('table.deactivated', 'text'), 'InvalidEventError', { reason: 'not_an_object', event: 'table.deactivated' }],
     [() => new CacheRules({ 'visit.created': { extend: [{ type: 'invalidate', queryKey: ['{nope}'] }] } }), 'InvalidRulesError', { reason: 'invalid_rule' }],
-    [() => new CasinoRealtime({ ...options, url: 'ftp://x' }), 'InvalidOptionsError', { option: 'url' }],
-    [() => new CasinoRealtime({ ...options, batch: { maxWaitMs: 0 } }), 'InvalidOptionsError', { option: 'batch.maxWaitMs' }],
-    [() => new CasinoRealtime({ ...options, casinoId: 'c' }), 'InvalidOptionsError', { option: 'casinoId' }],
     [() => new CasinoRealtime(null), 'InvalidOptionsError', { option: 'options' }],
-    [() => new CasinoRealtime({ ...options, fallbackPollMs: 500 }), 'InvalidOptionsError', { option: 'fallbackPollMs' }],
-    [() => new CasinoRealtime({ ...options, fallbackPollMs: 1.5 }), 'InvalidOptionsError', { option: 'fallbackPollMs' }],
-    [() => new CasinoRealtime({ ...options, resyncJitterMs: 120_000 }), 'InvalidOptionsError', { option: 'resyncJitterMs' }],
+    [() => new CasinoRealtime({ ...options, onBatch: 'apply' }), 'InvalidOptionsError', { option: 'onBatch' }],
+    [() => new CasinoRealtime({ ...options, accessToken: 7 }), 'InvalidOptionsError', { option: 'accessToken' }],
+    [() => new CasinoRealtime({ ...options, shareAcrossTabs: 'yes' }), 'InvalidOptionsError', { option: 'shareAcrossTabs' }],
+    [() => new CasinoRealtime({ ...options, rules: { self: 10n } }), 'InvalidOptionsError', { option: 'rules' }],
     [() => { const r = new CasinoRealtime(options); r.close(); r.subscribe(); }, 'ClosedError', {}],
   ];
   for (const [call, name, members] of cases) {
@@ -103,6 +129,31 @@ test('every thrown error is of a declared kind, with its members', async () => {
   }
   assert.match(thrown(cases[3][0]).path, /visit\.created/);
   assert.ok(!isCasinoRealtimeError(new TypeError('x')) && !isCasinoRealtimeError({ name: 'ClosedError' }));
+});
+
+test('the host checks every other option and says what is wrong through ready and onError', async () => {
+  const cases = [
+    [{ url: 'ftp://x' }, 'InvalidOptionsError', { option: 'url' }],
+    [{ batch: { maxWaitMs: 0 } }, 'InvalidOptionsError', { option: 'batch.maxWaitMs' }],
+    [{ casinoId: 'c' }, 'InvalidOptionsError', { option: 'casinoId' }],
+    [{ fallbackPollMs: 500 }, 'InvalidOptionsError', { option: 'fallbackPollMs' }],
+    [{ fallbackPollMs: 1.5 }, 'InvalidOptionsError', { option: 'fallbackPollMs' }],
+    [{ resyncJitterMs: 120_000 }, 'InvalidOptionsError', { option: 'resyncJitterMs' }],
+    [{ rules: { 'visit.created': { extend: [{ type: 'invalidate', queryKey: ['{nope}'] }] } } }, 'InvalidRulesError', { reason: 'invalid_rule' }],
+  ];
+  for (const [change, name, members] of cases) {
+    const reported = [];
+    const realtime = new CasinoRealtime({ ...options, ...change, onError: (e) => reported.push(e) });
+    const error = await realtime.ready.then(() => assert.fail(`${JSON.stringify(change)} was accepted`), (e) => e);
+    assert.ok(isCasinoRealtimeError(error, name), `${name}: ${error?.name} ${error?.message}`);
+    for (const [key, value] of Object.entries(members)) assert.equal(error[key], value, `${name}.${key}`);
+    assert.deepEqual(reported, [error], 'onError was told the same');
+    assert.equal(realtime.status, 'closed');
+    assert.throws(() => realtime.subscribe(), { name: 'ClosedError' });
+  }
+  // createCasinoRealtime rejects with it.
+  const { createCasinoRealtime } = await import('../../pkg/index.js');
+  await assert.rejects(createCasinoRealtime({ ...options, dedup: { capacity: 0 } }), { name: 'InvalidOptionsError', option: 'dedup.capacity' });
 });
 
 test('the project URL (as supabase-js takes it) reaches the realtime endpoint', async () => {
@@ -121,6 +172,7 @@ test('the project URL (as supabase-js takes it) reaches the realtime endpoint', 
   });
   const stop = realtime.subscribe();
   try {
+    await realtime.ready;
     await until('joined', () => realtime.stats().channels.some((c) => c.state === 'joined'));
     const other = '77777777-7777-4777-8777-777777777777';
     await publish(server, CASINO, 'table.deactivated', { ...fixtures['table.deactivated'], casino_id: other });
@@ -180,8 +232,8 @@ test('debug: inspect() and the logger say what became of each event and why each
   }
   assert.ok(!globalThis.__casinoRealtime.managers.some((m) => m.realtime === realtime), 'closed: no longer listed');
   assert.equal(realtime.inspect(), null);
-  // Off by default.
-  const quiet = new CasinoRealtime({ ...options });
+  // Off by default: the default host has no inspector at all.
+  const quiet = await createCasinoRealtime({ ...options });
   assert.equal(quiet.inspect(), null);
   quiet.close();
 });

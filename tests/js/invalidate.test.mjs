@@ -19,7 +19,7 @@ const T = '55555555-5555-4555-8555-555555555555';
 const S = '44444444-4444-4444-8444-444444444444';
 
 before(async () => {
-  await initCasinoRealtime(await readFile(new URL('../../pkg/casino_realtime_wasm_bg.wasm', import.meta.url)));
+  await initCasinoRealtime();
 });
 
 /** A query with a fetch counter; `observe` makes it active, as a mounted useQuery would. */

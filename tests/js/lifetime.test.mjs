@@ -20,7 +20,7 @@ const fixtures = JSON.parse(await readFile(new URL('../fixtures/events.json', im
 let server;
 
 before(async () => {
-  await initCasinoRealtime(await readFile(new URL('../../pkg/casino_realtime_wasm_bg.wasm', import.meta.url)));
+  await initCasinoRealtime();
   server = await startDevserver();
 });
 

@@ -12,7 +12,7 @@ globalThis.IS_REACT_ACT_ENVIRONMENT = true;
 // instantiates wasm too.
 const { instantiate, instantiateStreaming } = WebAssembly;
 const blocked = (real) => (source, imports) =>
-  imports?.['./casino_realtime_wasm_bg.js'] ? Promise.reject(new Error('blocked by the page')) : real.call(WebAssembly, source, imports);
+  imports?.['./casino_realtime_host_bg.js'] ? Promise.reject(new Error('blocked by the page')) : real.call(WebAssembly, source, imports);
 WebAssembly.instantiate = blocked(instantiate);
 WebAssembly.instantiateStreaming = blocked(instantiateStreaming);
 

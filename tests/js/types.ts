@@ -35,6 +35,10 @@ const slip: RatingSlipUpdatedPayload = {
 
 export async function usage(): Promise<CacheAction[]> {
   await initCasinoRealtime();
+  await initCasinoRealtime('/assets/casino_realtime_host_bg.wasm');
+  await initCasinoRealtime({ host: new URL('https://cdn.example/host.wasm'), plan: new Uint8Array(8) });
+  // @ts-expect-error: the modules are host, debug and plan
+  await initCasinoRealtime({ hots: '/x.wasm' });
   await invalidateByDomainEvent(client, 'rating_slip.updated', slip);
   // @ts-expect-error: a string where the catalog says number
   await invalidateByDomainEvent(client, 'rating_slip.updated', { ...slip, minutes_played: 'ten' });
@@ -85,11 +89,17 @@ export async function live(): Promise<RealtimeStatus> {
     onError: (error) => console.warn(error.name, error.message),
     batch: { debounceMs: 100 },
     debug: { events: 50 },
+    workerUrl: '/casino-realtime-worker.js',
     logger: (kind, message, record) => console.debug(kind, message, record.seq),
   });
   const unsubscribe: () => void = realtime.subscribe({ resourceId: 'slip-1' });
   realtime.subscribe();
   unsubscribe();
+  const ready: Promise<void> = realtime.ready;
+  const flushed: Promise<void> = realtime.flush();
+  await Promise.all([ready, flushed]);
+  // @ts-expect-error: ready is the host's answer, not a setter
+  realtime.ready = Promise.resolve();
   // @ts-expect-error: the status is one of eight words
   if (realtime.status === 'offline') return 'closed';
   const partial: RealtimeStatus = 'partial';
