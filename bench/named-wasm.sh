@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Writes to $1 the release .wasm as pkg/ ships it (wasm-bindgen, wasm-opt -Oz) but with its name
-# section kept, for the size report and the CPU profile. Needs a built pkg/ (scripts/build-pkg.sh).
+# Writes to $2 a release .wasm as pkg/ ships it (wasm-bindgen, wasm-opt -Oz) but with its name
+# section kept, for the size report and the CPU profile: $1 is the crate's file name
+# (casino_realtime_host or casino_realtime_plan). Needs a built pkg/ (scripts/build-pkg.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-wasm-bindgen target/wasm32-unknown-unknown/release/casino_realtime.wasm \
-  --out-dir "$tmp" --out-name casino_realtime_wasm --target web
+wasm-bindgen "target/wasm32-unknown-unknown/release/$1.wasm" \
+  --out-dir "$tmp" --out-name named --target web
 node_modules/.bin/wasm-opt -Oz -g --strip-producers \
   --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
-  "$tmp/casino_realtime_wasm_bg.wasm" -o "$1"
+  "$tmp/named_bg.wasm" -o "$2"

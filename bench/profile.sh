@@ -10,5 +10,5 @@ client=${1:-sdk}
 bash scripts/build-pkg.sh >/dev/null
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-bash bench/named-wasm.sh "$out/named.wasm"
+bash bench/named-wasm.sh casino_realtime_host "$out/named.wasm"
 node bench/browser/run.mjs --profile "$client" --wasm "$out/named.wasm" "$@"

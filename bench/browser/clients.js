@@ -60,30 +60,39 @@ async function floor({ url }) {
 }
 
 let sdk;
-async function casinoRealtime({ url, casino, queryClient }) {
+// In the default mode the socket is the SharedWorker's, not the page's: what arrived is what the
+// batches say they carried (events applied, and replays dropped as duplicates).
+let carried = 0;
+async function casinoRealtime({ url, casino, queryClient }, shared) {
   sdk = await import('/pkg/index.js');
-  await sdk.initCasinoRealtime('/pkg/casino_realtime_wasm_bg.wasm');
-  const realtime = new sdk.CasinoRealtime({
+  const realtime = await sdk.createCasinoRealtime({
     url,
     apiKey: 'key',
     accessToken: window.bench.token,
     casinoId: casino,
-    // One tab's engine, on the page's main thread where the others run (bench/browser/tabs.mjs
-    // measures sharing a session across tabs).
-    shareAcrossTabs: false,
+    // `sdk`: one tab's engine on the page's main thread, where the others run; `sdk-worker`: the
+    // default, the session in the SharedWorker (bench/browser/tabs.mjs measures several tabs).
+    shareAcrossTabs: shared,
     onBatch: (batch) => {
       let writes = 0;
       for (const action of batch.actions) if (action.type !== 'invalidate') writes += 1;
+      carried += batch.events + batch.duplicates;
       sdk.applyCacheBatch(queryClient, batch);
       batched(batch.actions.length - writes, writes, batch.flushedAt - batch.openedAt);
     },
   });
   realtime.subscribe();
   window.bench.stats = () => realtime.stats();
+  window.bench.shared = shared;
   while (realtime.status !== 'connected') await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
-const CLIENTS = { floor, 'realtime-js': (o) => realtimeJs({ ...o, batched }), sdk: casinoRealtime };
+const CLIENTS = {
+  floor,
+  'realtime-js': (o) => realtimeJs({ ...o, batched }),
+  sdk: (o) => casinoRealtime(o, false),
+  'sdk-worker': (o) => casinoRealtime(o, true),
+};
 
 window.bench = {
   /** Connects `name` and resolves once its channel is joined. */
@@ -91,7 +100,7 @@ window.bench = {
     Object.assign(window.bench, options);
     await CLIENTS[name]({ ...options, queryClient: new QueryClient() });
   },
-  arrived: () => arrived,
+  arrived: () => (window.bench.shared ? carried : arrived),
   /** Per-client figures, read once the stream is over. */
   report() {
     const stats = window.bench.stats?.();
@@ -99,14 +108,15 @@ window.bench = {
       ...counts,
       arrivals: arrived,
       longestWindow,
-      worstWait: counts.batches ? worstWait : null,
-      unflushed,
+      // Arrivals are seen only where the socket is: not in the page in the default mode.
+      worstWait: counts.batches && !window.bench.shared ? worstWait : null,
+      unflushed: window.bench.shared ? 0 : unflushed,
       rejected: stats ? stats.malformed + stats.foreignCasino : null,
     };
   },
   async wasmMemory() {
-    if (!sdk) return null;
-    const glue = await import('/pkg/casino_realtime_wasm.js');
+    if (!sdk || window.bench.shared) return null;
+    const glue = await import('/pkg/casino_realtime_host.js');
     return (await glue.default()).memory.buffer.byteLength;
   },
 };

@@ -23,7 +23,7 @@ export async function startServer({ routes = {}, wasm } = {}) {
     const file = path.match(/^\/pkg\/((?:[\w-]+\/)*[\w.-]+\.(js|wasm))$/);
     if (!file) return response.writeHead(404).end();
     try {
-      const served = wasm && file[1] === 'casino_realtime_wasm_bg.wasm' ? wasm : `${ROOT}pkg/${file[1]}`;
+      const served = wasm && file[1] === 'casino_realtime_host_bg.wasm' ? wasm : `${ROOT}pkg/${file[1]}`;
       response.writeHead(200, { 'content-type': TYPES[file[2]] }).end(await readFile(served));
     } catch {
       response.writeHead(404).end();
