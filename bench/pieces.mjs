@@ -10,11 +10,13 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const pkg = (file) => readFile(`${ROOT}pkg/${file}`);
 
 // Issue 19's targets: a page in worker mode at most 8 KB (realtime-js: 18 KB), the host's .wasm
-// at most 60 KB, the planner at most 28 KB; each budget is the measurement, rounded up.
+// at most 60 KB, the planner at most 28 KB (KiB here). Each budget is its measurement, rounded up
+// to 256 B. The host is over its target: 64,475 B when the budget was set (from 91,245 for the
+// one .wasm every page compiled before; see the README, "Size and speed", for where it goes).
 const BUDGETS = {
-  page: Number(process.env.PAGE_GZIP_BUDGET ?? 5_888),
-  host: Number(process.env.HOST_GZIP_BUDGET ?? 61_440),
-  debug: Number(process.env.DEBUG_GZIP_BUDGET ?? 66_560),
+  page: Number(process.env.PAGE_GZIP_BUDGET ?? 5_632),
+  host: Number(process.env.HOST_GZIP_BUDGET ?? 64_512),
+  debug: Number(process.env.DEBUG_GZIP_BUDGET ?? 67_584),
   plan: Number(process.env.PLAN_GZIP_BUDGET ?? 28_672),
 };
 

@@ -28,6 +28,8 @@ build() {
   wasm-bindgen "$target/wasm32-unknown-unknown/release/$file.wasm" \
     --out-dir pkg --out-name "$name" --target web
   node_modules/.bin/wasm-opt "${WASM_OPT_FLAGS[@]}" "pkg/${name}_bg.wasm" -o "pkg/${name}_bg.wasm"
+  # wasm-bindgen's import names carry 16-digit hashes: short ones in the .wasm and its glue.
+  node scripts/short-imports.mjs "pkg/$name" >/dev/null
 }
 
 rm -rf pkg

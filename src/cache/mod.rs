@@ -89,14 +89,14 @@ impl RuleSet {
         // A test asserts the table reads without error; a panic path here would only add the
         // Debug formatting machinery to the wasm.
         Self::read_defaults().unwrap_or_else(|_| RuleSet {
-            by_event: vec![Vec::new(); EventKind::ALL.len()],
+            by_event: EventKind::ALL.iter().map(|_| Vec::new()).collect(),
         })
     }
 
     /// Reads `defaults.json`, which ships inside the crate.
     fn read_defaults() -> Result<RuleSet, RuleError> {
         let mut rules = RuleSet {
-            by_event: vec![Vec::new(); EventKind::ALL.len()],
+            by_event: EventKind::ALL.iter().map(|_| Vec::new()).collect(),
         };
         let doc = json::parse(include_str!("defaults.json"))
             .map_err(|e| RuleError::new("defaults", e.to_string()))?;
@@ -252,7 +252,7 @@ mod tests {
             (r#"{ "table.deactivated": { "extend": [{ "type": "invalidate", "queryKey": ["t-{table_id}"] }] } }"#, "rules[\"table.deactivated\"].extend[0].queryKey[0]: \"t-{table_id}\" mixes text and braces; an element is literal text or exactly '{field}'"),
             (r#"{ "table.deactivated": { "extend": [{ "type": "invalidate", "queryKey": [["a"]] }] } }"#, "rules[\"table.deactivated\"].extend[0].queryKey[0]: must be a string, number, boolean or null, got [\"a\"]"),
             (r#"{ "table.deactivated": { "extend": [{ "type": "invalidate", "queryKey": ["t"], "refetchType": "inactive" }] } }"#, "rules[\"table.deactivated\"].extend[0].refetchType: must be \"active\", \"all\" or \"none\", got \"inactive\""),
-            (r#"{ "table.inventory_open": { "extend": [{ "type": "invalidate", "queryKey": ["t", "{chipset}"] }] } }"#, "rules[\"table.inventory_open\"].extend[0].queryKey[1]: '{chipset}' is a Record<string, number> and cannot stand in a query key"),
+            (r#"{ "table.inventory_open": { "extend": [{ "type": "invalidate", "queryKey": ["t", "{chipset}"] }] } }"#, "rules[\"table.inventory_open\"].extend[0].queryKey[1]: '{chipset}' is an object of integer counts and cannot stand in a query key"),
             (r#"{ "loyalty.balance_updated": { "extend": [{ "type": "setQueryData", "queryKey": ["b"], "field": "points" }] } }"#, "rules[\"loyalty.balance_updated\"].extend[0].field: loyalty.balance_updated has no field 'points' (its fields: player_id, casino_id, balance, balance_delta, tier, at)"),
             (r#"{ "rating_slip.updated": { "extend": [{ "type": "mergeQueryData", "queryKey": ["s"], "fields": "status" }] } }"#, "rules[\"rating_slip.updated\"].extend[0].fields: must be an array of field names, got \"status\""),
         ];

@@ -268,10 +268,12 @@ fn parse_key(kind: EventKind, key: Option<&Value>, path: &str) -> Result<KeyTemp
                 let name = s.get(1..s.len() - 1).unwrap_or_default();
                 let spec = field_named(kind, &Value::from(name), &at)?;
                 if !spec.kind.is_scalar() {
-                    let ts = spec.kind.typescript();
+                    // The phrase event errors use, not the TypeScript type: the TypeScript
+                    // writer then stays out of the wasm.
+                    let what = spec.kind.expected();
                     return Err(RuleError::new(
                         &at,
-                        format!("'{s}' is a {ts} and cannot stand in a query key"),
+                        format!("'{s}' is {what} and cannot stand in a query key"),
                     ));
                 }
                 KeyElem::Field(spec)

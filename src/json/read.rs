@@ -86,7 +86,12 @@ impl Reader<'_> {
     }
 
     fn literal(&mut self, word: &'static str, value: Value) -> Result<Value, ParseError> {
-        if self.bytes[self.pos..].starts_with(word.as_bytes()) {
+        // `get`, not indexing: no panic path (and its formatting) in the wasm.
+        if self
+            .bytes
+            .get(self.pos..)
+            .is_some_and(|rest| rest.starts_with(word.as_bytes()))
+        {
             self.pos += word.len();
             Ok(value)
         } else {
@@ -273,7 +278,10 @@ impl Reader<'_> {
             b'u' => {
                 let high = self.hex4()?;
                 let code = if (0xD800..0xDC00).contains(&high)
-                    && self.bytes[self.pos..].starts_with(b"\\u")
+                    && self
+                        .bytes
+                        .get(self.pos..)
+                        .is_some_and(|rest| rest.starts_with(b"\\u"))
                 {
                     let back = self.pos;
                     self.pos += 2;

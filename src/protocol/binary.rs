@@ -32,7 +32,7 @@ impl<'a> Cursor<'a> {
     }
 
     fn rest(&self) -> &'a [u8] {
-        &self.bytes[self.pos.min(self.bytes.len())..]
+        self.bytes.get(self.pos..).unwrap_or_default()
     }
 }
 
