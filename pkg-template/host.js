@@ -16,7 +16,7 @@ function glue(debug) {
       })
       .catch((cause) => {
         glues.delete(debug);
-        throw loadError(module, cause);
+        throw loadError(`the ${module} .wasm`, cause);
       });
     glues.set(debug, loading);
   }

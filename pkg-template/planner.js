@@ -16,7 +16,7 @@ export function loadPlanner() {
     })
     .catch((cause) => {
       loading = null;
-      throw cause?.name === 'LoadError' ? cause : loadError('plan', cause);
+      throw cause?.name === 'LoadError' ? cause : loadError('the planner .wasm', cause);
     });
   return loading;
 }

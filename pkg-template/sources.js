@@ -91,8 +91,8 @@ export async function sourceOf(module) {
   return isNode() && url.protocol === 'file:' ? fromDisk(url) : url.href;
 }
 
-/** A `LoadError` for `module`, with what went wrong as its cause. */
-export function loadError(module, cause) {
+/** A `LoadError` for `what` ("the host .wasm", "the shared worker script"), with its cause. */
+export function loadError(what, cause) {
   const why = cause instanceof Error ? cause.message : String(cause);
-  return casinoRealtimeError('LoadError', `casino-realtime: the ${module} .wasm could not be loaded: ${why}`, { cause });
+  return casinoRealtimeError('LoadError', `casino-realtime: ${what} could not be loaded: ${why}`, { cause });
 }

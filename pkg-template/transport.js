@@ -125,8 +125,8 @@ function viaWorker(workerUrl, onMessage, onHost, onFailed) {
   const life = lifeLock();
   let closed = false;
   worker.onerror = (event) => {
-    const cause = new Error(event?.message || 'the worker script could not start');
-    if (!closed) onFailed(loadError('shared worker', cause));
+    const cause = new Error(event?.message || 'it did not start (not served, or forbidden by the page: worker-src)');
+    if (!closed) onFailed(loadError('the shared worker script', cause));
   };
   port.onmessage = ({ data }) => { if (!closed) onMessage(data); };
   port.start();

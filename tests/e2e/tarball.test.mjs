@@ -1,10 +1,13 @@
 // The package as users get it: `npm pack`, installed from the tarball into a fresh project, built
-// with Vite and with webpack 5 (no plugins, no config beyond the entry), each loaded in headless
-// Chromium until an event arrives as a batch, its session hosted in the bundled SharedWorker. Also: importing the installed package in Node (as a
-// server render would) does not throw.
+// with Vite and with webpack 5 (no plugins, no config beyond the entry), and with esbuild (which
+// does not bundle `new URL('./worker.js', import.meta.url)`: the worker is bundled as an entry of
+// its own and named with the `workerUrl` option, the host's .wasm copied beside the bundle), each
+// loaded in headless Chromium until an event arrives as a batch, its session hosted in the
+// SharedWorker. Also: importing the installed package in Node (as a server render would) does not
+// throw.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CASINO, ROOT, browser, devserver, publish, run, serve, token } from './harness.mjs';
@@ -23,7 +26,20 @@ async function buildWithWebpack(app) {
   await writeFile(join(app, 'dist-webpack/index.html'), '<!doctype html><title>waiting</title><body><script src="main.js"></script>');
 }
 
-test('the packed tarball installs, builds with Vite and webpack 5, and delivers an event in Chromium', async () => {
+/** The esbuild setup the README shows: the app, the worker as an entry of its own, the .wasm copied. */
+async function buildWithEsbuild(app) {
+  const esbuild = join(ROOT, 'node_modules/.bin/esbuild');
+  const out = join(app, 'dist-esbuild');
+  const main = (await readFile(join(app, 'main.js'), 'utf8')).replace('onStatus:', "workerUrl: '/casino-realtime-worker.js', onStatus:");
+  await writeFile(join(app, 'main-esbuild.js'), main);
+  await run(esbuild, ['main-esbuild.js', '--bundle', '--format=esm', '--splitting', '--outdir=dist-esbuild', '--log-level=warning'], { cwd: app });
+  await run(esbuild, ['node_modules/casino-realtime/worker.js', '--bundle', '--format=esm', '--outfile=dist-esbuild/casino-realtime-worker.js', '--log-level=warning'], { cwd: app });
+  await mkdir(out, { recursive: true });
+  await copyFile(join(app, 'node_modules/casino-realtime/casino_realtime_host_bg.wasm'), join(out, 'casino_realtime_host_bg.wasm'));
+  await writeFile(join(out, 'index.html'), '<!doctype html><title>waiting</title><script type="module" src="/main-esbuild.js"></script>');
+}
+
+test('the packed tarball installs, builds with Vite, webpack 5 and esbuild, and delivers an event in Chromium', async () => {
   const work = await mkdtemp(join(tmpdir(), 'casino-tarball-'));
   cleanup.push(() => rm(work, { recursive: true, force: true }));
   await run('npm', ['pack', '--silent', '--pack-destination', work], { cwd: join(ROOT, 'pkg'), stdio: ['ignore', 'ignore', 'inherit'] });
@@ -58,6 +74,7 @@ window.__stats = () => realtime.stats();
   await buildWithWebpack(app);
   const webpackAssets = await readdir(join(app, 'dist-webpack'));
   assert.ok(webpackAssets.some((f) => f.endsWith('.wasm')), `webpack emits the .wasm: ${webpackAssets}`);
+  await buildWithEsbuild(app);
 
   // In Node, importing the installed package loads nothing and does not throw; with no argument
   // initCasinoRealtime() reads the .wasm from disk.
@@ -77,7 +94,7 @@ window.__stats = () => realtime.stats();
   cleanup.push(() => chrome.close());
   const access = await token(dev.url, { staff_role: 'pit_boss', casino_id: CASINO });
   const query = new URLSearchParams({ url: dev.url, token: access, casino: CASINO });
-  for (const dist of ['dist', 'dist-webpack']) {
+  for (const dist of ['dist', 'dist-webpack', 'dist-esbuild']) {
     const site = await serve(join(app, dist));
     cleanup.push(async () => site.stop());
     const page = await chrome.newPage();
@@ -88,8 +105,12 @@ window.__stats = () => realtime.stats();
     await page.waitForFunction(() => document.title.startsWith('batch '), null, { timeout: 20_000 });
     assert.equal(await page.title(), 'batch tables,table', dist);
     assert.deepEqual(await page.evaluate(() => [window.__keys, window.__guarded]), [['table-context', 'tables', CASINO], true], dist);
-    // The bundler found worker.js through `new SharedWorker(new URL(...))`, and the worker its .wasm.
+    // The bundler found worker.js through `new SharedWorker(new URL(...))` (esbuild: `workerUrl`),
+    // and the worker the .wasm the page named.
     assert.equal(await page.evaluate(() => window.__stats().mode), 'worker', dist);
+    // The page itself compiled no WebAssembly: the worker runs the host.
+    const wasmOnPage = await page.evaluate(() => performance.getEntriesByType('resource').filter((e) => e.name.endsWith('.wasm')).length);
+    assert.equal(wasmOnPage, 0, `${dist}: the page fetched no .wasm`);
     await page.close();
   }
 });
