@@ -153,7 +153,6 @@ export class CasinoRealtime {
   #nextSubscription = 0;
   #nextFlush = 0;
   #flushes = new Map();
-  #waiting = [];
   #settle;
 
   /**
@@ -190,22 +189,22 @@ export class CasinoRealtime {
     this.#stopListening = pageListeners((message) => this.#post(message));
   }
 
-  /** Sends a message once a host was told hello; before, the hello carries the state, and
-   *  only a flush (`keep`) waits for it. */
-  #post(text, keep = false) {
-    if (this.#closed) return;
-    if (this.#hosted) this.#link.post(text);
-    else if (keep) this.#waiting.push(text);
+  /** Sends a message once a host was told hello; before, the hello carries the state (and
+   *  the flushes not answered yet follow it). */
+  #post(text) {
+    if (this.#closed || !this.#hosted) return;
+    this.#link.post(text);
   }
 
-  /** A host is there (the first, or one that took over): say hello with everything. */
+  /** A host is there (the first, or one that took over): say hello with everything, then ask
+   *  again for every flush not answered (a host that went took its answers with it). */
   #hostArrived() {
     if (this.#closed) return;
     const missedSince = this.#served ? this.#lastHeard ?? Date.now() : null;
     this.#hosted = true;
     this.#served = true;
     this.#link.post(toHost.hello({ ...this.#hello, missedSince }));
-    for (const text of this.#waiting.splice(0)) this.#link.post(text);
+    for (const id of this.#flushes.keys()) this.#link.post(toHost.flush(id));
   }
 
   #received(text) {
@@ -347,7 +346,7 @@ export class CasinoRealtime {
     if (this.#closed) return Promise.resolve();
     const id = ++this.#nextFlush;
     const done = new Promise((resolve) => this.#flushes.set(id, resolve));
-    this.#post(toHost.flush(id), true);
+    this.#post(toHost.flush(id));
     return done;
   }
 

@@ -42,13 +42,15 @@ function isSource(value) {
 async function settle(module, value) {
   if (value instanceof URL) return value.href;
   if (typeof value === 'string') {
-    // Relative to the page, as `fetch` would read it; absolute, so a worker reads the same.
-    const base = typeof location === 'object' && location?.href ? location.href : undefined;
+    // Relative to the page, as `fetch` would read it (its base URL); absolute, so a worker
+    // reads the same.
+    const base = typeof document === 'object' && document?.baseURI ? document.baseURI
+      : typeof location === 'object' && location?.href ? location.href : undefined;
     return base ? new URL(value, base).href : value;
   }
   if (typeof Request === 'function' && value instanceof Request) return value.url;
   if (typeof Response === 'function' && value instanceof Response) {
-    if (!value.ok) throw new Error(`the ${module} module's Response is HTTP ${value.status}`);
+    if (!value.ok) throw loadError(`the ${module} .wasm`, new Error(`its Response is HTTP ${value.status}`));
     return new Uint8Array(await value.arrayBuffer());
   }
   if (value instanceof ArrayBuffer) return new Uint8Array(value);

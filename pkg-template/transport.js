@@ -24,12 +24,17 @@ const WORKER_NAME = 'casino-realtime';
 const BEAT_MS = 400;
 const SILENT_MS = 1200;
 
+/** A page (not Node, which has Web Locks and BroadcastChannel too, nor a worker). */
+function inPage() {
+  return typeof window === 'object' && typeof document === 'object';
+}
+
 function workerAvailable() {
-  return typeof SharedWorker === 'function';
+  return inPage() && typeof SharedWorker === 'function';
 }
 
 function leaderAvailable() {
-  return typeof BroadcastChannel === 'function' && typeof navigator === 'object' && !!navigator.locks;
+  return inPage() && typeof BroadcastChannel === 'function' && typeof navigator === 'object' && !!navigator.locks;
 }
 
 function randomId() {
@@ -118,9 +123,17 @@ function viaWorker(workerUrl, onMessage, onHost, onFailed) {
   // The literal form (options included: Vite reads them) is the one Vite, webpack 5 and Next.js
   // rewrite: the worker and its glue are bundled with the app. `workerUrl` is for setups that do
   // not (esbuild, Rollup, a CDN copy). Both name the worker alike, so their tabs share it.
-  const worker = workerUrl
-    ? new SharedWorker(workerUrl, { type: 'module', name: WORKER_NAME })
-    : new SharedWorker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'casino-realtime' });
+  let worker;
+  try {
+    worker = workerUrl
+      ? new SharedWorker(workerUrl, { type: 'module', name: WORKER_NAME })
+      : new SharedWorker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'casino-realtime' });
+  } catch (cause) {
+    // A URL of another origin, or a policy that forbids it: said through `ready`, never thrown.
+    let closed = false;
+    queueMicrotask(() => { if (!closed) onFailed(loadError('the shared worker script', cause)); });
+    return { post: () => {}, close: () => { closed = true; }, mode: () => 'worker' };
+  }
   const port = worker.port;
   const life = lifeLock();
   let closed = false;
@@ -142,6 +155,7 @@ function viaWorker(workerUrl, onMessage, onHost, onFailed) {
     close: () => {
       closed = true;
       life.release();
+      port.close();
     },
     mode: () => 'worker',
   };
@@ -171,7 +185,8 @@ function viaLeader(onMessage, onHost, onFailed) {
   function lead() {
     if (closed || leading) return;
     leading = true;
-    term = Date.now();
+    // Later than any term seen, even within the same millisecond.
+    term = Math.max(Date.now(), term + 1);
     hostId = me;
     ports.clear();
     early = [];
@@ -186,7 +201,7 @@ function viaLeader(onMessage, onHost, onFailed) {
         for (const deliver of early) deliver();
         early = [];
       },
-      (error) => { if (!closed) onFailed(error); },
+      (error) => { if (!closed && leading && term === myTerm) onFailed(error); },
     );
     announce();
     beat = setInterval(announce, BEAT_MS);
@@ -217,9 +232,16 @@ function viaLeader(onMessage, onHost, onFailed) {
     return new Promise((resolve) => { releaseLead = resolve; });
   };
 
-  // Waits in line to lead; a lock stolen from a frozen leader rejects its request.
+  // Waits in line to lead (once at a time); a lock stolen from a frozen leader rejects its
+  // request.
+  let inLine = false;
   function candidate() {
-    navigator.locks.request(LEADER_LOCK, holdLead).catch(() => demote());
+    if (inLine) return;
+    inLine = true;
+    navigator.locks.request(LEADER_LOCK, holdLead).then(
+      () => { inLine = false; },
+      () => { inLine = false; demote(); },
+    );
   }
 
   // The leader is silent (frozen, or its machine asleep): one tab at a time takes over.
@@ -268,7 +290,8 @@ function viaLeader(onMessage, onHost, onFailed) {
         if (leading && data.host === me) atHost(() => fromFollower(data.from, data.lock, data.text));
         return;
       case 'to-tab':
-        if (data.to === me) { lastBeat = Date.now(); onMessage(data.text); }
+        // Only from the host followed now: a frozen leader that woke up may still speak.
+        if (data.to === me && data.from === hostId) { lastBeat = Date.now(); onMessage(data.text); }
         return;
     }
   };
@@ -278,7 +301,7 @@ function viaLeader(onMessage, onHost, onFailed) {
     if (port === undefined) {
       port = nextPort++;
       ports.set(from, port);
-      host.open(port, (reply) => channel.postMessage({ kind: 'to-tab', to: from, text: reply }));
+      host.open(port, (reply) => channel.postMessage({ kind: 'to-tab', to: from, from: me, text: reply }));
       const serving = host;
       navigator.locks.request(lock, () => { if (host === serving) host.disconnect(port); ports.delete(from); });
     }

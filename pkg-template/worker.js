@@ -21,8 +21,13 @@ self.onconnect = (event) => {
     if (typeof data === 'string') {
       mine?.then((h) => h.receive(id, data), () => {});
     } else if (data?.boot && !mine) {
-      host ??= load(data.boot.wasm);
-      mine = host.then(
+      // A load already under way is shared; one that failed is tried again with this page's
+      // source.
+      const shared = (host ??= load(data.boot.wasm));
+      mine = shared.catch(() => {
+        if (host === shared) host = load(data.boot.wasm);
+        return host;
+      }).then(
         (h) => {
           h.open(id, (text) => port.postMessage(text));
           return h;

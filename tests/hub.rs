@@ -626,3 +626,95 @@ fn with_debug_each_tab_gets_the_inspectors_record_and_its_logger_lines() {
     assert!(record.get("events").is_some() && record.get("batches").is_some());
     assert!(record.to_json().contains(r#""fate":"applied""#));
 }
+
+#[test]
+fn a_first_token_that_never_comes_places_the_tab_without_one() {
+    let mut w = World::new();
+    let tokenless = ToHost::Hello(Hello {
+        options: options(CASINO),
+        token: None,
+        token_source: true,
+        subscriptions: vec![(1, None)],
+        missed_since: None,
+    });
+    w.tab(1, &tokenless.encode());
+    assert_eq!(w.received(1, TabKind::RequestToken), ["0"]);
+    w.advance(9_000);
+    assert_eq!(w.hub.sessions(), 0, "still waiting");
+    w.advance(1_500);
+    assert_eq!(w.hub.sessions(), 1, "placed with no token after 10 s");
+    // Its session asks for a token itself now, and times that request out on its own.
+    assert_eq!(w.received(1, TabKind::RequestToken), ["0", "1"]);
+    // A late answer changes nothing: it was no request of a session.
+    w.tab(
+        1,
+        &ToHost::Token {
+            id: 0,
+            result: Ok(jwt("pit-boss", 4_000_000_000)),
+        }
+        .encode(),
+    );
+    assert!(w.tokens.is_empty());
+}
+
+#[test]
+fn a_token_of_another_user_answers_no_request_and_moves_the_tab() {
+    let mut w = World::new();
+    let boss = jwt("pit-boss", 4_000_000_000);
+    w.tab(1, &hello(CASINO, &boss, &[(1, None)]));
+    w.tab(2, &hello(CASINO, &boss, &[(1, None)]));
+    // The server says the token expired; the session asks a tab for a new one.
+    let join_ref = w.joins[0].2.clone();
+    let expired = encode_text(
+        &Frame::Message(Message {
+            join_ref: Some(join_ref.clone()),
+            msg_ref: None,
+            topic: topic(CASINO, None),
+            event: "system".into(),
+            payload: json::parse(
+                r#"{"status":"error","message":"Token has expired 0 seconds ago","extension":"system","channel":"x"}"#,
+            )
+            .unwrap(),
+        }),
+        Vsn::V2,
+    )
+    .unwrap();
+    let close = encode_text(
+        &Frame::Message(Message {
+            join_ref: Some(join_ref),
+            msg_ref: None,
+            topic: topic(CASINO, None),
+            event: "phx_close".into(),
+            payload: Value::Object(Vec::new()),
+        }),
+        Vsn::V2,
+    )
+    .unwrap();
+    let now = w.clock();
+    let socket = w.sockets[0].1;
+    w.hub.session(1).unwrap().text_frame(socket, &expired, now);
+    w.hub.session(1).unwrap().text_frame(socket, &close, now);
+    w.pump();
+    w.advance(100);
+    let (port, id) = [1, 2]
+        .into_iter()
+        .find_map(|p| w.received(p, TabKind::RequestToken).pop().map(|r| (p, r)))
+        .expect("a tab was asked");
+    let id: u64 = id.parse().unwrap();
+    // That tab's getAccessToken now gives the dealer's token (another user signed in there).
+    let dealer = jwt("dealer", 4_000_000_000);
+    w.tab(
+        port,
+        &ToHost::Token {
+            id,
+            result: Ok(dealer.clone()),
+        }
+        .encode(),
+    );
+    assert!(
+        !w.tokens.contains(&dealer),
+        "the pit boss's session never carries the dealer's token"
+    );
+    assert_eq!(w.hub.sessions(), 2, "the tab moved to the dealer's session");
+    assert_eq!(w.hub.tabs(1), 1);
+}

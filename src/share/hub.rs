@@ -50,10 +50,14 @@ pub enum HubOutput {
 /// the snapshot must already be there.
 pub const STATS_EVERY_MS: u64 = 200;
 
+/// How long a client asked for its first token waits for it: then it is placed without one (its
+/// `getAccessToken` may never answer; the session will ask again when it needs a token).
+pub const FIRST_TOKEN_WAIT_MS: u64 = 10_000;
+
 /// Where a client is.
 enum Place {
-    /// Asked for its first token; its user picks the session.
-    AwaitingToken(Box<Options>),
+    /// Asked for its first token (at `since`, monotonic); its user picks the session.
+    AwaitingToken { options: Box<Options>, since: u64 },
     /// A client of one session.
     In {
         session: SessionRef,
@@ -67,6 +71,9 @@ enum Place {
 struct Member {
     place: Place,
     token_source: bool,
+    /// The token requests it was asked to answer: the session's, and its number there (a client
+    /// that moved to another session still answers for the one that asked).
+    asked: Vec<(SessionRef, u64)>,
     /// Its hello, kept current (subscriptions, token), to place it again when its user
     /// changes (`setAuth`) or once its token comes.
     hello: Hello,
@@ -131,7 +138,7 @@ impl Hub {
         let Some(i) = self.members.iter().position(|(p, _)| *p == port) else {
             return;
         };
-        if let Place::AwaitingToken(_) = self.members[i].1.place {
+        if let Place::AwaitingToken { .. } = self.members[i].1.place {
             return self.before_placed(i, message, now);
         }
         let Place::In {
@@ -162,6 +169,7 @@ impl Hub {
                 self.pump(now);
                 return self.post(Some(port), ToTab::Flushed(id));
             }
+            ToHost::Token { id, result } => return self.answered(i, *id, result.clone(), now),
             _ => {}
         }
         let Some(shared) = self.sessions.iter_mut().find(|s| s.id == session_id) else {
@@ -194,12 +202,6 @@ impl Hub {
                 session.set_auth(token.clone(), now);
                 shared.token = Some(token);
             }
-            ToHost::Token { id, result } => {
-                if let Ok(token) = &result {
-                    shared.token = Some(token.clone());
-                }
-                session.token_result(id, result, now);
-            }
             ToHost::Online(online) => session.set_online(online, now),
             ToHost::Visible(visible) => session.set_visible(visible, now),
             ToHost::Resumed => session.resumed(now),
@@ -207,7 +209,49 @@ impl Hub {
                 let text = ToTab::Stats(stats_json(session, client, now)).encode();
                 self.out.push(HubOutput::Post { port, text });
             }
-            ToHost::SetAuth(_) | ToHost::Flush { .. } | ToHost::Hello(_) | ToHost::Bye => {}
+            ToHost::SetAuth(_)
+            | ToHost::Flush { .. }
+            | ToHost::Token { .. }
+            | ToHost::Hello(_)
+            | ToHost::Bye => {}
+        }
+    }
+
+    /// The answer of the client at `members[i]` to token request `id`: for the session that
+    /// asked it. A token of another user is no answer for this session: the session is told so
+    /// and the client moves to that user's session, as with `setAuth`.
+    fn answered(&mut self, i: usize, id: u64, result: Result<String, String>, now: Now) {
+        let member = &mut self.members[i].1;
+        let Some(k) = member.asked.iter().position(|(_, r)| *r == id) else {
+            // Not asked (or answered already): nothing to do.
+            return;
+        };
+        let (asker, _) = member.asked.swap_remove(k);
+        let current = member.session();
+        let port = self.members[i].0;
+        let Some(index) = self.sessions.iter().position(|s| s.id == asker) else {
+            return;
+        };
+        let user = self.sessions[index].user.clone();
+        let other_user = matches!(&result, Ok(token) if subject(token) != user);
+        let shared = &mut self.sessions[index];
+        if other_user {
+            let reason = "getAccessToken gave a token of another user".to_owned();
+            shared.session.token_result(id, Err(reason), now);
+        } else {
+            if let Ok(token) = &result {
+                shared.token = Some(token.clone());
+            }
+            shared.session.token_result(id, result.clone(), now);
+        }
+        shared.stats_dirty = true;
+        if let (true, Some(current), Ok(token)) = (other_user, current, result) {
+            if current == asker {
+                let mut hello = self.members[i].1.hello.clone();
+                hello.token = Some(token);
+                hello.missed_since = None;
+                self.hello(port, hello, now);
+            }
         }
     }
 
@@ -251,8 +295,12 @@ impl Hub {
         let asks = hello.token.is_none() && hello.token_source;
         let member = Member {
             identity: options.identity().to_owned(),
-            place: Place::AwaitingToken(Box::new(options)),
+            place: Place::AwaitingToken {
+                options: Box::new(options),
+                since: now.mono,
+            },
             token_source: hello.token_source,
+            asked: Vec::new(),
             hello,
         };
         self.members.push((port, member));
@@ -268,7 +316,7 @@ impl Hub {
     /// Puts the client at `members[i]` in the session of its options and user, made for it if
     /// there is none.
     fn place(&mut self, i: usize, now: Now) {
-        let Place::AwaitingToken(options) = &self.members[i].1.place else {
+        let Place::AwaitingToken { options, .. } = &self.members[i].1.place else {
             return;
         };
         let port = self.members[i].0;
@@ -372,11 +420,16 @@ impl Hub {
         self.pump(now);
     }
 
-    /// Runs what is due in every session.
+    /// Runs what is due in every session, and places the clients whose first token is late.
     pub fn tick(&mut self, now: Now) {
         for shared in &mut self.sessions {
             shared.session.tick(now);
             shared.stats_dirty = true;
+        }
+        while let Some(i) = self.members.iter().position(|(_, m)| {
+            matches!(m.place, Place::AwaitingToken { since, .. } if since + FIRST_TOKEN_WAIT_MS <= now.mono)
+        }) {
+            self.place(i, now);
         }
     }
 
@@ -387,10 +440,15 @@ impl Hub {
             .iter()
             .filter(|s| s.stats_dirty)
             .map(|s| s.stats_sent.map_or(0, |t| t + STATS_EVERY_MS));
+        let first_tokens = self.members.iter().filter_map(|(_, m)| match m.place {
+            Place::AwaitingToken { since, .. } => Some(since + FIRST_TOKEN_WAIT_MS),
+            Place::In { .. } => None,
+        });
         self.sessions
             .iter()
             .filter_map(|s| s.session.deadline())
             .chain(stats)
+            .chain(first_tokens)
             .min()
     }
 
@@ -564,9 +622,12 @@ impl Hub {
                 // Any client with a getAccessToken will do: the session is one user's.
                 let asked = self
                     .members
-                    .iter()
+                    .iter_mut()
                     .find(|(_, m)| m.session() == Some(id) && m.token_source)
-                    .map(|(p, _)| *p);
+                    .map(|(p, m)| {
+                        m.asked.push((id, request));
+                        *p
+                    });
                 match asked {
                     Some(port) => self.post(Some(port), ToTab::RequestToken(request)),
                     None => {
@@ -584,7 +645,7 @@ impl Member {
     fn session(&self) -> Option<SessionRef> {
         match self.place {
             Place::In { session, .. } => Some(session),
-            Place::AwaitingToken(_) => None,
+            Place::AwaitingToken { .. } => None,
         }
     }
 }

@@ -32,7 +32,7 @@ function Reader() {
 const root = createRoot(document.getElementById('root'));
 const options = { url: 'ws://127.0.0.1:9/realtime/v1', apiKey: 'k', casinoId: '11111111-1111-4111-8111-111111111111', onError: (e) => reported.push(e.name) };
 await React.act(async () => root.render(h(QueryClientProvider, { client: new QueryClient() }, h(CasinoRealtimeProvider, options, h(Reader)))));
-for (let i = 0; i < 50 && seen.at(-1)?.status !== 'error'; i += 1) {
+for (let i = 0; i < 500 && seen.at(-1)?.status !== 'error'; i += 1) {
   await React.act(() => new Promise((resolve) => setTimeout(resolve, 20)));
 }
 await React.act(async () => root.unmount());
