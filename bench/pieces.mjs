@@ -12,11 +12,13 @@ const pkg = (file) => readFile(`${ROOT}pkg/${file}`);
 // Issue 19's targets: a page in worker mode at most 8 KB (realtime-js: 18 KB), the host's .wasm
 // at most 60 KB, the planner at most 28 KB (KiB here). Each budget is its measurement, rounded up
 // to 256 B. The host is over its target: 64,475 B when the budget was set (from 91,245 for the
-// one .wasm every page compiled before; see the README, "Size and speed", for where it goes).
+// one .wasm every page compiled before; see the README, "Size and speed", for where it goes);
+// 64,988 with the review's fixes to the hub (a token answer goes to the session that asked, a
+// first token that never comes has a deadline): budgets 65,024 and, for the debug host, 68,096.
 const BUDGETS = {
   page: Number(process.env.PAGE_GZIP_BUDGET ?? 5_632),
-  host: Number(process.env.HOST_GZIP_BUDGET ?? 64_512),
-  debug: Number(process.env.DEBUG_GZIP_BUDGET ?? 67_584),
+  host: Number(process.env.HOST_GZIP_BUDGET ?? 65_024),
+  debug: Number(process.env.DEBUG_GZIP_BUDGET ?? 68_096),
   plan: Number(process.env.PLAN_GZIP_BUDGET ?? 28_672),
 };
 
