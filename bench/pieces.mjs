@@ -15,10 +15,12 @@ const pkg = (file) => readFile(`${ROOT}pkg/${file}`);
 // one .wasm every page compiled before; see the README, "Size and speed", for where it goes);
 // 64,988 with the review's fixes to the hub (a token answer goes to the session that asked, a
 // first token that never comes has a deadline): budgets 65,024 and, for the debug host, 68,096.
+// Issue 20 (supervision: the host's beats, the protocol's version; the manager's watch, ladder
+// and the leader rung's election loaded on demand): host 65,703, debug host 68,573, page 6,587.
 const BUDGETS = {
-  page: Number(process.env.PAGE_GZIP_BUDGET ?? 5_632),
-  host: Number(process.env.HOST_GZIP_BUDGET ?? 65_024),
-  debug: Number(process.env.DEBUG_GZIP_BUDGET ?? 68_096),
+  page: Number(process.env.PAGE_GZIP_BUDGET ?? 6_656),
+  host: Number(process.env.HOST_GZIP_BUDGET ?? 65_792),
+  debug: Number(process.env.DEBUG_GZIP_BUDGET ?? 68_608),
   plan: Number(process.env.PLAN_GZIP_BUDGET ?? 28_672),
 };
 

@@ -5,7 +5,11 @@
 // statuses, errors and stats. Nothing here decides about the connection.
 import { casinoRealtimeError } from './errors.js';
 import { split, toHost } from './messages.js';
-import { connect } from './transport.js';
+import { CHECK_MS, Ladder, Watch } from './supervisor.js';
+import { connect, generation, moveGeneration, rungs } from './transport.js';
+
+/** The monotonic clock the watch runs on. */
+const clock = () => (typeof performance === 'object' ? performance.now() : Date.now());
 
 /** What the client keeps in the page; every other option is read and checked by the host. */
 const CALLBACKS = ['onBatch', 'onStatus', 'onError', 'getAccessToken', 'logger'];
@@ -141,6 +145,11 @@ export class CasinoRealtime {
   #hello;
   #debug;
   #link;
+  #attempt = 0;
+  #ladder;
+  #watch;
+  #checker;
+  #answered = false;
   #stopListening;
   #status = 'connecting';
   #staleSince = null;
@@ -180,13 +189,71 @@ export class CasinoRealtime {
     // Handled here, so a manager nobody asks about is not an unhandled rejection.
     this.ready.catch(() => {});
     const share = page.shareAcrossTabs ?? true;
-    this.#link = connect(
-      { share, debug: this.#debug, workerUrl: page.workerUrl },
-      (text) => this.#received(text),
-      () => this.#hostArrived(),
-      (error) => this.#refused(error),
-    );
+    this.#ladder = new Ladder(rungs({ share, debug: this.#debug }), generation());
+    this.#open();
+    // The host's silence is judged every CHECK_MS (supervisor.js); in Node the timer does not
+    // keep the process alive.
+    this.#checker = setInterval(() => this.#check(), CHECK_MS);
+    this.#checker.unref?.();
     this.#stopListening = pageListeners((message) => this.#post(message));
+  }
+
+  /** Reaches a host on the ladder's current rung (a new link: what came from an old one is
+   *  ignored). */
+  #open() {
+    this.#link?.close();
+    this.#hosted = false;
+    this.#answered = false;
+    this.#ladder.seen(generation());
+    const rung = this.#ladder.current();
+    if (rung.mode === 'worker') moveGeneration(rung.generation);
+    const attempt = ++this.#attempt;
+    const mine = (f) => (...args) => { if (attempt === this.#attempt && !this.#closed) f(...args); };
+    this.#watch = new Watch(clock());
+    this.#link = connect(
+      rung,
+      { debug: this.#debug, workerUrl: this.#callbacks.workerUrl },
+      mine((text) => this.#received(text)),
+      mine(() => this.#hostArrived()),
+      mine((reason, error) => this.#failed(reason, error)),
+    );
+  }
+
+  /** Every CHECK_MS: a host that never answered, or went silent, is left. */
+  #check() {
+    if (this.#closed) return;
+    const verdict = this.#watch.check(clock());
+    if (verdict === 'no-answer') this.#failed('no-answer', new Error(`no answer to its hello in ${Math.round((clock() - this.#watch.sent) / 1000)} s`));
+    else if (verdict === 'silent') this.#failed('lost', new Error(`nothing heard for ${Math.round((clock() - this.#watch.lastHeard) / 1000)} s`));
+  }
+
+  /** The host on this rung failed: the app is warned once, what this manager shows becomes stale
+   *  from when it last heard from a host, and the next host is reached (a new shared worker, the
+   *  election, a host of its own). With no rung left, the manager ends. */
+  #failed(reason, cause) {
+    const { mode } = this.#ladder.current();
+    const shown = mode === 'leader' ? this.#link.mode() : mode;
+    const next = this.#ladder.failed(reason, clock());
+    const what = { start: 'could not start', load: 'could not load its .wasm', 'no-answer': 'did not answer', lost: 'went silent', refused: 'refused this manager' }[reason] ?? reason;
+    if (this.#served && this.#status !== 'closed') {
+      // Since it last heard from a host, nothing vouches for what the cache shows.
+      const since = this.#staleSince ?? this.#lastHeard ?? Date.now();
+      if (this.#status !== 'reconnecting' || this.#staleSince !== since) {
+        this.#status = 'reconnecting';
+        this.#staleSince = since;
+        this.#call('onStatus', 'reconnecting', { staleSince: since });
+      }
+    }
+    if (!next) {
+      // No rung left: the manager ends, with what stopped the last one.
+      const error = cause?.name === 'LoadError' ? cause
+        : casinoRealtimeError('LoadError', `casino-realtime: no host could serve this manager (${shown} ${what})`, { cause });
+      return this.#refused(error);
+    }
+    const where = next.mode === 'worker' && mode === 'worker' ? `a new shared worker (generation ${next.generation})` : `the ${next.mode} rung`;
+    const message = `casino-realtime: the session's host (${shown}) ${what}: ${cause?.message ?? cause}; now on ${where}`;
+    this.#report(casinoRealtimeError('HostError', message, { mode: shown, reason, cause }));
+    this.#open();
   }
 
   /** Sends a message once a host was told hello; before, the hello carries the state (and
@@ -202,7 +269,8 @@ export class CasinoRealtime {
     if (this.#closed) return;
     const missedSince = this.#served ? this.#lastHeard ?? Date.now() : null;
     this.#hosted = true;
-    this.#served = true;
+    this.#answered = false;
+    this.#watch.hello(clock());
     this.#link.post(toHost.hello({ ...this.#hello, missedSince }));
     for (const id of this.#flushes.keys()) this.#link.post(toHost.flush(id));
   }
@@ -212,6 +280,7 @@ export class CasinoRealtime {
     if (this.#closed || !message) return;
     const [kind, body] = message;
     this.#lastHeard = Date.now();
+    this.#watch.heard(clock());
     switch (kind) {
       case 'batch':
         return this.#call('onBatch', JSON.parse(body));
@@ -236,9 +305,19 @@ export class CasinoRealtime {
         return this.#call('logger', what, message, record);
       }
       case 'ready':
+        this.#watch.answer(clock());
+        this.#answered = true;
+        this.#served = true;
         return this.#settle.resolve();
-      case 'refused':
-        return this.#refused(fromReport(body));
+      case 'refused': {
+        const error = fromReport(body);
+        if (!error) return;
+        this.#watch.answer(clock());
+        // A host that cannot serve (another version, too many tabs, a .wasm it could not
+        // load) is a rung's failure; options it refused are the manager's end.
+        if (error.name === 'HostError') return this.#failed(error.reason === 'load' ? 'load' : 'refused', error);
+        return this.#refused(error);
+      }
       case 'flushed': {
         const id = Number(body);
         this.#flushes.get(id)?.();
@@ -396,6 +475,7 @@ export class CasinoRealtime {
     if (this.#closed) return;
     this.#post(toHost.bye());
     this.#closed = true;
+    clearInterval(this.#checker);
     this.#link.close();
     this.#stopListening();
     for (const resolve of this.#flushes.values()) resolve();

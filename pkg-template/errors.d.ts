@@ -115,6 +115,20 @@ export interface LoadError extends Error {
 }
 
 /**
+ * A warning (to `onError`): the session's host could not start on one rung, or was lost,
+ * and the manager moved on (to a new shared worker, or down the ladder); it carries on.
+ */
+export interface HostError extends Error {
+  name: "HostError";
+  /** The rung that failed. */
+  mode: "worker" | "leader" | "follower" | "local";
+  /** What went wrong: the host could not start (its script), could not load its `.wasm`, did not answer the manager's hello, stopped answering, or refused the manager (another version of the package). */
+  reason: "start" | "load" | "no-answer" | "lost" | "refused";
+  /** What was thrown or said underneath. */
+  cause?: unknown;
+}
+
+/**
  * What casino-realtime throws or reports: a real `Error` whose `name` says which kind, with
  * that kind's members. Narrow on `name`, or with `isCasinoRealtimeError(e, name)`. A wrong
  * argument type (an event name that is not a string, say) throws a plain `TypeError`.
@@ -131,7 +145,8 @@ export type CasinoRealtimeError =
   | CallbackError
   | ClosedError
   | NotInitializedError
-  | LoadError;
+  | LoadError
+  | HostError;
 
 /** The `name` of every error kind. */
 export type CasinoRealtimeErrorName = CasinoRealtimeError['name'];

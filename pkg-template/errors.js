@@ -12,6 +12,7 @@ export const ERROR_NAMES = Object.freeze([
   'ClosedError',
   'NotInitializedError',
   'LoadError',
+  'HostError',
 ]);
 
 // name -> the members it may carry.
@@ -28,6 +29,7 @@ const MEMBERS = new Map([
   ['ClosedError', []],
   ['NotInitializedError', ['function']],
   ['LoadError', ['cause']],
+  ['HostError', ['mode', 'reason', 'cause']],
 ]);
 
 export function isCasinoRealtimeError(value, name) {

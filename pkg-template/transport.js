@@ -1,44 +1,53 @@
-// How a manager (client.js) reaches the host of its session. Every manager is the same client on
-// every rung; this file only carries its messages (strings, src/share/message.rs) and decides
-// where the host runs:
-//   1. `worker`: the package's SharedWorker (worker.js), whose timers are not throttled like a
-//      hidden tab's; the page loads no .wasm at all;
-//   2. `leader` / `follower`: one tab, elected with Web Locks, hosts the sessions of every tab
-//      and serves the others over a BroadcastChannel; when it closes (its lock is released) or
-//      freezes (its beats stop), another takes over and every tab says hello again, so the new
-//      host resyncs what may have been missed. Only the leading tab loads the host's .wasm;
-//   3. `local`: the page hosts its own manager (no SharedWorker nor Web Locks, or
-//      `shareAcrossTabs: false`, or `debug`/`logger`, which use the debug host).
+// How a manager (client.js) reaches the host of its session, on the rung the manager's ladder
+// (supervisor.js) chose. Every manager is the same client on every rung; this file only carries
+// its messages (strings, src/share/message.rs) and starts the host where the rung says:
+//   1. `worker`: the package's SharedWorker (worker.js) of the current generation, whose timers
+//      are not throttled like a hidden tab's; the page loads no .wasm at all;
+//   2. `leader` / `follower`: one tab, elected (election.js, loaded only on this rung), hosts the
+//      sessions of every tab and serves the others over a BroadcastChannel; only the leading tab
+//      loads the host's .wasm;
+//   3. `local`: the page hosts its own manager.
 // A link is `{ post(text), close(), mode() }`; it calls `onMessage(text)` for each message from
 // the host, `onHost()` when a host is there to say hello to (again, after a takeover), and
-// `onFailed(error)` when no host can start (its script or .wasm could not load).
-// Messages in both directions are delivered asynchronously on every rung, as a port would.
-import { loadError, sourceOf } from './sources.js';
+// `onFailed(reason, error)` when its rung cannot start (`start`: the worker's script; `load`: the
+// host's .wasm). Messages in both directions are delivered asynchronously on every rung, as a
+// port would. The host beats; judging its silence is the manager's (supervisor.js).
 import { startHost } from './host.js';
-
-const LEADER_LOCK = 'casino-realtime:leader';
-const STEAL_LOCK = 'casino-realtime:steal';
-const CHANNEL = 'casino-realtime';
-const WORKER_NAME = 'casino-realtime';
-/** How often a leading tab says it is alive, and how long its silence is borne (ms). */
-const BEAT_MS = 400;
-const SILENT_MS = 1200;
+import { NAMES } from './messages.js';
+import { loadError, sourceOf } from './sources.js';
 
 /** A page (not Node, which has Web Locks and BroadcastChannel too, nor a worker). */
 function inPage() {
   return typeof window === 'object' && typeof document === 'object';
 }
 
-function workerAvailable() {
-  return inPage() && typeof SharedWorker === 'function';
+/** The rungs this browser offers a manager, in the order they are tried. */
+export function rungs({ share, debug }) {
+  const out = [];
+  if (share && !debug && inPage()) {
+    if (typeof SharedWorker === 'function') out.push('worker');
+    if (typeof BroadcastChannel === 'function' && typeof navigator === 'object' && navigator.locks) out.push('leader');
+  }
+  out.push('local');
+  return out;
 }
 
-function leaderAvailable() {
-  return inPage() && typeof BroadcastChannel === 'function' && typeof navigator === 'object' && !!navigator.locks;
+/** The shared worker's generation the app's tabs use now (localStorage; 1 without it). */
+export function generation() {
+  try {
+    return Math.max(1, Number(globalThis.localStorage?.getItem(NAMES.generation)) || 1);
+  } catch {
+    return 1;
+  }
 }
 
-function randomId() {
-  return Math.random().toString(36).slice(2) + Date.now().toString(36);
+/** Tells the app's other tabs that the shared worker moved to generation `n`. */
+export function moveGeneration(n) {
+  try {
+    if (generation() < n) globalThis.localStorage?.setItem(NAMES.generation, String(n));
+  } catch {
+    // No storage (a sandboxed frame): the tabs still meet, a little later, by trying.
+  }
 }
 
 /** Delivers `text`s to `to` in order, each in a microtask of its own turn. */
@@ -59,12 +68,12 @@ function inbox(to) {
 }
 
 /**
- * Where a manager's host runs: `{ share, debug, workerUrl }` are its options (`shareAcrossTabs`,
- * `debug` or a `logger`, `workerUrl`).
+ * A link to a host on `rung` (`{ mode, generation }`): `debug` for the debug host, `workerUrl`
+ * where the app serves the worker's script.
  */
-export function connect({ share, debug, workerUrl }, onMessage, onHost, onFailed) {
-  if (share && !debug && workerAvailable()) return viaWorker(workerUrl, onMessage, onHost, onFailed);
-  if (share && !debug && leaderAvailable()) return viaLeader(onMessage, onHost, onFailed);
+export function connect(rung, { debug, workerUrl }, onMessage, onHost, onFailed) {
+  if (rung.mode === 'worker') return viaWorker(rung.generation, workerUrl, onMessage, onHost, onFailed);
+  if (rung.mode === 'leader') return viaLeader(onMessage, onHost, onFailed);
   return viaOwnHost(debug, onMessage, onHost, onFailed);
 }
 
@@ -73,7 +82,13 @@ function viaOwnHost(debug, onMessage, onHost, onFailed) {
   let host = null;
   let closed = false;
   const toClient = inbox((text) => { if (!closed) onMessage(text); });
-  const toHost = inbox((text) => host?.receive(0, text));
+  const toHost = inbox((text) => {
+    try {
+      host?.receive(0, text);
+    } catch {
+      // A host that trapped says nothing more: the manager's watch finds it silent.
+    }
+  });
   startHost(debug).then(
     (started) => {
       if (closed) return started.free();
@@ -81,18 +96,26 @@ function viaOwnHost(debug, onMessage, onHost, onFailed) {
       host.open(0, toClient);
       onHost();
     },
-    (error) => { if (!closed) onFailed(error); },
+    (error) => { if (!closed) onFailed('load', error); },
   );
   return {
     post: toHost,
     close: () => {
       closed = true;
-      host?.close();
-      host?.free();
+      try {
+        host?.close();
+        host?.free();
+      } catch {
+        // A host that trapped cannot be closed: it is dropped.
+      }
       host = null;
     },
     mode: () => 'local',
   };
+}
+
+function randomId() {
+  return Math.random().toString(36).slice(2) + Date.now().toString(36);
 }
 
 /**
@@ -101,7 +124,7 @@ function viaOwnHost(debug, onMessage, onHost, onFailed) {
  * The host is told its name only once it is `held`: asked first, the host would get it at once.
  */
 function lifeLock() {
-  const name = `casino-realtime:tab:${randomId()}`;
+  const name = NAMES.lifeLock(randomId());
   let release = () => {};
   let closed = false;
   const held = new Promise((granted) => {
@@ -119,27 +142,26 @@ async function boot() {
   return { wasm: await sourceOf('host') };
 }
 
-function viaWorker(workerUrl, onMessage, onHost, onFailed) {
-  // The literal form (options included: Vite reads them) is the one Vite, webpack 5 and Next.js
-  // rewrite: the worker and its glue are bundled with the app. `workerUrl` is for setups that do
-  // not (esbuild, Rollup, a CDN copy). Both name the worker alike, so their tabs share it.
+function viaWorker(generation, workerUrl, onMessage, onHost, onFailed) {
+  let closed = false;
   let worker;
   try {
+    // The literal form is the one Vite, webpack 5 and Next.js rewrite: the worker and its glue
+    // are bundled with the app. `workerUrl` is for setups that do not (esbuild, Rollup, a CDN
+    // copy). The name carries the messages' version and the generation.
     worker = workerUrl
-      ? new SharedWorker(workerUrl, { type: 'module', name: WORKER_NAME })
-      : new SharedWorker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'casino-realtime' });
+      ? new SharedWorker(workerUrl, { type: 'module', name: NAMES.worker(generation) })
+      : new SharedWorker(new URL('./worker.js', import.meta.url), { type: 'module', name: NAMES.worker(generation) });
   } catch (cause) {
-    // A URL of another origin, or a policy that forbids it: said through `ready`, never thrown.
-    let closed = false;
-    queueMicrotask(() => { if (!closed) onFailed(loadError('the shared worker script', cause)); });
+    // A URL of another origin, a policy that forbids it: the next rung, never a throw.
+    queueMicrotask(() => { if (!closed) onFailed('start', loadError('the shared worker script', cause)); });
     return { post: () => {}, close: () => { closed = true; }, mode: () => 'worker' };
   }
   const port = worker.port;
   const life = lifeLock();
-  let closed = false;
   worker.onerror = (event) => {
     const cause = new Error(event?.message || 'it did not start (not served, or forbidden by the page: worker-src)');
-    if (!closed) onFailed(loadError('the shared worker script', cause));
+    if (!closed) onFailed('start', loadError('the shared worker script', cause));
   };
   port.onmessage = ({ data }) => { if (!closed) onMessage(data); };
   port.start();
@@ -150,7 +172,7 @@ function viaWorker(workerUrl, onMessage, onHost, onFailed) {
     onHost();
   });
   return {
-    post: (text) => port.postMessage(text),
+    post: (text) => { if (!closed) port.postMessage(text); },
     // The goodbye is posted already; the lock's release tells the worker even if it is lost.
     close: () => {
       closed = true;
@@ -161,140 +183,39 @@ function viaWorker(workerUrl, onMessage, onHost, onFailed) {
   };
 }
 
+const realClock = {
+  now: () => Date.now(),
+  every: (ms, fn) => {
+    const timer = setInterval(fn, ms);
+    return () => clearInterval(timer);
+  },
+};
+
 function viaLeader(onMessage, onHost, onFailed) {
   const me = randomId();
-  const channel = new BroadcastChannel(CHANNEL);
+  const channel = new BroadcastChannel(NAMES.channel);
   const life = lifeLock();
   let closed = false;
-  // The host this manager talks to, and when the tabs' current host began leading.
-  let hostId = null;
-  let term = 0;
-  let lastBeat = 0;
-  // Set while this manager leads: its host (once loaded), and what came for it before.
-  let leading = false;
+  // While this manager leads: its host (once loaded), what came for it before, its followers.
   let host = null;
   let early = [];
-  let beat = null;
-  let releaseLead = null;
+  let leadTerm = 0;
   const ports = new Map();
   let nextPort = 1;
   const toSelf = inbox((text) => { if (!closed) onMessage(text); });
 
-  const announce = () => channel.postMessage({ kind: 'host', id: me, term });
-
-  function lead() {
-    if (closed || leading) return;
-    leading = true;
-    // Later than any term seen, even within the same millisecond.
-    term = Math.max(Date.now(), term + 1);
-    hostId = me;
-    ports.clear();
-    early = [];
-    const myTerm = term;
-    // Only the leading tab loads the host; what comes meanwhile waits for it.
-    startHost(false).then(
-      (started) => {
-        if (!leading || term !== myTerm) return started.free();
-        host = started;
-        // This manager is a client of its own host too (port 0), without the channel.
-        host.open(0, toSelf);
-        for (const deliver of early) deliver();
-        early = [];
-      },
-      (error) => { if (!closed && leading && term === myTerm) onFailed(error); },
-    );
-    announce();
-    beat = setInterval(announce, BEAT_MS);
-    onHost();
-  }
-
-  // Stops hosting: its sessions and sockets close, and the lock goes to the next in line.
-  function stepDown() {
-    if (!leading) return;
-    leading = false;
-    clearInterval(beat);
-    host?.close();
-    host?.free();
-    host = null;
-    early = [];
-    releaseLead?.();
-    releaseLead = null;
-  }
-
-  function demote() {
-    stepDown();
-    if (!closed) candidate();
-  }
-
-  const holdLead = () => {
-    if (closed || leading) return undefined;
-    lead();
-    return new Promise((resolve) => { releaseLead = resolve; });
-  };
-
-  // Waits in line to lead (once at a time); a lock stolen from a frozen leader rejects its
-  // request.
-  let inLine = false;
-  function candidate() {
-    if (inLine) return;
-    inLine = true;
-    navigator.locks.request(LEADER_LOCK, holdLead).then(
-      () => { inLine = false; },
-      () => { inLine = false; demote(); },
-    );
-  }
-
-  // The leader is silent (frozen, or its machine asleep): one tab at a time takes over.
-  function stealIfSilent() {
-    if (closed || leading || !hostId || Date.now() - lastBeat <= SILENT_MS) return;
-    navigator.locks.request(STEAL_LOCK, { ifAvailable: true }, (lock) => {
-      if (!lock || closed || leading || Date.now() - lastBeat <= SILENT_MS) return undefined;
-      return new Promise((done) => {
-        navigator.locks
-          .request(LEADER_LOCK, { steal: true }, () => {
-            const held = holdLead();
-            done();
-            return held;
-          })
-          .catch(() => { done(); demote(); });
-      });
-    });
-  }
-  const watch = setInterval(stealIfSilent, BEAT_MS);
-
-  /** Runs `deliver` on the host now, or once it has loaded. */
+  /** Runs `deliver` on this tab's host now, or once it has loaded. */
   function atHost(deliver) {
-    if (host) deliver();
-    else if (leading) early.push(deliver);
-  }
-
-  channel.onmessage = ({ data }) => {
-    if (closed || !data) return;
-    switch (data.kind) {
-      case 'host':
-        if (data.term < term || (data.term === term && data.id === hostId)) {
-          if (data.id === hostId) lastBeat = Date.now();
-          return;
-        }
-        // A host that began leading later than ours: it is the one now.
-        lastBeat = Date.now();
-        term = data.term;
-        hostId = data.id;
-        if (leading) demote();
-        onHost();
-        return;
-      case 'who':
-        if (leading) announce();
-        return;
-      case 'to-host':
-        if (leading && data.host === me) atHost(() => fromFollower(data.from, data.lock, data.text));
-        return;
-      case 'to-tab':
-        // Only from the host followed now: a frozen leader that woke up may still speak.
-        if (data.to === me && data.from === hostId) { lastBeat = Date.now(); onMessage(data.text); }
-        return;
+    if (host) {
+      try {
+        deliver();
+      } catch {
+        // A host that trapped says nothing more: its clients find it silent.
+      }
+    } else if (election.leading()) {
+      early.push(deliver);
     }
-  };
+  }
 
   function fromFollower(from, lock, text) {
     let port = ports.get(from);
@@ -308,24 +229,70 @@ function viaLeader(onMessage, onHost, onFailed) {
     host.receive(port, text);
   }
 
-  life.held.then(() => {
-    if (closed) return;
-    candidate();
-    channel.postMessage({ kind: 'who' });
+  // Until election.js has loaded, this manager neither leads nor follows anyone.
+  let election = { leading: () => false, hostId: () => null, heard: () => {}, close: () => {} };
+  const elected = (createElection) => createElection({ me, locks: navigator.locks, channel, clock: realClock, names: NAMES }, {
+    lead(term) {
+      leadTerm = term;
+      ports.clear();
+      early = [];
+      // Only the leading tab loads the host; what comes meanwhile waits for it.
+      startHost(false).then(
+        (started) => {
+          if (!election.leading() || leadTerm !== term) return started.free();
+          host = started;
+          // This manager is a client of its own host too (port 0), without the channel.
+          host.open(0, toSelf);
+          for (const deliver of early.splice(0)) atHost(deliver);
+        },
+        (error) => { if (!closed && election.leading() && leadTerm === term) onFailed('load', error); },
+      );
+    },
+    stepDown() {
+      try {
+        host?.close();
+        host?.free();
+      } catch {
+        // A host that trapped cannot be closed: it is dropped.
+      }
+      host = null;
+      early = [];
+    },
+    host: () => { if (!closed) onHost(); },
+    message(data) {
+      if (data.kind === 'to-host') {
+        if (election.leading() && data.host === me) atHost(() => fromFollower(data.from, data.lock, data.text));
+      } else if (data.kind === 'to-tab') {
+        // Only from the host followed now: a frozen leader that woke up may still speak.
+        if (data.to === me && data.from === election.hostId()) {
+          election.heard(data.from);
+          onMessage(data.text);
+        }
+      }
+    },
   });
+
+  Promise.all([import('./election.js'), life.held]).then(
+    ([{ createElection }]) => {
+      if (closed) return;
+      election = elected(createElection);
+      election.start();
+    },
+    (error) => { if (!closed) onFailed('start', error); },
+  );
   return {
     post: (text) => {
-      if (leading) queueMicrotask(() => atHost(() => host?.receive(0, text)));
-      else if (hostId) channel.postMessage({ kind: 'to-host', host: hostId, from: me, lock: life.name, text });
+      if (closed) return;
+      if (election.leading()) queueMicrotask(() => atHost(() => host.receive(0, text)));
+      else if (election.hostId()) channel.postMessage({ kind: 'to-host', host: election.hostId(), from: me, lock: life.name, text });
     },
     close: () => {
       // Leading, the others need a new host: the lock goes to the next in line.
       closed = true;
-      clearInterval(watch);
-      stepDown();
+      election.close();
       life.release();
       channel.close();
     },
-    mode: () => (leading ? 'leader' : 'follower'),
+    mode: () => (election.leading() ? 'leader' : 'follower'),
   };
 }

@@ -1,16 +1,73 @@
 // The SharedWorker that hosts the realtime sessions of every tab of the app (transport.js starts
 // it): one socket per session, its timers never throttled like a hidden tab's. It loads the
 // host's .wasm from where the first page says (`{ boot: { wasm } }`: the URL the page resolved,
-// or bytes), so an app that serves the .wasm itself is obeyed here too. Each page's port then
-// carries the messages of src/share/message.rs as strings; an object `{ lock }` names a lock the
-// page holds while its manager lives, which the worker asks for, so it learns when it is gone.
+// or bytes), so an app that serves the .wasm itself is obeyed here too. It hosts only while it
+// holds the host lock, the one a leading tab holds too: a worker that starts late, after its tabs
+// gave up on it and elected a leader, waits instead of opening a second socket, and lets the
+// lock go when no manager is left. A trap in its wasm closes it: its tabs find it silent and
+// start a fresh worker. Each page's port then carries the messages of src/share/message.rs as
+// strings; an object `{ lock }` names a lock the page holds while its manager lives, which the
+// worker asks for, so it learns when it is gone.
 import init, { SessionHost } from './casino_realtime_host.js';
+import { NAMES } from './messages.js';
 
-let host = null;
+let loading = null; // the glue, initialised
+let serving = null; // the host, once the host lock is held
+let stop = null; // lets the lock go (or stops waiting for it)
+const ports = new Map();
 let next = 0;
 
-function load(wasm) {
-  return init({ module_or_path: wasm }).then(() => new SessionHost());
+// A host that threw (a trap in its wasm, or an exception through it, which leaves its state
+// half-changed) is not trusted again: the worker closes, its lock goes, and its tabs, finding it
+// silent, start a fresh one.
+const fatal = () => self.close();
+self.addEventListener('error', fatal);
+
+function guarded(f) {
+  try {
+    f();
+  } catch {
+    fatal();
+  }
+}
+
+/** The host, once the glue is loaded (from `wasm`) and the host lock held. */
+function host(wasm) {
+  if (!loading) {
+    const attempt = init({ module_or_path: wasm }).catch((cause) => {
+      // The next page to connect may give a source that loads.
+      if (loading === attempt) loading = null;
+      throw cause;
+    });
+    loading = attempt;
+  }
+  return loading.then(() => {
+    serving ??= new Promise((resolve, reject) => {
+      const abort = new AbortController();
+      let release = () => {};
+      stop = () => {
+        abort.abort();
+        release();
+      };
+      navigator.locks
+        .request(NAMES.hostLock, { signal: abort.signal }, () => {
+          resolve(new SessionHost());
+          return new Promise((done) => { release = done; });
+        })
+        .catch(reject);
+    });
+    return serving;
+  });
+}
+
+/** No manager left: the sessions close and the lock goes (to a leading tab, or this worker's next
+ *  page). */
+function idle() {
+  const held = serving;
+  serving = null;
+  stop?.();
+  stop = null;
+  held?.then((h) => guarded(() => { h.close(); h.free(); }), () => {});
 }
 
 self.onconnect = (event) => {
@@ -19,30 +76,30 @@ self.onconnect = (event) => {
   let mine = null;
   port.onmessage = ({ data }) => {
     if (typeof data === 'string') {
-      mine?.then((h) => h.receive(id, data), () => {});
+      mine?.then((h) => guarded(() => h.receive(id, data)), () => {});
     } else if (data?.boot && !mine) {
-      // A load already under way is shared; one that failed is tried again with this page's
-      // source.
-      const shared = (host ??= load(data.boot.wasm));
-      mine = shared.catch(() => {
-        if (host === shared) host = load(data.boot.wasm);
-        return host;
-      }).then(
+      ports.set(id, port);
+      mine = host(data.boot.wasm).then(
         (h) => {
-          h.open(id, (text) => port.postMessage(text));
+          guarded(() => h.open(id, (text) => port.postMessage(text)));
           return h;
         },
         (cause) => {
-          // The next page to connect may give a source that loads.
-          host = null;
+          ports.delete(id);
           const message = `casino-realtime: the shared worker could not load the host .wasm: ${cause?.message ?? cause}`;
-          port.postMessage(`refused\n${JSON.stringify({ name: 'LoadError', message })}`);
+          port.postMessage(`refused\n${JSON.stringify({ name: 'HostError', message, reason: 'load' })}`);
           throw cause;
         },
       );
       mine.catch(() => {});
     } else if (typeof data?.lock === 'string') {
-      navigator.locks?.request(data.lock, () => mine?.then((h) => h.disconnect(id), () => {}));
+      navigator.locks?.request(data.lock, () => {
+        const was = mine;
+        mine = null;
+        ports.delete(id);
+        was?.then((h) => guarded(() => h.disconnect(id)), () => {});
+        if (ports.size === 0) idle();
+      });
     }
   };
   port.start();

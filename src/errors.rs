@@ -26,6 +26,8 @@ pub enum Prop {
     Cause,
     /// The function called too early.
     Function,
+    /// Where a session's host was to run.
+    Mode,
 }
 
 impl Prop {
@@ -42,6 +44,7 @@ impl Prop {
             Prop::Callback => "callback",
             Prop::Cause => "cause",
             Prop::Function => "function",
+            Prop::Mode => "mode",
         }
     }
 }
@@ -179,6 +182,13 @@ kinds! {
     /// The `.wasm` could not be loaded (offline, a wrong URL, a server that does not serve it).
     Load = "LoadError" [
         req(Prop::Cause, "unknown", "What loading threw."),
+    ]
+    /// A warning (to `onError`): the session's host could not start on one rung, or was lost,
+    /// and the manager moved on (to a new shared worker, or down the ladder); it carries on.
+    Host = "HostError" [
+        req(Prop::Mode, r#""worker" | "leader" | "follower" | "local""#, "The rung that failed."),
+        req(Prop::Reason, r#""start" | "load" | "no-answer" | "lost" | "refused""#, "What went wrong: the host could not start (its script), could not load its `.wasm`, did not answer the manager's hello, stopped answering, or refused the manager (another version of the package)."),
+        opt(Prop::Cause, "unknown", "What was thrown or said underneath."),
     ]
 }
 

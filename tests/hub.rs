@@ -12,8 +12,8 @@ use casino_realtime::errors::{ErrorKind, ErrorReport};
 use casino_realtime::json::{self, Value};
 use casino_realtime::protocol::{decode_text, encode_text, Frame, Message, Vsn};
 use casino_realtime::session::Output;
-use casino_realtime::share::hub::{Hub, HubOutput, PortId, SessionRef};
-use casino_realtime::share::message::{Hello, TabKind, ToHost, ToTab};
+use casino_realtime::share::hub::{Hub, HubOutput, PortId, SessionRef, BEAT_MS};
+use casino_realtime::share::message::{Hello, TabKind, ToHost, ToTab, PROTOCOL};
 use common::fake_server::{broadcast_frame, CASINO};
 use common::fixture;
 
@@ -21,6 +21,15 @@ const OTHER_CASINO: &str = "22222222-2222-4222-8222-222222222222";
 
 /// A JWT (unsigned: the server here does not check) for `sub`, expiring at `exp` (seconds).
 fn jwt(sub: &str, exp: u64) -> String {
+    jwt_claims(&format!(r#"{{"sub":"{sub}","exp":{exp}}}"#))
+}
+
+/// A JWT of `sub` issued at `iat`, expiring at `exp` (seconds).
+fn jwt_issued(sub: &str, iat: u64, exp: u64) -> String {
+    jwt_claims(&format!(r#"{{"sub":"{sub}","iat":{iat},"exp":{exp}}}"#))
+}
+
+fn jwt_claims(claims: &str) -> String {
     let b64 = |s: &str| {
         const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
         let bytes = s.as_bytes();
@@ -37,13 +46,19 @@ fn jwt(sub: &str, exp: u64) -> String {
     format!(
         "{}.{}.sig",
         b64(r#"{"alg":"HS256","typ":"JWT"}"#),
-        b64(&format!(r#"{{"sub":"{sub}","exp":{exp}}}"#))
+        b64(claims)
     )
 }
 
-/// Three tokens of one user, each expiring later than the one before.
+/// Three tokens of one user, each issued later than the one before and expiring sooner: a
+/// twelve-hour token, then shorter ones (lifetime never orders tokens; issue time does).
 fn pit_boss_tokens() -> [String; 3] {
-    [4_000_000_000, 4_000_000_600, 4_000_001_200].map(|exp| jwt("pit-boss", exp))
+    [
+        (3_999_000_000, 3_999_043_200),
+        (3_999_000_600, 3_999_004_200),
+        (3_999_001_200, 3_999_004_800),
+    ]
+    .map(|(iat, exp)| jwt_issued("pit-boss", iat, exp))
 }
 
 fn options(casino: &str) -> Value {
@@ -55,6 +70,7 @@ fn options(casino: &str) -> Value {
 
 fn hello(casino: &str, token: &str, subs: &[(u64, Option<&str>)]) -> String {
     ToHost::Hello(Hello {
+        version: PROTOCOL,
         options: options(casino),
         token: Some(token.into()),
         token_source: true,
@@ -72,6 +88,8 @@ struct World {
     hub: Hub,
     now: u64,
     posts: Vec<(PortId, String)>,
+    /// When each post was made (monotonic), beside `posts`.
+    post_times: Vec<u64>,
     /// Per session: its open socket, and the topics joined with their join_ref.
     sockets: Vec<(SessionRef, u64)>,
     joins: Vec<(SessionRef, String, String)>,
@@ -90,6 +108,7 @@ impl World {
             hub: Hub::new(42),
             now: 1_000,
             posts: Vec::new(),
+            post_times: Vec::new(),
             sockets: Vec::new(),
             joins: Vec::new(),
             tokens: Vec::new(),
@@ -127,7 +146,10 @@ impl World {
             }
             for output in outputs {
                 match output {
-                    HubOutput::Post { port, text } => self.posts.push((port, text)),
+                    HubOutput::Post { port, text } => {
+                        self.posts.push((port, text));
+                        self.post_times.push(self.now);
+                    }
                     HubOutput::Socket { session, output } => self.server(session, output),
                 }
             }
@@ -327,15 +349,23 @@ fn another_user_or_casino_gets_another_session() {
 }
 
 #[test]
-fn a_later_token_of_the_same_user_is_taken_an_older_one_is_not() {
+fn a_hello_installs_a_token_issued_later_whatever_its_lifetime_and_not_an_earlier_one() {
     let mut w = World::new();
     let [old, new, newest] = pit_boss_tokens();
     w.tab(1, &hello(CASINO, &new, &[(1, None)]));
-    // A tab opened from a stale cache brings the older token: the session keeps the newer.
+    // A tab opened from a stale cache brings a token issued earlier (that expires later): the
+    // session keeps the one issued later.
     w.tab(2, &hello(CASINO, &old, &[(1, None)]));
-    assert!(w.tokens.is_empty(), "the older token is not pushed");
+    assert!(
+        w.tokens.is_empty(),
+        "the token issued earlier is not pushed"
+    );
     w.tab(3, &hello(CASINO, &newest, &[(1, None)]));
-    assert_eq!(w.tokens, [newest], "a newer one is");
+    assert_eq!(
+        w.tokens,
+        [newest],
+        "one issued later is, though it expires sooner"
+    );
     assert_eq!(w.joins_of(&topic(CASINO, None)), 1);
     let stats = json::parse(&{
         w.tab(2, &ToHost::Stats.encode());
@@ -363,6 +393,7 @@ fn token_requests_go_to_a_tab_that_can_answer() {
     let token = jwt("pit-boss", 4_000_000_000);
     // The first tab has no getAccessToken; the second has.
     let first = ToHost::Hello(Hello {
+        version: PROTOCOL,
         options: options(CASINO),
         token: Some(token.clone()),
         token_source: false,
@@ -448,22 +479,98 @@ fn options_the_host_refuses_are_said_to_the_tab() {
     );
     assert!(w.received(1, TabKind::Ready).is_empty());
     assert_eq!(w.hub.sessions(), 0);
-    // Unreadable messages are ignored.
-    w.tab(1, "{\"t\":\"launch\"}");
+    // A client that never said hello here and sends what cannot be read (another version) is
+    // told, so it moves on; a version this host does not speak is refused the same way.
     w.tab(1, "garbage");
-    assert!(w.posts.len() == 1);
+    let mut old = ToHost::Hello(Hello {
+        version: PROTOCOL + 1,
+        options: options(CASINO),
+        token: Some(jwt("x", 4_000_000_000)),
+        token_source: false,
+        subscriptions: vec![],
+        missed_since: None,
+    });
+    w.tab(2, &old.encode());
+    for port in [1, 2] {
+        let refused = w.received(port, TabKind::Refused);
+        let report =
+            ErrorReport::from_json(&json::parse(refused.last().unwrap()).unwrap()).unwrap();
+        assert_eq!(report.kind, ErrorKind::Host, "port {port}");
+        assert!(
+            report.message.contains("cannot serve"),
+            "{}",
+            report.message
+        );
+    }
+    assert_eq!(w.hub.sessions(), 0);
+    // From a client it serves, an unreadable message is dropped.
+    if let ToHost::Hello(h) = &mut old {
+        h.version = PROTOCOL;
+    }
+    w.tab(3, &old.encode());
+    let before = w.posts.iter().filter(|(p, _)| *p == 3).count();
+    w.tab(3, "{\"t\":\"launch\"}");
+    assert_eq!(w.posts.iter().filter(|(p, _)| *p == 3).count(), before);
 }
 
 #[test]
-fn set_auth_from_a_tab_with_an_older_token_changes_nothing() {
+fn the_host_beats_every_client_it_has_said_nothing_to() {
     let mut w = World::new();
-    let [old, new, newest] = pit_boss_tokens();
-    w.tab(1, &hello(CASINO, &new, &[(1, None)]));
-    w.tab(2, &hello(CASINO, &new, &[(1, None)]));
-    w.tab(2, &ToHost::SetAuth(old).encode());
-    assert!(w.tokens.is_empty(), "the older token is not pushed");
-    w.tab(1, &ToHost::SetAuth(newest.clone()).encode());
-    assert_eq!(w.tokens, [newest], "a newer one is, from any tab");
+    let token = jwt("pit-boss", 4_000_000_000);
+    w.tab(1, &hello(CASINO, &token, &[(1, None)]));
+    let tokenless = ToHost::Hello(Hello {
+        version: PROTOCOL,
+        options: options(CASINO),
+        token: None,
+        token_source: true,
+        subscriptions: vec![],
+        missed_since: None,
+    });
+    w.tab(2, &tokenless.encode());
+    w.advance(10_000);
+    for port in [1, 2] {
+        let beats = w.received(port, TabKind::Beat).len();
+        // At most one second without a word: a beat when nothing else was said.
+        assert!(
+            (5..=10).contains(&beats),
+            "port {port}: {beats} beats in 10 s"
+        );
+    }
+    // Between two posts to a client there is never more than a beat's time.
+    for port in [1, 2] {
+        let times: Vec<u64> = w
+            .posts
+            .iter()
+            .zip(&w.post_times)
+            .filter(|((p, _), _)| *p == port)
+            .map(|(_, t)| *t)
+            .collect();
+        let longest = times.windows(2).map(|t| t[1] - t[0]).max().unwrap();
+        assert!(
+            longest <= BEAT_MS,
+            "port {port}: {longest} ms without a word"
+        );
+    }
+    // A beat is the hub's own: it comes from its deadline, so a host whose timer never fires
+    // (a trapped wasm) says nothing.
+    let quiet = w.posts.len();
+    w.now += 5_000;
+    assert_eq!(w.posts.len(), quiet);
+}
+
+#[test]
+fn set_auth_is_the_apps_latest_word_whatever_the_tokens_lifetime() {
+    let mut w = World::new();
+    let [twelve_hours, one_hour, _] = pit_boss_tokens();
+    w.tab(1, &hello(CASINO, &twelve_hours, &[(1, None)]));
+    w.tab(2, &hello(CASINO, &twelve_hours, &[(1, None)]));
+    // A fresh one-hour token after a twelve-hour one (issue 20: it was dropped for expiring
+    // sooner, and a refused terminal stayed denied).
+    w.tab(2, &ToHost::SetAuth(one_hour.clone()).encode());
+    assert_eq!(w.tokens, std::slice::from_ref(&one_hour), "taken, from any tab");
+    // The same token again changes nothing.
+    w.tab(1, &ToHost::SetAuth(one_hour.clone()).encode());
+    assert_eq!(w.tokens, [one_hour]);
 }
 
 #[test]
@@ -472,6 +579,7 @@ fn a_tab_without_a_token_is_asked_for_one_and_its_user_picks_the_session() {
     let boss = jwt("pit-boss", 4_000_000_000);
     w.tab(1, &hello(CASINO, &boss, &[(1, None)]));
     let tokenless = ToHost::Hello(Hello {
+        version: PROTOCOL,
         options: options(CASINO),
         token: None,
         token_source: true,
@@ -572,6 +680,7 @@ fn options_that_mean_the_same_share_a_session_whatever_their_spelling() {
     .unwrap();
     for (port, options) in [(2, same), (3, other_window)] {
         let message = ToHost::Hello(Hello {
+            version: PROTOCOL,
             options,
             token: Some(token.clone()),
             token_source: true,
@@ -597,6 +706,7 @@ fn with_debug_each_tab_gets_the_inspectors_record_and_its_logger_lines() {
     ))
     .unwrap();
     let message = ToHost::Hello(Hello {
+        version: PROTOCOL,
         options: debug,
         token: Some(token),
         token_source: false,
@@ -631,6 +741,7 @@ fn with_debug_each_tab_gets_the_inspectors_record_and_its_logger_lines() {
 fn a_first_token_that_never_comes_places_the_tab_without_one() {
     let mut w = World::new();
     let tokenless = ToHost::Hello(Hello {
+        version: PROTOCOL,
         options: options(CASINO),
         token: None,
         token_source: true,

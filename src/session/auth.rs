@@ -104,6 +104,15 @@ pub fn expiry_ms(token: &str) -> Option<i64> {
     }
 }
 
+/// The `iat` claim of a JWT (when it was issued), in unix ms; `None` for what is not a JWT or
+/// has no `iat`.
+pub fn issued_ms(token: &str) -> Option<i64> {
+    match claims(token)?.get("iat")? {
+        crate::json::Value::Number(n) if n.value().is_finite() => Some((n.value() * 1000.0) as i64),
+        _ => None,
+    }
+}
+
 /// The `sub` claim of a JWT (the user); `None` for what is not a JWT or has none.
 pub fn subject(token: &str) -> Option<String> {
     claims(token)?.get("sub")?.as_str().map(str::to_owned)

@@ -28,7 +28,7 @@ mod retry;
 mod types;
 
 pub use crate::clock::Now;
-pub use auth::{expiry_ms, subject};
+pub use auth::{expiry_ms, issued_ms, subject};
 pub use config::{realtime_url, SessionConfig};
 pub use retry::{classify, Backoff, Rng, Verdict};
 pub use types::{

@@ -12,12 +12,12 @@
 //! says hello without a token but can give one is asked for it first: its user picks the
 //! session.
 
-use super::message::{Hello, ToHost, ToTab};
+use super::message::{Hello, ToHost, ToTab, PROTOCOL};
 use crate::audience::ClientId;
-use crate::errors::{ErrorKind, ErrorReport};
+use crate::errors::{ErrorKind, ErrorReport, Prop};
 use crate::json::Writer;
 use crate::options::{self, Options};
-use crate::session::{expiry_ms, subject, Now, Output, Rng, Session, SubscriptionId};
+use crate::session::{issued_ms, subject, Now, Output, Rng, Session, SubscriptionId};
 
 /// A client's connection to the hub (a `MessagePort`, a tab on a `BroadcastChannel`, or a
 /// manager in the same page).
@@ -50,6 +50,10 @@ pub enum HubOutput {
 /// the snapshot must already be there.
 pub const STATS_EVERY_MS: u64 = 200;
 
+/// A client the hub has said nothing to for this long is sent a [`ToTab::Beat`]: from inside the
+/// wasm, so a client knows within a few beats that its host is gone, wedged or trapped.
+pub const BEAT_MS: u64 = 1_000;
+
 /// How long a client asked for its first token waits for it: then it is placed without one (its
 /// `getAccessToken` may never answer; the session will ask again when it needs a token).
 pub const FIRST_TOKEN_WAIT_MS: u64 = 10_000;
@@ -74,6 +78,8 @@ struct Member {
     /// The token requests it was asked to answer: the session's, and its number there (a client
     /// that moved to another session still answers for the one that asked).
     asked: Vec<(SessionRef, u64)>,
+    /// When the hub last posted to it (monotonic): it beats after [`BEAT_MS`] of silence.
+    last_post: u64,
     /// Its hello, kept current (subscriptions, token), to place it again when its user
     /// changes (`setAuth`) or once its token comes.
     hello: Hello,
@@ -101,13 +107,29 @@ pub struct Hub {
     out: Vec<HubOutput>,
 }
 
-/// Whether `token` is worth taking over `current`: there was none, or it expires later.
-fn newer(token: &str, current: Option<&str>) -> bool {
+/// Whether a tab's hello may install `token` over `current`: there was none, or it was issued no
+/// earlier (JWT `iat`; a token without one counts as new). Its lifetime does not matter: a fresh
+/// one-hour token replaces a twelve-hour one issued before it, and a tab opened from a stale cache
+/// cannot put back a token issued before the one every channel carries. `setAuth` is the app's
+/// latest word and is always taken.
+fn issued_later(token: &str, current: Option<&str>) -> bool {
     match current {
         None => true,
         Some(current) if current == token => false,
-        Some(current) => expiry_ms(token).unwrap_or(i64::MAX) > expiry_ms(current).unwrap_or(0),
+        Some(current) => {
+            issued_ms(token).unwrap_or(i64::MAX) >= issued_ms(current).unwrap_or(i64::MIN)
+        }
     }
+}
+
+/// The refusal a client of another version (or whose message cannot be read) is sent: it takes
+/// the next rung.
+fn not_understood(why: &str) -> ErrorReport {
+    ErrorReport::new(
+        ErrorKind::Host,
+        format!("casino-realtime: this host cannot serve the manager: {why}"),
+    )
+    .with(Prop::Reason, "refused")
 }
 
 impl Hub {
@@ -126,10 +148,24 @@ impl Hub {
     /// Takes one message from the client at `port`. A message that cannot be read is ignored
     /// (a client of another version of the package).
     pub fn receive(&mut self, port: PortId, text: &str, now: Now) {
-        let Ok(message) = ToHost::decode(text) else {
-            return;
+        let message = match ToHost::decode(text) {
+            Ok(message) => message,
+            // From a client that never said hello here (another version of the package, say):
+            // it is told, so it moves on; from one that did, it is dropped.
+            Err(bad) if !self.members.iter().any(|(p, _)| *p == port) => {
+                let why = format!("its message could not be read ({})", bad.0);
+                return self.refuse(port, not_understood(&why));
+            }
+            Err(_) => return,
         };
         if let ToHost::Hello(hello) = message {
+            if hello.version != PROTOCOL {
+                let why = format!(
+                    "it speaks version {} of the messages, this host {PROTOCOL}",
+                    hello.version
+                );
+                return self.refuse(port, not_understood(&why));
+            }
             return self.hello(port, hello, now);
         }
         if matches!(message, ToHost::Bye) {
@@ -196,9 +232,8 @@ impl Hub {
                 }
                 member.hello.subscriptions.retain(|(t, _)| *t != id);
             }
-            // Tabs renew their tokens on their own clocks: one still holding an older token
-            // must not replace the newer one every channel carries.
-            ToHost::SetAuth(token) if newer(&token, shared.token.as_deref()) => {
+            // The app's latest word, whatever the token's lifetime.
+            ToHost::SetAuth(token) if shared.token.as_deref() != Some(token.as_str()) => {
                 session.set_auth(token.clone(), now);
                 shared.token = Some(token);
             }
@@ -301,6 +336,7 @@ impl Hub {
             },
             token_source: hello.token_source,
             asked: Vec::new(),
+            last_post: now.mono,
             hello,
         };
         self.members.push((port, member));
@@ -351,14 +387,11 @@ impl Hub {
         let shared = &mut self.sessions[index];
         let Some(client) = shared.session.add_client(now) else {
             self.members.swap_remove(i);
-            let report = ErrorReport::new(
-                ErrorKind::InvalidOptions,
-                "casino-realtime: 64 tabs share this session already",
-            );
-            return self.refuse(port, report);
+            // The client takes the next rung (a host of its own).
+            return self.refuse(port, not_understood("64 tabs share this session already"));
         };
         if let Some(token) = &hello.token {
-            if newer(token, shared.token.as_deref()) {
+            if issued_later(token, shared.token.as_deref()) {
                 shared.session.set_auth(token.clone(), now);
                 shared.token = Some(token.clone());
             }
@@ -444,11 +477,13 @@ impl Hub {
             Place::AwaitingToken { since, .. } => Some(since + FIRST_TOKEN_WAIT_MS),
             Place::In { .. } => None,
         });
+        let beats = self.members.iter().map(|(_, m)| m.last_post + BEAT_MS);
         self.sessions
             .iter()
             .filter_map(|s| s.session.deadline())
             .chain(stats)
             .chain(first_tokens)
+            .chain(beats)
             .min()
     }
 
@@ -516,6 +551,30 @@ impl Hub {
         self.sessions
             .retain(|s| members.iter().any(|(_, m)| m.session() == Some(s.id)));
         self.send_stats(now);
+        self.beat(now);
+    }
+
+    /// A beat to every client the hub has said nothing to for [`BEAT_MS`].
+    fn beat(&mut self, now: Now) {
+        let quiet: Vec<PortId> = self
+            .members
+            .iter()
+            .filter(|(_, m)| m.last_post + BEAT_MS <= now.mono)
+            .map(|(p, _)| *p)
+            .collect();
+        for port in quiet {
+            self.post(Some(port), ToTab::Beat);
+        }
+        // What was posted counts as a beat too.
+        let out = &self.out;
+        for (port, member) in &mut self.members {
+            if out
+                .iter()
+                .any(|o| matches!(o, HubOutput::Post { port: p, .. } if p == port))
+            {
+                member.last_post = now.mono;
+            }
+        }
     }
 
     fn ports(&self, session: SessionRef) -> Vec<PortId> {

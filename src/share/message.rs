@@ -10,6 +10,27 @@ use crate::errors::ErrorReport;
 use crate::json::{self, Value, Writer};
 use crate::session::Status;
 
+/// The version of these messages. A client says it in its hello and a host refuses another
+/// (`ToTab::Refused`): tabs of two versions of the package never exchange messages they cannot
+/// read. The shared worker's, the locks' and the channel's names carry it too
+/// (`pkg-template/messages.js` has the same number; a test keeps them equal).
+pub const PROTOCOL: u32 = match option_env!("CASINO_REALTIME_PROTOCOL") {
+    // A test of two versions in one browser (tests/e2e/ladder.test.mjs) builds a host of another.
+    Some(text) => parse_version(text),
+    None => 1,
+};
+
+const fn parse_version(text: &str) -> u32 {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    let mut n = 0;
+    while i < bytes.len() {
+        n = n * 10 + (bytes[i] - b'0') as u32;
+        i += 1;
+    }
+    n
+}
+
 /// A tab to the host.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ToHost {
@@ -56,6 +77,8 @@ pub enum ToHost {
 /// A tab's manager, as the host needs it to serve the tab.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hello {
+    /// The version of the messages the client speaks ([`PROTOCOL`]; 0 when it said none).
+    pub version: u32,
     /// The options the manager was made with (without its functions, its token, and what only
     /// the page reads), as the client wrote them; the host reads and checks them
     /// (`crate::options`). Tabs whose checked options and user are the same share a session.
@@ -99,6 +122,9 @@ pub enum ToTab {
     Inspect(String),
     /// With a `logger`: one line, `{ kind, message, record }`.
     Log(String),
+    /// Nothing to say for a while: the host is alive (sent from inside the wasm, so a host that
+    /// trapped stops beating).
+    Beat,
 }
 
 /// A message that could not be read (a tab of another version of the package, say).
@@ -154,6 +180,7 @@ impl ToHost {
                 (
                     "hello",
                     vec![
+                        ("v", int(u64::from(hello.version))),
                         ("options", hello.options.clone()),
                         ("token", resource_value(&hello.token)),
                         ("tokenSource", Value::Bool(hello.token_source)),
@@ -218,7 +245,14 @@ impl ToHost {
                     Some(options @ Value::Object(_)) => options.clone(),
                     _ => return Err(BadMessage("'options' is not an object".into())),
                 };
+                let version = match value.get("v") {
+                    Some(Value::Number(n)) if n.value() >= 0.0 && n.value().fract() == 0.0 => {
+                        n.value() as u32
+                    }
+                    _ => 0,
+                };
                 ToHost::Hello(Hello {
+                    version,
                     options,
                     token: read_resource(value.get("token").unwrap_or(&Value::Null))?,
                     token_source: flag("tokenSource")?,
@@ -277,6 +311,8 @@ pub enum TabKind {
     Inspect,
     /// Body: `{ kind, message, record }`.
     Log,
+    /// Body: `{}`.
+    Beat,
 }
 
 impl TabKind {
@@ -292,10 +328,11 @@ impl TabKind {
             TabKind::Flushed => "flushed",
             TabKind::Inspect => "inspect",
             TabKind::Log => "log",
+            TabKind::Beat => "beat",
         }
     }
 
-    const ALL: [TabKind; 10] = [
+    const ALL: [TabKind; 11] = [
         TabKind::Batch,
         TabKind::Status,
         TabKind::Error,
@@ -306,6 +343,7 @@ impl TabKind {
         TabKind::Flushed,
         TabKind::Inspect,
         TabKind::Log,
+        TabKind::Beat,
     ];
 }
 
@@ -337,6 +375,7 @@ impl ToTab {
             ToTab::Flushed(id) => (TabKind::Flushed, id.to_string()),
             ToTab::Inspect(json) => (TabKind::Inspect, json.clone()),
             ToTab::Log(json) => (TabKind::Log, json.clone()),
+            ToTab::Beat => (TabKind::Beat, "{}".to_owned()),
         };
         format!("{}\n{body}", kind.name())
     }
@@ -382,6 +421,7 @@ mod tests {
             (
                 "hello",
                 ToHost::Hello(Hello {
+                    version: PROTOCOL,
                     options: options(),
                     token: Some("jwt".into()),
                     token_source: true,
@@ -392,6 +432,7 @@ mod tests {
             (
                 "helloWithoutToken",
                 ToHost::Hello(Hello {
+                    version: PROTOCOL,
                     options: options(),
                     token: None,
                     token_source: false,
@@ -441,6 +482,19 @@ mod tests {
             assert_eq!(message.encode(), text, "{name}");
             assert_eq!(ToHost::decode(&text), Ok(message), "{name}");
         }
+    }
+
+    #[test]
+    fn both_sides_speak_the_same_version() {
+        let all = json::parse(FIXTURE).unwrap_or(Value::Null);
+        let version = match all.get("protocol") {
+            Some(Value::Number(n)) => n.value() as u32,
+            _ => panic!("the fixture says no protocol version"),
+        };
+        assert_eq!(
+            version, PROTOCOL,
+            "tests/fixtures/tab-messages.json and PROTOCOL"
+        );
     }
 
     #[test]
@@ -525,6 +579,7 @@ mod tests {
                 ToTab::Log(r#"{"kind":"batch","message":"m","record":{}}"#.into()),
                 TabKind::Log,
             ),
+            ("beat", ToTab::Beat, TabKind::Beat),
         ] {
             let text = message.encode();
             assert_eq!(text, fixture("toTab", name), "{name}");

@@ -296,6 +296,12 @@ test('a frozen page: the worker keeps the heartbeat period, a session of its own
     const times = [from, ...beats.sort((x, y) => x - y), from + FROZEN];
     gaps[share] = { beats: beats.length, longest: Math.max(...times.slice(1).map((t, i) => t - times[i])) };
     await thawPage();
+    // The page's own timers ran late: it gives its host a clean period, and finds it alive (no
+    // false alarm after a freeze).
+    await sleep(3_000);
+    const errors = await page.evaluate(() => window.errors);
+    assert.deepEqual(errors.filter((e) => e.startsWith('HostError')), [], `no host was given up after the freeze (${share})`);
+    assert.equal(await page.evaluate(() => window.realtime.status), 'connected');
     await context.close();
     await sleep(500);
   }

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { split, toHost } from '../../pkg/messages.js';
+import { PROTOCOL, split, toHost } from '../../pkg/messages.js';
 
 const fixture = JSON.parse(await readFile(new URL('../fixtures/tab-messages.json', import.meta.url), 'utf8'));
 const options = { url: 'ws://x/realtime/v1', apiKey: 'k', casinoId: 'c' };
@@ -30,9 +30,13 @@ test('the client writes each message as the host reads it', () => {
   for (const [name, text] of Object.entries(written)) assert.equal(text, fixture.toHost[name], name);
 });
 
+test('the client speaks the version the host does', () => {
+  assert.equal(PROTOCOL, fixture.protocol);
+});
+
 test('the client reads each message the host writes', () => {
   const kinds = { batch: 'batch', status: 'status', statusFresh: 'status', error: 'error', requestToken: 'token', stats: 'stats',
-    ready: 'ready', refused: 'refused', flushed: 'flushed', inspect: 'inspect', log: 'log' };
+    ready: 'ready', refused: 'refused', flushed: 'flushed', inspect: 'inspect', log: 'log', beat: 'beat' };
   assert.deepEqual(Object.keys(kinds).sort(), Object.keys(fixture.toTab).sort());
   for (const [name, text] of Object.entries(fixture.toTab)) {
     const [kind, body] = split(text);

@@ -152,6 +152,11 @@ export function narrow(error: CasinoRealtimeError): string {
       return error.function;
     case 'LoadError':
       return String(error.cause);
+    case 'HostError': {
+      const mode: 'worker' | 'leader' | 'follower' | 'local' = error.mode;
+      const reason: 'start' | 'load' | 'no-answer' | 'lost' | 'refused' = error.reason;
+      return `${mode} ${reason}`;
+    }
     default: {
       const unreachable: never = error;
       return unreachable;
