@@ -4,7 +4,7 @@
 // runs the socket, the timers, decoding, de-duplication and batching, and answers with batches,
 // statuses, errors and stats. Nothing here decides about the connection.
 import { casinoRealtimeError } from './errors.js';
-import { split, toHost } from './messages.js';
+import { NAMES, split, toHost } from './messages.js';
 import { CHECK_MS, Ladder, Watch } from './supervisor.js';
 import { connect, generation, moveGeneration, rungs } from './transport.js';
 
@@ -112,8 +112,19 @@ function resourceId(options) {
   return value;
 }
 
-/** The page's events that matter to a connection, each turned into a message for the host. */
-function pageListeners(post) {
+/** Calls `moved(n)` when another tab writes a later shared worker generation. */
+function generationListener(moved) {
+  if (typeof window !== 'object' || typeof window.addEventListener !== 'function') return () => {};
+  const listener = (event) => {
+    if (event.key === NAMES.generation && Number(event.newValue) > 0) moved(Number(event.newValue));
+  };
+  window.addEventListener('storage', listener);
+  return () => window.removeEventListener('storage', listener);
+}
+
+/** The page's events that matter to a connection, each turned into a message for the host;
+ *  shown again, the page also looks at its host at once (`visible`). */
+function pageListeners(post, visible) {
   if (typeof window !== 'object' || typeof window.addEventListener !== 'function') return () => {};
   const listeners = [
     [window, 'online', () => post(toHost.online(true))],
@@ -123,7 +134,11 @@ function pageListeners(post) {
   ];
   if (typeof document === 'object') {
     listeners.push([document, 'resume', () => post(toHost.resumed())]);
-    listeners.push([document, 'visibilitychange', () => post(toHost.visible(document.visibilityState === 'visible'))]);
+    listeners.push([document, 'visibilitychange', () => {
+      const shown = document.visibilityState === 'visible';
+      post(toHost.visible(shown));
+      if (shown) visible();
+    }]);
   }
   for (const [target, kind, listener] of listeners) target.addEventListener(kind, listener);
   return () => {
@@ -195,12 +210,17 @@ export class CasinoRealtime {
     // keep the process alive.
     this.#checker = setInterval(() => this.#check(), CHECK_MS);
     this.#checker.unref?.();
-    this.#stopListening = pageListeners((message) => this.#post(message));
+    const stopPage = pageListeners((message) => this.#post(message), () => this.#check());
+    const stopStorage = generationListener((n) => this.#generationMoved(n));
+    this.#stopListening = () => {
+      stopPage();
+      stopStorage();
+    };
   }
 
   /** Reaches a host on the ladder's current rung (a new link: what came from an old one is
-   *  ignored). */
-  #open() {
+   *  ignored); `replacing` when it replaces a shared worker this manager lost. */
+  #open(replacing = false) {
     this.#link?.close();
     this.#hosted = false;
     this.#answered = false;
@@ -212,7 +232,7 @@ export class CasinoRealtime {
     this.#watch = new Watch(clock());
     this.#link = connect(
       rung,
-      { debug: this.#debug, workerUrl: this.#callbacks.workerUrl },
+      { debug: this.#debug, workerUrl: this.#callbacks.workerUrl, replacing },
       mine((text) => this.#received(text)),
       mine(() => this.#hostArrived()),
       mine((reason, error) => this.#failed(reason, error)),
@@ -250,9 +270,24 @@ export class CasinoRealtime {
         : casinoRealtimeError('LoadError', `casino-realtime: no host could serve this manager (${shown} ${what})`, { cause });
       return this.#refused(error);
     }
-    const where = next.mode === 'worker' && mode === 'worker' ? `a new shared worker (generation ${next.generation})` : `the ${next.mode} rung`;
+    const replacing = next.mode === 'worker' && mode === 'worker';
+    const where = replacing ? `a new shared worker (generation ${next.generation})` : `the ${next.mode} rung`;
     const message = `casino-realtime: the session's host (${shown}) ${what}: ${cause?.message ?? cause}; now on ${where}`;
     this.#report(casinoRealtimeError('HostError', message, { mode: shown, reason, cause }));
+    this.#open(replacing);
+  }
+
+  /** Another tab moved the app's shared worker to a later generation (it lost the one this
+   *  manager uses): follow it now rather than when this one falls silent. */
+  #generationMoved(generation) {
+    if (this.#closed || this.#ladder.current().mode !== 'worker' || generation <= this.#ladder.current().generation) return;
+    this.#ladder.seen(generation);
+    if (this.#served) {
+      const since = this.#staleSince ?? this.#lastHeard ?? Date.now();
+      this.#status = 'reconnecting';
+      this.#staleSince = since;
+      this.#call('onStatus', 'reconnecting', { staleSince: since });
+    }
     this.#open();
   }
 
@@ -358,11 +393,14 @@ export class CasinoRealtime {
     }
   }
 
-  /** Asks `getAccessToken` for the host's request `id`, and answers with what it gave. */
+  /** Asks `getAccessToken` for the host's request `id`, and answers the host that asked (an
+   *  answer for a host this manager has left is dropped). */
   #askToken(id) {
     const get = this.#callbacks.getAccessToken;
     if (!get) return;
-    const failed = (why) => this.#post(toHost.tokenFailed(id, why));
+    const attempt = this.#attempt;
+    const answer = (text) => { if (attempt === this.#attempt) this.#post(text); };
+    const failed = (why) => answer(toHost.tokenFailed(id, why));
     let result;
     try {
       result = get();
@@ -373,7 +411,7 @@ export class CasinoRealtime {
       (token) => {
         if (typeof token !== 'string') return failed('getAccessToken gave no token');
         this.#hello.token = token;
-        this.#post(toHost.token(id, token));
+        answer(toHost.token(id, token));
       },
       (thrown) => failed(`getAccessToken failed: ${describe(thrown)}`),
     );

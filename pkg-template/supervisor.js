@@ -3,9 +3,9 @@
 // tests/js/supervisor.test.mjs. client.js feeds them and carries out what they say.
 
 /** The host beats this often when it has nothing else to say (src/share/hub.rs, `BEAT_MS`). */
-export const BEAT_MS = 1_000;
-/** A host unheard this long (two beats) is lost: the manager knows within 2.5 s (the check's
- *  period on top), inside the 3 s it promises. */
+export const BEAT_MS = 750;
+/** A host unheard this long (more than two beats) is lost: the manager knows within 2.5 s (the
+ *  check's period on top), inside the 3 s it promises. */
 export const SILENT_MS = 2_000;
 /** A host that does not answer a hello (ready or refused) within this is given up. */
 export const ANSWER_MS = 10_000;

@@ -69,10 +69,11 @@ function inbox(to) {
 
 /**
  * A link to a host on `rung` (`{ mode, generation }`): `debug` for the debug host, `workerUrl`
- * where the app serves the worker's script.
+ * where the app serves the worker's script, `replacing` when the worker replaces one this manager
+ * lost (it takes the host lock from that one).
  */
-export function connect(rung, { debug, workerUrl }, onMessage, onHost, onFailed) {
-  if (rung.mode === 'worker') return viaWorker(rung.generation, workerUrl, onMessage, onHost, onFailed);
+export function connect(rung, { debug, workerUrl, replacing }, onMessage, onHost, onFailed) {
+  if (rung.mode === 'worker') return viaWorker(rung.generation, replacing, workerUrl, onMessage, onHost, onFailed);
   if (rung.mode === 'leader') return viaLeader(onMessage, onHost, onFailed);
   return viaOwnHost(debug, onMessage, onHost, onFailed);
 }
@@ -137,12 +138,13 @@ function lifeLock() {
   return { name, held, release: () => { closed = true; release(); } };
 }
 
-/** What the worker is told to load: the host's .wasm as an absolute URL, or its bytes. */
-async function boot() {
-  return { wasm: await sourceOf('host') };
+/** What the worker is told: the host's .wasm to load (an absolute URL, or its bytes), and, when it
+ *  replaces a worker this tab lost, to take the host lock from that one. */
+async function boot(steal) {
+  return { wasm: await sourceOf('host'), steal };
 }
 
-function viaWorker(generation, workerUrl, onMessage, onHost, onFailed) {
+function viaWorker(generation, steal, workerUrl, onMessage, onHost, onFailed) {
   let closed = false;
   let worker;
   try {
@@ -165,7 +167,7 @@ function viaWorker(generation, workerUrl, onMessage, onHost, onFailed) {
   };
   port.onmessage = ({ data }) => { if (!closed) onMessage(data); };
   port.start();
-  Promise.all([boot(), life.held]).then(([message]) => {
+  Promise.all([boot(steal), life.held]).then(([message]) => {
     if (closed) return;
     port.postMessage({ boot: message });
     port.postMessage({ lock: life.name });

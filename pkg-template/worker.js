@@ -14,6 +14,9 @@ import { NAMES } from './messages.js';
 let loading = null; // the glue, initialised
 let serving = null; // the host, once the host lock is held
 let stop = null; // lets the lock go (or stops waiting for it)
+/** How long a worker waits for the host lock before telling its tabs that another host serves
+ *  this browser (a leading tab): they follow it instead. */
+const LOCK_WAIT_MS = 3_000;
 const ports = new Map();
 let next = 0;
 
@@ -31,8 +34,9 @@ function guarded(f) {
   }
 }
 
-/** The host, once the glue is loaded (from `wasm`) and the host lock held. */
-function host(wasm) {
+/** The host, once the glue is loaded (from `wasm`) and the host lock held. A worker of a later
+ *  generation (`steal`) takes the lock from the one it replaces, which then closes. */
+function host(wasm, steal) {
   if (!loading) {
     const attempt = init({ module_or_path: wasm }).catch((cause) => {
       // The next page to connect may give a source that loads.
@@ -42,21 +46,37 @@ function host(wasm) {
     loading = attempt;
   }
   return loading.then(() => {
-    serving ??= new Promise((resolve, reject) => {
+    if (serving) return serving;
+    serving = new Promise((resolve, reject) => {
+      // An insecure origin has no Web Locks (and no leader rung): the worker hosts alone.
+      if (!navigator.locks) return resolve(new SessionHost());
       const abort = new AbortController();
+      let granted = false;
       let release = () => {};
       stop = () => {
         abort.abort();
         release();
       };
+      const waited = setTimeout(() => {
+        if (!granted) reject(Object.assign(new Error('another host serves this browser\'s tabs'), { refused: true }));
+      }, LOCK_WAIT_MS);
       navigator.locks
-        .request(NAMES.hostLock, { signal: abort.signal }, () => {
+        .request(NAMES.hostLock, steal ? { steal: true } : { signal: abort.signal }, () => {
+          granted = true;
+          clearTimeout(waited);
           resolve(new SessionHost());
           return new Promise((done) => { release = done; });
         })
-        .catch(reject);
+        // Taken by a later generation while hosting: two hosts must never run at once.
+        .catch((cause) => (granted ? fatal() : reject(cause)));
     });
-    return serving;
+    const attempt = serving;
+    attempt.catch(() => {
+      if (serving === attempt) serving = null;
+      stop?.();
+      stop = null;
+    });
+    return attempt;
   });
 }
 
@@ -79,15 +99,18 @@ self.onconnect = (event) => {
       mine?.then((h) => guarded(() => h.receive(id, data)), () => {});
     } else if (data?.boot && !mine) {
       ports.set(id, port);
-      mine = host(data.boot.wasm).then(
+      mine = host(data.boot.wasm, data.boot.steal === true).then(
         (h) => {
           guarded(() => h.open(id, (text) => port.postMessage(text)));
           return h;
         },
         (cause) => {
           ports.delete(id);
-          const message = `casino-realtime: the shared worker could not load the host .wasm: ${cause?.message ?? cause}`;
-          port.postMessage(`refused\n${JSON.stringify({ name: 'HostError', message, reason: 'load' })}`);
+          const refused = cause?.refused === true;
+          const message = refused
+            ? `casino-realtime: the shared worker does not host: ${cause.message}`
+            : `casino-realtime: the shared worker could not load the host .wasm: ${cause?.message ?? cause}`;
+          port.postMessage(`refused\n${JSON.stringify({ name: 'HostError', message, reason: refused ? 'refused' : 'load' })}`);
           throw cause;
         },
       );

@@ -51,8 +51,10 @@ pub enum HubOutput {
 pub const STATS_EVERY_MS: u64 = 200;
 
 /// A client the hub has said nothing to for this long is sent a [`ToTab::Beat`]: from inside the
-/// wasm, so a client knows within a few beats that its host is gone, wedged or trapped.
-pub const BEAT_MS: u64 = 1_000;
+/// wasm, so a client knows within a few beats that its host is gone, wedged or trapped. Under a
+/// second, so a leading tab that is hidden (whose timers the browser runs on whole seconds)
+/// still beats every second, not every other one.
+pub const BEAT_MS: u64 = 750;
 
 /// How long a client asked for its first token waits for it: then it is placed without one (its
 /// `getAccessToken` may never answer; the session will ask again when it needs a token).
@@ -387,7 +389,7 @@ impl Hub {
         let shared = &mut self.sessions[index];
         let Some(client) = shared.session.add_client(now) else {
             self.members.swap_remove(i);
-            // The client takes the next rung (a host of its own).
+            // The client takes the next rung.
             return self.refuse(port, not_understood("64 tabs share this session already"));
         };
         if let Some(token) = &hello.token {
@@ -408,11 +410,18 @@ impl Hub {
             }
         }
         shared.stats_dirty = true;
+        // Its status in this session now, said once even if it never changes (a client that came
+        // from a lost host reads `reconnecting` until told).
+        let status = ToTab::Status {
+            status: shared.session.status_of(client),
+            stale_since: shared.session.stale_since_of(client),
+        };
         self.members[i].1.place = Place::In {
             session: shared.id,
             client,
             subscriptions,
         };
+        self.post(Some(port), status);
         self.token_sources(index, now);
     }
 

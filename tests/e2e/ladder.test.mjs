@@ -172,6 +172,49 @@ for (const [fault, dir, init] of process.env.ONLY_VERSIONS ? [] : [
   });
 }
 
+test('a worker given up on that starts late opens no second socket', async () => {
+  // The host's .wasm is slow the first time only: the first worker answers after the manager gave
+  // up on it (10 s), the next generation at once.
+  const { createServer } = await import('node:http');
+  let first = true;
+  const root = join(work, 'page');
+  const slow = createServer(async (request, response) => {
+    const path = new URL(request.url, 'http://x').pathname;
+    const file = join(root, path.endsWith('/') ? `${path}index.html` : path);
+    if (path.endsWith('casino_realtime_host_bg.wasm') && first) {
+      first = false;
+      await sleep(13_000);
+    }
+    try {
+      const body = await readFile(file);
+      const type = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' }[file.slice(file.lastIndexOf('.'))] ?? 'application/octet-stream';
+      response.writeHead(200, { 'content-type': type }).end(body);
+    } catch {
+      response.writeHead(404).end();
+    }
+  });
+  await new Promise((resolve) => slow.listen(0, '127.0.0.1', resolve));
+  cleanup.push(() => new Promise((resolve) => slow.close(resolve)));
+  const ctx = await context();
+  const { page, problems } = await open(ctx, { url: `http://127.0.0.1:${slow.address().port}` });
+  const casino = uuid(2050);
+  const before = await sockets();
+  await start(page, await options(casino));
+  await call(page, 'subscribe');
+  await until('connected on the next generation', async () => (await status(page)) === 'connected', 40_000);
+  const warnings = (await log(page)).errors.filter((e) => e.name === 'HostError');
+  assert.deepEqual(warnings.map((w) => [w.mode, w.reason]), [['worker', 'no-answer']]);
+  assert.equal(await mode(page), 'worker');
+  // The first worker's .wasm arrives now: it must not host beside the second.
+  await sleep(8_000);
+  assert.equal((await sockets()) - before, 1, 'one socket');
+  await publish(dev.url, [{ topic: casino, event: 'table.activated', payload: event('table.activated', casino) }]);
+  await until('a batch', async () => (await log(page)).batches.length > 0, 10_000);
+  await call(page, 'close');
+  assert.deepEqual(problems, []);
+  console.log('# a worker that answered after 13 s: given up at 10 s, the next generation served; when the first loaded, still 1 socket');
+});
+
 for (const [fault, expression] of process.env.ONLY_VERSIONS ? [] : [
   ['the worker closed from inside', 'close()'],
   ['the host throwing in the worker (an exception through its wasm)', "performance.now = () => { throw new Error('injected fault'); }"],

@@ -75,7 +75,7 @@ test('a host that cannot load says so through ready and onError, and a later man
     return { name: first?.name, cause: first?.cause instanceof Error, errors, statuses, broken: broken.status, mode };
   `);
   assert.deepEqual(out, {
-    name: 'LoadError', cause: true, errors: ['LoadError'], statuses: ['closed', 'closed'], broken: 'closed', mode: 'local',
+    name: 'LoadError', cause: true, errors: ['LoadError'], statuses: ['closed', 'connecting', 'closed'], broken: 'closed', mode: 'local',
   });
 });
 
