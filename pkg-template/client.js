@@ -282,6 +282,8 @@ export class CasinoRealtime {
   #generationMoved(generation) {
     if (this.#closed || this.#ladder.current().mode !== 'worker' || generation <= this.#ladder.current().generation) return;
     this.#ladder.seen(generation);
+    const cause = new Error('another tab of the app lost it');
+    this.#report(casinoRealtimeError('HostError', `casino-realtime: the session's host (worker) is being replaced: ${cause.message}; now on a new shared worker (generation ${generation})`, { mode: 'worker', reason: 'lost', cause }));
     if (this.#served) {
       const since = this.#staleSince ?? this.#lastHeard ?? Date.now();
       this.#status = 'reconnecting';
