@@ -63,6 +63,14 @@ export async function token(devserverUrl, query) {
   return (await response.json()).token;
 }
 
+/** The project's anon key: the same on every call, as a Supabase project's is. Tabs share a
+ *  session only when their options match, `apiKey` included: a key minted per page (a token's
+ *  `iat` is in seconds) would split them whenever two pages start across a second's edge. */
+export async function anonKey(devserverUrl) {
+  const response = await fetch(`${devserverUrl}/_dev/anon-key`);
+  return (await response.json()).key;
+}
+
 /** Publishes `messages` ({topic, event, payload}) as the database would (meta.id, kind 4). */
 export async function publish(devserverUrl, messages) {
   const service = await token(devserverUrl, { role: 'service_role', staff_role: '', casino_id: '' });

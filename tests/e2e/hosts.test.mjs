@@ -14,7 +14,7 @@ import { cp, mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { CASINO, ROOT, browser, devserver, publish, serve, token } from './harness.mjs';
+import { CASINO, ROOT, anonKey, browser, devserver, publish, serve, token } from './harness.mjs';
 
 const FIXTURES = JSON.parse(await readFile(join(ROOT, 'tests/fixtures/events.json'), 'utf8'));
 const RUNGS = ['worker', 'leader', 'local'];
@@ -88,7 +88,7 @@ async function open(ctx, dir = 'page', query = '') {
 /** Options for a manager of `casino` signed in as staff of `tokenCasino`, on `rung`. */
 async function options(rung, casino, tokenCasino = casino) {
   const access = await token(dev.url, { staff_role: 'pit_boss', casino_id: tokenCasino });
-  return { url: dev.url, apiKey: access, accessToken: access, casinoId: casino, shareAcrossTabs: rung !== 'local' };
+  return { url: dev.url, apiKey: await anonKey(dev.url), accessToken: access, casinoId: casino, shareAcrossTabs: rung !== 'local' };
 }
 
 const start = (page, opts, how) => page.evaluate(([o, h]) => window.start(o, h), [opts, how ?? {}]);

@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CASINO, ROOT, browser, devserver, publish, run, serve, token } from './harness.mjs';
+import { CASINO, ROOT, anonKey, browser, devserver, publish, run, serve, token } from './harness.mjs';
 
 const FIXTURES = JSON.parse(await readFile(join(ROOT, 'tests/fixtures/events.json'), 'utf8'));
 let chrome;
@@ -82,7 +82,7 @@ async function open(ctx, s, path = '/') {
 
 async function options(casino, extra = {}) {
   const access = await token(dev.url, { staff_role: 'pit_boss', casino_id: casino, ttl_s: 3_600, ...extra });
-  return { url: dev.url, apiKey: access, accessToken: access, casinoId: casino };
+  return { url: dev.url, apiKey: await anonKey(dev.url), accessToken: access, casinoId: casino };
 }
 
 const start = (page, opts) => page.evaluate((o) => window.start(o), opts);
