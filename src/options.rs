@@ -14,7 +14,7 @@ use crate::dedup::DedupConfig;
 use crate::errors::{ErrorKind, ErrorReport, Prop};
 use crate::json::{Value, Writer};
 use crate::protocol::Vsn;
-use crate::session::{realtime_url, Session, SessionConfig};
+use crate::session::{realtime_url, Session, SessionConfig, SessionParts};
 
 /// What a session is made of, checked.
 #[derive(Debug, Clone)]
@@ -42,15 +42,15 @@ impl Options {
     /// A session made of these options. `token` is the access token joins carry;
     /// `token_source` says the app can be asked for one; `seed` drives its randomness.
     pub fn session(&self, token: Option<String>, token_source: bool, seed: u64) -> Session {
-        Session::new(
-            self.session.clone(),
-            self.rules.clone(),
-            self.dedup,
-            self.batch,
+        Session::new(SessionParts {
+            config: self.session.clone(),
+            rules: self.rules.clone(),
+            dedup: self.dedup,
+            batch: self.batch,
             token,
             token_source,
             seed,
-        )
+        })
     }
 }
 

@@ -12,11 +12,9 @@
 
 mod common;
 
-use casino_realtime::batch::BatchConfig;
-use casino_realtime::cache::RuleSet;
 use casino_realtime::dedup::DedupConfig;
 use casino_realtime::protocol::Vsn;
-use casino_realtime::session::{ChannelState, Session};
+use casino_realtime::session::{ChannelState, Session, SessionParts};
 use common::fake_server::{config, Harness};
 use common::{numbered_fill, with};
 use proptest::prelude::*;
@@ -98,18 +96,16 @@ const REASONS: [&str; 5] = [
 ];
 
 fn harness() -> Harness {
-    let session = Session::new(
-        config(),
-        RuleSet::defaults(),
-        DedupConfig {
+    let session = Session::new(SessionParts {
+        dedup: DedupConfig {
             capacity: 100_000,
             ttl_ms: 365 * 24 * 3600 * 1000,
         },
-        BatchConfig::default(),
-        Some("token-1".into()),
-        true,
-        7,
-    );
+        token: Some("token-1".into()),
+        token_source: true,
+        seed: 7,
+        ..SessionParts::new(config())
+    });
     Harness::with_session(session, Vsn::V2)
 }
 

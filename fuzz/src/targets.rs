@@ -3,14 +3,12 @@
 //! catalog accepts, normalised, is accepted again.
 
 use crate::corpus::TOPIC;
-use casino_realtime::batch::BatchConfig;
 use casino_realtime::cache::RuleSet;
 use casino_realtime::catalog::{parse_event, Uuid};
 use casino_realtime::clock::Now;
-use casino_realtime::dedup::DedupConfig;
 use casino_realtime::json;
 use casino_realtime::protocol::{decode_binary, decode_text, Vsn};
-use casino_realtime::session::{Output, Session, SessionConfig};
+use casino_realtime::session::{Output, Session, SessionConfig, SessionParts};
 
 pub const NAMES: &[&str] = &[
     "json", "text-v1", "text-v2", "binary", "event", "rules", "session",
@@ -32,15 +30,11 @@ fn text(input: &[u8]) -> String {
 fn joined_session(now: u64) -> Session {
     let casino = Uuid::parse("11111111-1111-4111-8111-111111111111").unwrap();
     let config = SessionConfig::new("ws://fuzz/realtime/v1", "key", casino);
-    let mut session = Session::new(
-        config,
-        RuleSet::defaults(),
-        DedupConfig::default(),
-        BatchConfig::default(),
-        Some("token".into()),
-        false,
-        now,
-    );
+    let mut session = Session::new(SessionParts {
+        token: Some("token".into()),
+        seed: now,
+        ..SessionParts::new(config)
+    });
     let at = Now::new(now, 1_766_225_700_000 + now as i64);
     session.subscribe(None, at);
     let mut join_ref = None;

@@ -1,32 +1,41 @@
 //! The access token: the one in use, the generation each join carried, and the single request to
-//! the app's `getAccessToken` that all channels share.
+//! the app's `getAccessToken` that all channels share. It says what to do ([`TokenStep`]): ask
+//! the app, or tell the channels a token arrived or that none could be had.
+
+use super::config::SessionConfig;
+use super::jwt::expiry_ms;
+use super::retry::{Backoff, Rng};
+use crate::clock::Now;
 
 /// Token state.
 #[derive(Debug)]
 pub(super) struct Auth {
-    pub token: Option<String>,
+    token: Option<String>,
     /// Bumped by every new token; a join remembers the one it carried.
-    pub generation: u64,
+    generation: u64,
     /// The generation the server said expired.
-    pub expired: Option<u64>,
+    expired: Option<u64>,
     /// When the token in use expires (its JWT `exp`, unix ms), if it says.
-    pub expires_at: Option<i64>,
+    expires_at: Option<i64>,
     /// A generation `getAccessToken` gave already past its `exp` by the local clock: that clock
     /// disagrees with the issuer's, so the server judges it (a clock set hours ahead must not
     /// keep a terminal from joining).
-    pub fresh: Option<u64>,
+    fresh: Option<u64>,
     /// The app gave a `getAccessToken`.
-    pub source: bool,
-    pub request: TokenRequest,
+    source: bool,
+    request: TokenRequest,
     /// Consecutive requests that failed or gave the expired token back.
-    pub failures: u32,
+    failures: u32,
     /// Request ids handed out.
-    pub requests: u64,
+    requests: u64,
+    backoff: Backoff,
+    /// How long `getAccessToken` may take.
+    answer_ms: u64,
 }
 
 /// The request to `getAccessToken`: one at a time, for every channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum TokenRequest {
+enum TokenRequest {
     /// None under way.
     Idle,
     /// Asked as `id`; given up at `deadline`.
@@ -35,8 +44,28 @@ pub(super) enum TokenRequest {
     Waiting { until: u64 },
 }
 
+/// What the session is to do about tokens.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum TokenStep {
+    /// Call `getAccessToken` as request `id`.
+    Ask(u64),
+    /// A new token is in use: give it to the channels.
+    Installed,
+    /// No usable token came, for this reason (tell the app).
+    Failed(String),
+}
+
+/// What the server's "token expired" means for the channel that heard it.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Expired {
+    /// A newer token is in use already: join again with it.
+    Rejoin,
+    /// Wait for a fresh token (asked, or awaited from `setAuth`); `step` says what to do now.
+    Wait(Option<TokenStep>),
+}
+
 impl Auth {
-    pub fn new(token: Option<String>, source: bool) -> Self {
+    pub fn new(token: Option<String>, source: bool, config: &SessionConfig) -> Self {
         Auth {
             expires_at: token.as_deref().and_then(expiry_ms),
             fresh: None,
@@ -47,7 +76,24 @@ impl Auth {
             request: TokenRequest::Idle,
             failures: 0,
             requests: 0,
+            backoff: config.token_backoff,
+            answer_ms: config.join_timeout_ms,
         }
+    }
+
+    /// The token in use.
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    /// The generation of the token in use.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Whether the app can be asked for a token (`getAccessToken`).
+    pub fn set_source(&mut self, source: bool) {
+        self.source = source;
     }
 
     /// Joins can go: there is a token, or none is expected (the API key's claims are used).
@@ -56,7 +102,7 @@ impl Auth {
     }
 
     /// The token in use has been refused as expired.
-    pub fn is_expired(&self) -> bool {
+    fn is_expired(&self) -> bool {
         self.expired == Some(self.generation)
     }
 
@@ -71,7 +117,7 @@ impl Auth {
     }
 
     /// Takes `token`; false when it is the one in use already.
-    pub fn install(&mut self, token: String) -> bool {
+    fn install(&mut self, token: String) -> bool {
         if self.token.as_deref() == Some(token.as_str()) {
             return false;
         }
@@ -88,75 +134,135 @@ impl Auth {
             TokenRequest::Waiting { until } => Some(until),
         }
     }
-}
 
-/// The claims of a JWT; `None` for what is not one (the signature is the server's business).
-fn claims(token: &str) -> Option<crate::json::Value> {
-    let claims = base64url(token.split('.').nth(1)?)?;
-    crate::json::parse(core::str::from_utf8(&claims).ok()?).ok()
-}
-
-/// The `exp` claim of a JWT, in unix ms; `None` for what is not a JWT or has no `exp`.
-pub fn expiry_ms(token: &str) -> Option<i64> {
-    match claims(token)?.get("exp")? {
-        crate::json::Value::Number(n) if n.value().is_finite() => Some((n.value() * 1000.0) as i64),
-        _ => None,
+    /// A token is needed: asks unless a request is under way or waiting out its backoff. After
+    /// tokens that did not work, the request waits its backoff first.
+    pub fn need(&mut self, now: Now, rng: &mut Rng) -> Option<TokenStep> {
+        if !self.source || self.request != TokenRequest::Idle {
+            return None;
+        }
+        if self.failures > 0 {
+            self.wait(now, rng);
+            return None;
+        }
+        Some(self.ask(now))
     }
-}
 
-/// The `iat` claim of a JWT (when it was issued), in unix ms; `None` for what is not a JWT or
-/// has no `iat`.
-pub fn issued_ms(token: &str) -> Option<i64> {
-    match claims(token)?.get("iat")? {
-        crate::json::Value::Number(n) if n.value().is_finite() => Some((n.value() * 1000.0) as i64),
-        _ => None,
-    }
-}
-
-/// The `sub` claim of a JWT (the user); `None` for what is not a JWT or has none.
-pub fn subject(token: &str) -> Option<String> {
-    claims(token)?.get("sub")?.as_str().map(str::to_owned)
-}
-
-/// Decodes unpadded base64url (RFC 4648 §5), as JWT segments are written.
-fn base64url(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for byte in text.bytes() {
-        let value = match byte {
-            b'A'..=b'Z' => byte - b'A',
-            b'a'..=b'z' => byte - b'a' + 26,
-            b'0'..=b'9' => byte - b'0' + 52,
-            b'-' => 62,
-            b'_' => 63,
-            b'=' => break,
-            _ => return None,
+    fn ask(&mut self, now: Now) -> TokenStep {
+        self.requests += 1;
+        let id = self.requests;
+        self.request = TokenRequest::InFlight {
+            id,
+            deadline: now.mono + self.answer_ms,
         };
-        acc = (acc << 6) | u32::from(value);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
+        TokenStep::Ask(id)
+    }
+
+    /// The next request waits its backoff.
+    fn wait(&mut self, now: Now, rng: &mut Rng) {
+        let attempt = (self.failures - 1).min(16);
+        let delay = self.backoff.delay(attempt, rng);
+        self.request = TokenRequest::Waiting {
+            until: now.mono + delay,
+        };
+    }
+
+    /// What is due at `now`: a request that was not answered in time fails; one that waited out
+    /// its backoff goes, if `needed` still.
+    pub fn due(
+        &mut self,
+        now: Now,
+        needed: impl FnOnce() -> bool,
+        rng: &mut Rng,
+    ) -> Option<TokenStep> {
+        match self.request {
+            TokenRequest::InFlight { id, deadline } if deadline <= now.mono => {
+                let late = Err("getAccessToken did not answer in time".into());
+                self.answer(id, late, now, rng)
+            }
+            TokenRequest::Waiting { until } if until <= now.mono => {
+                self.request = TokenRequest::Idle;
+                needed().then(|| self.ask(now))
+            }
+            _ => None,
         }
     }
-    Some(out)
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+    /// What `getAccessToken` gave for request `id`; an answer to an abandoned request is ignored.
+    pub fn answer(
+        &mut self,
+        id: u64,
+        token: Result<String, String>,
+        now: Now,
+        rng: &mut Rng,
+    ) -> Option<TokenStep> {
+        if !matches!(self.request, TokenRequest::InFlight { id: i, .. } if i == id) {
+            return None;
+        }
+        self.request = TokenRequest::Idle;
+        let token = match token {
+            Ok(t) if t.is_empty() => Err("getAccessToken gave no token".to_owned()),
+            Ok(t) if self.is_expired() && self.token.as_deref() == Some(t.as_str()) => {
+                Err("getAccessToken gave back the token that expired".to_owned())
+            }
+            other => other,
+        };
+        match token {
+            Ok(token) => {
+                self.install(token);
+                if self.expires_at.is_some_and(|at| at <= now.wall) {
+                    // Past its exp as soon as it is given: the local clock disagrees with the
+                    // issuer's. Joined with all the same; the server judges.
+                    self.fresh = Some(self.generation);
+                }
+                Some(TokenStep::Installed)
+            }
+            Err(reason) => {
+                self.failures += 1;
+                self.wait(now, rng);
+                Some(TokenStep::Failed(reason))
+            }
+        }
+    }
 
-    #[test]
-    fn reads_the_exp_of_a_jwt_and_nothing_of_other_tokens() {
-        // {"alg":"HS256","typ":"JWT"} . {"sub":"x","exp":1700000000} . signature
-        let jwt =
-            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ4IiwiZXhwIjoxNzAwMDAwMDAwfQ.c2ln";
-        assert_eq!(expiry_ms(jwt), Some(1_700_000_000_000));
-        assert_eq!(expiry_ms("token-1"), None);
-        assert_eq!(expiry_ms("a.!!!.b"), None);
-        assert_eq!(expiry_ms("a.eyJzdWIiOiJ4In0.b"), None, "no exp");
-        assert_eq!(subject(jwt).as_deref(), Some("x"));
-        assert_eq!(subject("token-1"), None);
+    /// A token from the app (`setAuth`); false when it is empty or the one in use.
+    pub fn set(&mut self, token: String) -> bool {
+        if token.is_empty() || !self.install(token) {
+            return false;
+        }
+        if matches!(self.request, TokenRequest::Waiting { .. }) {
+            self.request = TokenRequest::Idle;
+        }
+        true
+    }
+
+    /// A join that carried generation `carried` succeeded.
+    pub fn joined_with(&mut self, carried: u64) {
+        if carried == self.generation {
+            self.failures = 0;
+        }
+    }
+
+    /// The server refused a join that carried generation `carried` as expired.
+    pub fn refused_expired(&mut self, carried: u64, now: Now, rng: &mut Rng) -> Expired {
+        if carried < self.generation {
+            return Expired::Rejoin;
+        }
+        let first = !self.is_expired();
+        self.expired = Some(self.generation);
+        if self.source {
+            // Asked at once the first time; a fresh token that expires too waits a backoff.
+            let step = self.need(now, rng);
+            if first {
+                self.failures += 1;
+            }
+            Expired::Wait(step)
+        } else if first {
+            let reason = "the access token expired and there is no getAccessToken option: \
+                          call setAuth() with a fresh one";
+            Expired::Wait(Some(TokenStep::Failed(reason.into())))
+        } else {
+            Expired::Wait(None)
+        }
     }
 }

@@ -249,31 +249,3 @@ impl Channel {
         }
     }
 }
-
-/// The channels, by topic: a few per terminal, so a vector (a map type would add kilobytes of
-/// wasm for nothing).
-#[derive(Debug, Default)]
-pub(super) struct Channels(pub Vec<Channel>);
-
-impl Channels {
-    pub fn get(&self, topic: &str) -> Option<&Channel> {
-        self.0.iter().find(|c| c.topic == topic)
-    }
-
-    pub fn get_mut(&mut self, topic: &str) -> Option<&mut Channel> {
-        self.0.iter_mut().find(|c| c.topic == topic)
-    }
-
-    pub fn iter(&self) -> std::slice::Iter<'_, Channel> {
-        self.0.iter()
-    }
-
-    pub fn iter_mut(&mut self) -> std::slice::IterMut<'_, Channel> {
-        self.0.iter_mut()
-    }
-
-    /// The topics, for loops that change channels while the session sends.
-    pub fn topics(&self) -> Vec<String> {
-        self.0.iter().map(|c| c.topic.clone()).collect()
-    }
-}

@@ -104,6 +104,14 @@ impl SessionConfig {
         }
     }
 
+    /// The topic of the casino's list feed (`None`) or of a detail channel.
+    pub fn topic(&self, resource: Option<&str>) -> String {
+        match resource {
+            Some(r) => format!("realtime:{}:{r}", self.casino_id),
+            None => format!("realtime:{}", self.casino_id),
+        }
+    }
+
     /// The socket URL with `apikey` and `vsn` (a query the URL has is kept).
     pub fn socket_url(&self) -> String {
         let (path, query) = match self.url.split_once('?') {

@@ -18,18 +18,25 @@
 
 mod auth;
 mod channel;
+mod channels;
 mod clients;
 mod config;
-mod join;
+mod ingest;
+mod joins;
+mod jwt;
 mod link;
 mod live;
+mod membership;
 mod recovery;
 mod retry;
+mod status;
 mod types;
+mod watch;
+mod wire;
 
 pub use crate::clock::Now;
-pub use auth::{expiry_ms, issued_ms, subject};
 pub use config::{realtime_url, SessionConfig};
+pub use jwt::{expiry_ms, issued_ms, subject};
 pub use retry::{classify, Backoff, Rng, Verdict};
 pub use types::{
     ChannelState, ChannelStats, Output, ResyncCause, SessionError, SessionStats, Status,
@@ -49,6 +56,41 @@ pub type SubscriptionId = u64;
 /// host checks the size before copying a frame into the session.
 pub const MAX_FRAME_BYTES: usize = 5_000_000;
 
+/// What a session is made of: where and how to connect, the rules, dedup and batching, the
+/// first token, and its randomness. [`SessionParts::new`] gives the defaults for a config.
+#[derive(Debug, Clone)]
+pub struct SessionParts {
+    /// Where and how to connect.
+    pub config: SessionConfig,
+    /// Event-to-key rules.
+    pub rules: RuleSet,
+    /// The replay filter's bounds.
+    pub dedup: DedupConfig,
+    /// The batch window.
+    pub batch: BatchConfig,
+    /// The access token joins carry (the API key's claims are used without one).
+    pub token: Option<String>,
+    /// The app can be asked for a token (`getAccessToken`).
+    pub token_source: bool,
+    /// Drives backoff jitter and keys the replay filter.
+    pub seed: u64,
+}
+
+impl SessionParts {
+    /// The default rules, dedup and batching; no token, no token source; seed 0.
+    pub fn new(config: SessionConfig) -> Self {
+        SessionParts {
+            config,
+            rules: RuleSet::defaults(),
+            dedup: DedupConfig::default(),
+            batch: BatchConfig::default(),
+            token: None,
+            token_source: false,
+            seed: 0,
+        }
+    }
+}
+
 /// One connection to Realtime and the casino channels joined over it.
 pub struct Session {
     live: Option<Box<Live>>,
@@ -59,33 +101,15 @@ pub struct Session {
 }
 
 impl Session {
-    /// A session that connects when something is subscribed. `token` is the access token joins
-    /// carry (the API key's claims are used without one); `token_source` says the app can be
-    /// asked for one (`getAccessToken`); `seed` drives backoff jitter and keys the replay filter.
-    pub fn new(
-        config: SessionConfig,
-        rules: RuleSet,
-        dedup: DedupConfig,
-        batch: BatchConfig,
-        token: Option<String>,
-        token_source: bool,
-        seed: u64,
-    ) -> Self {
+    /// A session that connects when something is subscribed.
+    pub fn new(parts: SessionParts) -> Self {
         // Supabase replays at most 25: a larger limit would never read as full.
         let config = SessionConfig {
-            replay_limit: config.replay_limit.clamp(1, 25),
-            ..config
+            replay_limit: parts.config.replay_limit.clamp(1, 25),
+            ..parts.config
         };
         Session {
-            live: Some(Box::new(Live::new(
-                config,
-                rules,
-                dedup,
-                batch,
-                token,
-                token_source,
-                seed,
-            ))),
+            live: Some(Box::new(Live::new(SessionParts { config, ..parts }))),
             last_words: Vec::new(),
             last_log: Vec::new(),
         }
@@ -104,7 +128,7 @@ impl Session {
     /// Takes what the session asks of its host, in order.
     pub fn drain(&mut self) -> Vec<Output> {
         match self.live.as_mut() {
-            Some(live) => std::mem::take(&mut live.out),
+            Some(live) => live.take_out(),
             None => std::mem::take(&mut self.last_words),
         }
     }
@@ -118,7 +142,7 @@ impl Session {
     /// `None` when every channel it subscribed is fresh (and after `close()`).
     pub fn stale_since_of(&self, client: ClientId) -> Option<i64> {
         let live = self.live.as_ref()?;
-        live.client(client).and_then(|c| c.stale)
+        live.client(client).and_then(|c| c.stale())
     }
 
     /// Client 0's status.
@@ -131,7 +155,7 @@ impl Session {
         self.live
             .as_ref()
             .and_then(|live| live.client(client))
-            .map_or(Status::Closed, |c| c.status)
+            .map_or(Status::Closed, |c| c.status())
     }
 
     /// A new client (another tab sharing this session); `None` when 64 are served or after
@@ -205,29 +229,25 @@ impl Session {
 
     /// The socket closed or failed.
     pub fn socket_closed(&mut self, socket: u64, now: Now) {
-        self.input(now, |live| live.socket_closed(socket, now));
+        self.input(now, |live| live.socket_closed(socket, None, now));
     }
 
     /// The browser would not open `socket` (it threw): every client is told, and it is retried
     /// as a lost socket is.
     pub fn socket_failed(&mut self, socket: u64, why: String, now: Now) {
-        self.input(now, |live| {
-            if live.link.is_current(socket) {
-                let url = live.config.url.clone();
-                live.report_all(SessionError::CannotOpen { url, why });
-                live.lose_link(now);
-            }
-        });
+        self.input(now, |live| live.socket_closed(socket, Some(why), now));
     }
 
     /// A text frame arrived on `socket`.
     pub fn text_frame(&mut self, socket: u64, text: &str, now: Now) {
-        self.input(now, |live| live.text_frame(socket, text, now));
+        self.input(now, |live| live.frame(socket, |wire| wire.text(text), now));
     }
 
     /// A binary frame arrived on `socket`.
     pub fn binary_frame(&mut self, socket: u64, bytes: &[u8], now: Now) {
-        self.input(now, |live| live.binary_frame(socket, bytes, now));
+        self.input(now, |live| {
+            live.frame(socket, |wire| wire.binary(bytes), now)
+        });
     }
 
     /// A frame of `bytes` bytes arrived on `socket` and was refused unread (over
@@ -265,7 +285,7 @@ impl Session {
     /// Whether the app can be asked for a token (`getAccessToken`): in a session shared by
     /// tabs, while any of them can.
     pub fn set_token_source(&mut self, source: bool, now: Now) {
-        self.input(now, |live| live.auth.source = source);
+        self.input(now, |live| live.set_token_source(source));
     }
 
     /// What the app's `getAccessToken()` gave for request `id` ([`Output::RequestToken`]); an
@@ -287,19 +307,10 @@ impl Session {
     /// Closes everything for good (`close()`): pending actions are delivered first, then the
     /// socket is closed and the session forgets everything.
     pub fn close(&mut self, now: Now) {
-        let Some(mut live) = self.live.take() else {
+        let Some(live) = self.live.take() else {
             return;
         };
-        live.run_due(now);
-        live.close(now);
-        self.last_words = live.out;
-        for client in &live.clients {
-            self.last_words
-                .push(Output::Status(client.id, Status::Closed));
-        }
-        if let Some(inspector) = live.inspector.as_deref_mut() {
-            self.last_log = inspector.take_log();
-        }
+        (self.last_words, self.last_log) = live.finish(now);
     }
 
     /// The inspector's record (`{ events, batches }` as JSON), when `inspect` is on and the
@@ -311,7 +322,7 @@ impl Session {
             return None;
         }
         let live = self.live.as_ref()?;
-        live.inspector.as_ref().map(|i| i.to_json())
+        live.inspector().map(Inspector::to_json)
     }
 
     /// The lines for the `logger` since the last call.
@@ -320,11 +331,7 @@ impl Session {
             return Vec::new();
         }
         match self.live.as_deref_mut() {
-            Some(live) => live
-                .inspector
-                .as_deref_mut()
-                .map(Inspector::take_log)
-                .unwrap_or_default(),
+            Some(live) => live.take_log(),
             None => std::mem::take(&mut self.last_log),
         }
     }
@@ -338,7 +345,7 @@ impl Session {
     pub fn stats_of(&self, client: ClientId, now: Now) -> SessionStats {
         self.live
             .as_ref()
-            .map_or_else(SessionStats::default, |live| live.stats(client, now))
+            .map_or_else(SessionStats::default, |live| live.stats(Some(client), now))
     }
 
     /// The session's counts and every channel it holds, whoever holds it (what a session
@@ -346,13 +353,11 @@ impl Session {
     pub fn stats_shared(&self, now: Now) -> SessionStats {
         self.live
             .as_ref()
-            .map_or_else(SessionStats::default, |live| live.stats_shared(now))
+            .map_or_else(SessionStats::default, |live| live.stats(None, now))
     }
 
     /// The replay filter's current size, for memory checks.
     pub fn dedup_len(&self) -> usize {
-        self.live
-            .as_ref()
-            .map_or(0, |live| live.pipeline.dedup().len())
+        self.live.as_ref().map_or(0, |live| live.dedup_len())
     }
 }

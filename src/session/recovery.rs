@@ -11,15 +11,16 @@
 //! 2099, costs nothing.
 
 use super::channel::{Channel, Coverage, PendingResync, Phase, ReplayPlan};
-use super::live::Live;
-use super::types::{ResyncCause, SessionError};
+use super::channels::Channels;
+use super::config::SessionConfig;
+use super::retry::Rng;
+use super::types::ResyncCause;
+use crate::audience::{Audience, ClientId};
 use crate::cache::{CacheAction, KeyElem, QueryKey, RefetchType, RuleSet};
 use crate::catalog::EventKind;
 use crate::clock::Now;
-use crate::inspect::Fate;
-use crate::json::Value;
-use crate::pipeline::Outcome;
-use crate::protocol::{Broadcast, BroadcastPayload, Vsn};
+use crate::pipeline::Pipeline;
+use crate::protocol::Vsn;
 
 /// How long one bucket of the skew estimate covers: the estimate is the lowest lag of the last
 /// five to ten minutes, so it follows a clock that is corrected.
@@ -28,7 +29,7 @@ const SKEW_BUCKET_MS: u64 = 300_000;
 /// The lowest `at - arrival` (wall ms) seen lately on live events: how far behind the local
 /// clock the producers' timestamps run, plus transit. Negative when they lag.
 #[derive(Debug, Default)]
-pub(super) struct Skew {
+struct Skew {
     current: Option<i64>,
     previous: Option<i64>,
     started: u64,
@@ -45,7 +46,7 @@ impl Skew {
     }
 
     /// The estimate, if any event was seen lately.
-    pub fn low(&self) -> Option<i64> {
+    fn low(&self) -> Option<i64> {
         match (self.current, self.previous) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -55,7 +56,7 @@ impl Skew {
 
 /// One invalidation per key family the rules write (`['visit']`, `['table-context']`, ...):
 /// what a channel feeds when its missed events cannot be replayed.
-pub(super) fn resync_actions(rules: &RuleSet) -> Vec<CacheAction> {
+fn resync_actions(rules: &RuleSet) -> Vec<CacheAction> {
     let mut families: Vec<QueryKey> = Vec::new();
     for &kind in EventKind::ALL {
         for template in rules.templates(kind) {
@@ -76,16 +77,67 @@ pub(super) fn resync_actions(rules: &RuleSet) -> Vec<CacheAction> {
         .collect()
 }
 
-impl Live {
+/// Replays and resyncs: where a channel's replay starts, when it has covered the gap, and the
+/// resyncs of gaps it cannot cover, until every client has them.
+#[derive(Debug)]
+pub(super) struct Recovery {
+    skew: Skew,
+    /// What a resync invalidates: every key family the rules write.
+    actions: Vec<CacheAction>,
+    /// Channels whose resync is in open windows, with the clients whose batches still carry
+    /// it: fresh once every one of them is delivered.
+    in_window: Vec<(String, Audience)>,
+    /// Gaps covered by a replay.
+    replays: u64,
+    /// Gaps covered by a resync.
+    resyncs: u64,
+    private: bool,
+    vsn: Vsn,
+    replay_limit: u32,
+    replay_window_ms: u64,
+    overlap_ms: u64,
+    max_skew_ms: u64,
+    jitter_ms: u64,
+}
+
+impl Recovery {
+    pub fn new(rules: &RuleSet, config: &SessionConfig) -> Self {
+        Recovery {
+            skew: Skew::default(),
+            actions: resync_actions(rules),
+            in_window: Vec::new(),
+            replays: 0,
+            resyncs: 0,
+            private: config.private,
+            vsn: config.vsn,
+            replay_limit: config.replay_limit,
+            replay_window_ms: config.replay_window_ms,
+            overlap_ms: config.replay_overlap_ms,
+            max_skew_ms: config.max_skew_ms,
+            jitter_ms: config.resync_jitter_ms,
+        }
+    }
+
+    /// What a resync or a poll refetches.
+    pub fn actions(&self) -> Vec<CacheAction> {
+        self.actions.clone()
+    }
+
+    /// Gaps covered by a replay, and by a resync.
+    pub fn counts(&self) -> (u64, u64) {
+        (self.replays, self.resyncs)
+    }
+
     /// How the channel's next join covers its gap: a replay from a `since`, or a resync.
-    pub(super) fn replay_plan(&self, channel: &Channel, now: Now) -> ReplayPlan {
+    /// `remembered_ms`: how long dedup remembers an event.
+    pub fn plan(&self, channel: &Channel, remembered_ms: u64, now: Now) -> ReplayPlan {
         let from = match channel.coverage {
             Coverage::Gap(from) => from,
             Coverage::Inherited(_) => return ReplayPlan::Resync(ResyncCause::HostChanged),
             Coverage::Unjoined(_) | Coverage::Covered => return ReplayPlan::None,
         };
         // vsn 1.0.0 sockets get no replays (docs/protocol.md §1.2); public channels none at all.
-        if !self.config.private || self.config.vsn != Vsn::V2 {
+        if !self.private || self.vsn != Vsn::V2 {
             return ReplayPlan::Resync(ResyncCause::NoReplay);
         }
         if channel.replay_refused {
@@ -93,103 +145,50 @@ impl Live {
         }
         // A gap longer than dedup remembers is resynced: a replay's overlap with what came
         // before the gap could no longer be told apart, and would be applied twice.
-        let window = self
-            .config
-            .replay_window_ms
-            .min(self.pipeline.dedup().config().ttl_ms);
+        let window = self.replay_window_ms.min(remembered_ms);
         if now.wall.saturating_sub(from.wall) > window as i64 {
             return ReplayPlan::Resync(ResyncCause::GapTooOld);
         }
-        let bound = self.config.max_skew_ms as i64;
+        let bound = self.max_skew_ms as i64;
         let lag = self.skew.low().map_or(0, |lag| lag.min(0)).max(-bound);
-        ReplayPlan::Since(from.wall + lag - self.config.replay_overlap_ms as i64)
+        ReplayPlan::Since(from.wall + lag - self.overlap_ms as i64)
     }
 
-    pub(super) fn broadcast(&mut self, b: Broadcast, now: Now) {
-        let Some(channel) = self.channels.get(&b.topic) else {
-            return;
-        };
-        // Kind-4 frames carry no join_ref; a JSON one from an old join is stale.
-        let Phase::Joined(joined) = &channel.phase else {
-            return;
-        };
-        if b.join_ref.is_some() && b.join_ref.as_deref() != Some(joined.join_ref.as_str()) {
-            return;
-        }
-        let BroadcastPayload::Json(payload) = b.payload else {
-            let reason = format!("binary payload for {} on {}", b.event, b.topic);
-            return self.unreadable(reason);
-        };
-        let replayed = b.meta.as_ref().and_then(|m| m.get("replayed")) == Some(&Value::Bool(true));
-        let casino = self.config.casino_id;
-        let meta_id = b
-            .meta
-            .as_ref()
-            .and_then(|m| m.get("id"))
-            .and_then(Value::as_str);
-        let audience = channel.audience;
-        let outcome = self
-            .pipeline
-            .ingest(&b.event, payload, meta_id, casino, audience, now);
-        let topic = b.topic.clone();
-        if let Some(inspector) = self.inspector.as_deref_mut() {
-            let fate = match &outcome {
-                Outcome::Applied { .. } => Fate::Applied(self.pipeline.take_keys()),
-                Outcome::Duplicate { .. } => Fate::Duplicate,
-                Outcome::ForeignCasino { .. } => Fate::Foreign,
-                Outcome::Invalid(error) => Fate::Malformed(error.to_string()),
-            };
-            inspector.event(&topic, &b.event, fate, now.wall);
-        }
-        match &outcome {
-            // Replayed messages are late by nature: they say nothing of the clocks.
-            Outcome::Applied { at_micros } if !replayed => {
-                let lag = (at_micros / 1000).saturating_sub(now.wall);
-                self.skew
-                    .observe(lag, now.mono, self.config.max_skew_ms as i64);
-            }
-            Outcome::Applied { .. } | Outcome::Duplicate { .. } => {}
-            Outcome::Invalid(error) => {
-                let error = SessionError::InvalidEvent {
-                    topic: topic.clone(),
-                    error: error.clone(),
-                };
-                self.report(audience, error);
-            }
-            Outcome::ForeignCasino { casino_id } => {
-                let error = SessionError::ForeignCasino {
-                    topic: topic.clone(),
-                    event: b.event.clone(),
-                    casino_id: *casino_id,
-                };
-                self.report(audience, error);
-            }
-        }
-        let limit = self.config.replay_limit;
-        let Some(channel) = self.channels.get_mut(&topic) else {
-            return;
-        };
-        channel.last_event = Some(now.mono);
+    /// A live event dated `at_micros` arrived: how far behind the producers' clocks run.
+    /// Replayed messages are late by nature and say nothing of the clocks.
+    pub fn observe(&mut self, at_micros: i64, now: Now) {
+        let lag = (at_micros / 1000).saturating_sub(now.wall);
+        self.skew.observe(lag, now.mono, self.max_skew_ms as i64);
+    }
+
+    /// A replayed message arrived on the channel (`known`: one it had received before): true
+    /// when the replay has all it can hold, and is settled now.
+    pub fn replayed(&self, channel: &mut Channel, known: bool) -> bool {
         let Phase::Joined(joined) = &mut channel.phase else {
-            return;
+            return false;
         };
-        if let (true, Some(replay)) = (replayed, joined.replay.as_mut()) {
-            replay.received += 1;
-            if replay.oldest_known.is_none() {
-                replay.oldest_known = Some(outcome == Outcome::Duplicate { copy: true });
-            }
-            if replay.received >= limit {
-                self.settle_replay(&topic, now);
-            }
+        let Some(replay) = joined.replay.as_mut() else {
+            return false;
+        };
+        replay.received += 1;
+        if replay.oldest_known.is_none() {
+            replay.oldest_known = Some(known);
         }
+        replay.received >= self.replay_limit
     }
 
     /// The replay after a rejoin is over (its limit reached, or no more expected): it covered
     /// the gap unless it was full and started after everything this channel had received, in
     /// which case more may have been missed and the channel resyncs.
-    pub(super) fn settle_replay(&mut self, topic: &str, now: Now) {
-        let limit = self.config.replay_limit;
-        let Some(channel) = self.channels.get_mut(topic) else {
+    pub fn settle_replay(
+        &mut self,
+        topic: &str,
+        channels: &mut Channels,
+        pipeline: &mut Pipeline,
+        now: Now,
+        rng: &mut Rng,
+    ) {
+        let Some(channel) = channels.get_mut(topic) else {
             return;
         };
         let Phase::Joined(joined) = &mut channel.phase else {
@@ -198,8 +197,8 @@ impl Live {
         let Some(replay) = joined.replay.take() else {
             return;
         };
-        if replay.received >= limit && replay.oldest_known != Some(true) {
-            self.resync_channel(topic, ResyncCause::ReplayFull, now);
+        if replay.received >= self.replay_limit && replay.oldest_known != Some(true) {
+            self.resync(topic, ResyncCause::ReplayFull, channels, pipeline, now, rng);
         } else {
             channel.coverage = Coverage::Covered;
             self.replays += 1;
@@ -208,13 +207,20 @@ impl Live {
 
     /// Missed events cannot be replayed: resync the (joined) channel after a random delay up
     /// to `resyncJitterMs`, or at once without jitter. It stays stale until then.
-    pub(super) fn resync_channel(&mut self, topic: &str, cause: ResyncCause, now: Now) {
-        let jitter = self.config.resync_jitter_ms;
-        if jitter == 0 {
-            return self.resync_now(topic, cause, now);
+    pub fn resync(
+        &mut self,
+        topic: &str,
+        cause: ResyncCause,
+        channels: &mut Channels,
+        pipeline: &mut Pipeline,
+        now: Now,
+        rng: &mut Rng,
+    ) {
+        if self.jitter_ms == 0 {
+            return self.resync_now(topic, cause, channels, pipeline, now);
         }
-        let at = now.mono + self.rng.up_to(jitter);
-        if let Some(Phase::Joined(joined)) = self.channels.get_mut(topic).map(|c| &mut c.phase) {
+        let at = now.mono + rng.up_to(self.jitter_ms);
+        if let Some(Phase::Joined(joined)) = channels.get_mut(topic).map(|c| &mut c.phase) {
             joined.resync = Some(PendingResync { at, cause });
         }
     }
@@ -222,21 +228,74 @@ impl Live {
     /// The resync itself: invalidate what the channel feeds. The actions join the open window,
     /// so channels resyncing together make one batch, marked `resync`, and each key family is
     /// refetched once in it.
-    pub(super) fn resync_now(&mut self, topic: &str, cause: ResyncCause, now: Now) {
-        if let Some(channel) = self.channels.get_mut(topic) {
+    pub fn resync_now(
+        &mut self,
+        topic: &str,
+        cause: ResyncCause,
+        channels: &mut Channels,
+        pipeline: &mut Pipeline,
+        now: Now,
+    ) {
+        if let Some(channel) = channels.get_mut(topic) {
             channel.last_resync = Some(cause);
         }
-        // The gap closes when every batch carrying the resync is delivered (`deliver`); with
+        // The gap closes when every batch carrying the resync is delivered (`delivered`); with
         // nobody to tell, at once.
-        let to = self.audience(topic);
-        match self.resync_in_window.iter_mut().find(|(t, _)| t == topic) {
+        let to = channels.audience(topic);
+        match self.in_window.iter_mut().find(|(t, _)| t == topic) {
             Some((_, waiting)) => *waiting = waiting.with(to),
-            None => self.resync_in_window.push((topic.to_owned(), to)),
+            None => self.in_window.push((topic.to_owned(), to)),
         }
-        self.pipeline.push_resync(to, self.resync.clone(), now.mono);
+        pipeline.push_resync(to, self.actions(), now.mono);
         if to.is_empty() {
-            self.close_resynced();
+            self.close_resynced(channels);
         }
         self.resyncs += 1;
+    }
+
+    /// A client comes from another host (docs/tabs.md) and may have missed the channel's
+    /// events since `missed`. Joined here already, this session's own record is sound and only
+    /// this client's gap is unknown, so it alone refetches; else the channel's gap is resynced
+    /// once joined. Decided before its join goes out, which reads the coverage.
+    pub fn missed(
+        &mut self,
+        channel: &mut Channel,
+        client: Audience,
+        missed: Now,
+        pipeline: &mut Pipeline,
+        now: Now,
+    ) {
+        let joined = matches!(channel.phase, Phase::Joined(_));
+        match channel.coverage {
+            _ if joined => {
+                pipeline.push_resync(client, self.actions(), now.mono);
+                self.resyncs += 1;
+            }
+            Coverage::Inherited(since) if since.wall <= missed.wall => {}
+            _ => channel.coverage = Coverage::Inherited(missed),
+        }
+    }
+
+    /// `client`'s batch carrying the resyncs in its window went out (or the client is gone): a
+    /// resync every client has received closes its channel's gap, if the channel is still
+    /// joined (lost meanwhile, its gap stays open for its next join).
+    pub fn delivered(&mut self, client: ClientId, channels: &mut Channels) {
+        let done = Audience::of(client);
+        for (_, waiting) in &mut self.in_window {
+            *waiting = waiting.without(done);
+        }
+        self.close_resynced(channels);
+    }
+
+    /// Closes the gaps of the resyncs every client has received.
+    fn close_resynced(&mut self, channels: &mut Channels) {
+        while let Some(i) = self.in_window.iter().position(|(_, w)| w.is_empty()) {
+            let (topic, _) = self.in_window.swap_remove(i);
+            if let Some(channel) = channels.get_mut(&topic) {
+                if matches!(channel.phase, Phase::Joined(_)) {
+                    channel.coverage = Coverage::Covered;
+                }
+            }
+        }
     }
 }

@@ -6,18 +6,16 @@
 //! socket can go half-open. It collects what the session hands the app.
 #![allow(dead_code, clippy::unwrap_used)]
 
-use casino_realtime::batch::{BatchConfig, CacheBatch};
-use casino_realtime::cache::RuleSet;
+use casino_realtime::batch::CacheBatch;
 use casino_realtime::catalog::Uuid;
 use casino_realtime::clock::Now;
-use casino_realtime::dedup::DedupConfig;
 use casino_realtime::json::{self, Value};
 use casino_realtime::protocol::{
     decode_text, encode_text, encode_user_broadcast, Broadcast, BroadcastPayload, Frame, Message,
     Vsn,
 };
 use casino_realtime::session::{
-    ChannelState, Output, Session, SessionConfig, SessionError, Status,
+    ChannelState, Output, Session, SessionConfig, SessionError, SessionParts, Status,
 };
 use std::collections::{HashMap, VecDeque};
 
@@ -139,15 +137,12 @@ pub fn seeded(
     token_source: bool,
     seed: u64,
 ) -> Session {
-    Session::new(
-        config,
-        RuleSet::defaults(),
-        DedupConfig::default(),
-        BatchConfig::default(),
-        token.map(str::to_owned),
+    Session::new(SessionParts {
+        token: token.map(str::to_owned),
         token_source,
         seed,
-    )
+        ..SessionParts::new(config)
+    })
 }
 
 impl Harness {
