@@ -6,7 +6,7 @@
 //! takes the [`Output`]s (`drain`): open or close the socket, send a frame, deliver a batch,
 //! report a status or an error, ask the app for a token; and arms one timer for
 //! [`Session::deadline`]. No clock, socket or timer lives in here, so a 12-hour shift with Wi-Fi
-//! losses runs natively in milliseconds (see `tests/session.rs`).
+//! losses runs natively in milliseconds (see `tests/session/`).
 //!
 //! One session can serve several clients (the tabs of a browser sharing its connection,
 //! docs/tabs.md): each event is decoded and de-duplicated once, and each client gets its own

@@ -7,16 +7,13 @@
 //! - every channel is joined (and the server agrees), on its way with a deadline that will move it, waiting for a
 //!   token with a request under way or scheduled, or denied with the server's reason;
 //! - no event is applied twice, and every batch's window is within its cap.
-#![cfg(not(target_arch = "wasm32"))]
-#![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
-mod common;
-
+use crate::common;
+use crate::common::fake_server::{config, Harness};
+use crate::common::{numbered_fill, with};
 use casino_realtime::dedup::DedupConfig;
 use casino_realtime::protocol::Vsn;
 use casino_realtime::session::{ChannelState, Session, SessionParts};
-use common::fake_server::{config, Harness};
-use common::{numbered_fill, with};
 use proptest::prelude::*;
 use std::collections::HashSet;
 

@@ -1,24 +1,9 @@
-//! One session serving several clients, as the tabs of a browser share one connection
-//! (docs/tabs.md): one socket and one join per channel whoever holds it; each client's batches
-//! hold exactly the actions of the channels it subscribed, each event reaching it once; each
-//! client is told its own status, staleness and errors; a client that goes leaves the others
-//! untouched.
-#![cfg(not(target_arch = "wasm32"))]
-#![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
+//! One session serving several clients (the tabs of a browser, docs/tabs.md): subscriptions, each client's own batches, status and errors, a client that goes.
 
-mod common;
-
-use casino_realtime::session::{ChannelState, Output, SessionError, Status};
-use common::fake_server::{config, Harness};
-use common::fixture;
-
-fn list() -> String {
-    Harness::topic(None)
-}
-
-fn detail(resource: &str) -> String {
-    Harness::topic(Some(resource))
-}
+use crate::common::fake_server::{config, Harness};
+use crate::common::fixture;
+use crate::support::{detail, list};
+use casino_realtime::session::{ChannelState, Output, ResyncCause, SessionError, Status};
 
 /// The keys one event makes, from a session of its own.
 fn keys_of_event(event: &str) -> Vec<String> {
@@ -48,6 +33,29 @@ fn statuses_of(h: &Harness, client: u32) -> Vec<Status> {
             _ => None,
         })
         .collect()
+}
+
+#[test]
+fn subscriptions_are_ref_counted_with_a_leave_grace() {
+    let mut h = Harness::new(config());
+    let a = h.subscribe(Some("slip-1"));
+    let b = h.subscribe(Some("slip-1"));
+    let topic = Harness::topic(Some("slip-1"));
+    assert_eq!(h.joins_of(&topic), 1, "one join for two subscribers");
+    h.unsubscribe(a);
+    h.unsubscribe(a);
+    h.advance(5_000);
+    assert!(h.leaves.is_empty(), "still joined for the other subscriber");
+    // StrictMode: unmount and mount again within the grace: no leave, no rejoin.
+    h.unsubscribe(b);
+    let c = h.subscribe(Some("slip-1"));
+    h.advance(5_000);
+    assert!(h.leaves.is_empty());
+    assert_eq!(h.joins_of(&topic), 1);
+    h.unsubscribe(c);
+    h.advance(5_000);
+    assert_eq!(h.leaves, std::slice::from_ref(&topic));
+    assert_eq!(h.state_of(&topic), None);
 }
 
 #[test]
@@ -281,7 +289,7 @@ fn a_tab_resuming_after_its_host_went_is_resynced_not_replayed() {
     let stats = h.session.stats_of(a, h.clock());
     assert_eq!(
         stats.channels[0].last_resync,
-        Some(casino_realtime::session::ResyncCause::HostChanged)
+        Some(ResyncCause::HostChanged)
     );
 
     // A second tab resuming onto the joined channel: it alone refetches.
