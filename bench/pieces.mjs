@@ -18,10 +18,15 @@ const pkg = (file) => readFile(`${ROOT}pkg/${file}`);
 // Issue 20 (supervision: the host's beats, the protocol's version; the manager's watch, ladder
 // and the leader rung's election loaded on demand; its review: generations followed, the lock
 // taken from a lost worker): host 65,717, debug host 68,605, page 6,774.
+// Issue 21, raised knowingly (host 65,116 before it, as built on the day): the session split into
+// parts that own their state (+2.3 KB: narrow methods the optimizer no longer folds into one
+// another), and three features (+3.3 KB): the diagnosis of refused upgrades (the request, its
+// callback, the refusal's reasons and texts), the token source's trouble and its texts, the
+// replay's margin. Host 70,958, debug host 73,639.
 const BUDGETS = {
   page: Number(process.env.PAGE_GZIP_BUDGET ?? 6_912),
-  host: Number(process.env.HOST_GZIP_BUDGET ?? 65_792),
-  debug: Number(process.env.DEBUG_GZIP_BUDGET ?? 68_864),
+  host: Number(process.env.HOST_GZIP_BUDGET ?? 71_168),
+  debug: Number(process.env.DEBUG_GZIP_BUDGET ?? 73_728),
   plan: Number(process.env.PLAN_GZIP_BUDGET ?? 28_672),
 };
 

@@ -64,6 +64,19 @@ export interface TokenError extends Error {
 }
 
 /**
+ * Sockets keep failing before they open, and the server, asked once why over HTTP (browsers
+ * hide a refused upgrade's status), answered this (to `onError`, once until a socket opens).
+ * The manager keeps retrying on its backoff.
+ */
+export interface ConnectionError extends Error {
+  name: "ConnectionError";
+  /** What the server's answer means: `unauthorized` (401: the `apiKey` is wrong, missing or expired), `forbidden` (403: Realtime refused the project or the connection), `not-found` (404: no such project), `rate-limited` (429: too many connections or joins), `server-error` (5xx), `websocket-blocked` (the server accepts the key, so something between blocks WebSockets), `unreachable` (no answer could be read: offline, DNS, TLS, or a gateway that sends no CORS headers), `refused` (any other status). */
+  reason: "unauthorized" | "forbidden" | "not-found" | "rate-limited" | "server-error" | "websocket-blocked" | "unreachable" | "refused";
+  /** The HTTP status; 0 when no answer could be read. */
+  status: number;
+}
+
+/**
  * A frame could not be read or was over 5 MB (dropped), or a socket could not be opened (to
  * `onError`).
  */
@@ -140,6 +153,7 @@ export type CasinoRealtimeError =
   | InvalidOptionsError
   | ChannelDeniedError
   | TokenError
+  | ConnectionError
   | ProtocolError
   | ForeignCasinoError
   | CallbackError

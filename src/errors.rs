@@ -28,6 +28,8 @@ pub enum Prop {
     Function,
     /// Where a session's host was to run.
     Mode,
+    /// An HTTP status (a number in JS).
+    Status,
 }
 
 impl Prop {
@@ -45,6 +47,7 @@ impl Prop {
             Prop::Cause => "cause",
             Prop::Function => "function",
             Prop::Mode => "mode",
+            Prop::Status => "status",
         }
     }
 }
@@ -155,6 +158,13 @@ kinds! {
     /// or there is none and the token expired.
     Token = "TokenError" [
         req(Prop::Reason, "string", "Why."),
+    ]
+    /// Sockets keep failing before they open, and the server, asked once why over HTTP (browsers
+    /// hide a refused upgrade's status), answered this (to `onError`, once until a socket opens).
+    /// The manager keeps retrying on its backoff.
+    Connection = "ConnectionError" [
+        req(Prop::Reason, r#""unauthorized" | "forbidden" | "not-found" | "rate-limited" | "server-error" | "websocket-blocked" | "unreachable" | "refused""#, "What the server's answer means: `unauthorized` (401: the `apiKey` is wrong, missing or expired), `forbidden` (403: Realtime refused the project or the connection), `not-found` (404: no such project), `rate-limited` (429: too many connections or joins), `server-error` (5xx), `websocket-blocked` (the server accepts the key, so something between blocks WebSockets), `unreachable` (no answer could be read: offline, DNS, TLS, or a gateway that sends no CORS headers), `refused` (any other status)."),
+        req(Prop::Status, "number", "The HTTP status; 0 when no answer could be read."),
     ]
     /// A frame could not be read or was over 5 MB (dropped), or a socket could not be opened (to
     /// `onError`).
@@ -306,6 +316,15 @@ pub fn javascript() -> String {
     out
 }
 
+/// A whole number written in decimal digits (`str::parse` would cost the host wasm its
+/// formatting machinery).
+fn whole(text: &str) -> Option<i64> {
+    let digits = (!text.is_empty() && text.len() <= 15).then_some(text)?;
+    digits.bytes().try_fold(0i64, |n, b| {
+        b.is_ascii_digit().then(|| n * 10 + i64::from(b - b'0'))
+    })
+}
+
 /// An error as the core describes it: its kind, message and string members. The browser layer
 /// turns it into a JS `Error`; members holding JS values (`cause`) are added there.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -350,7 +369,10 @@ impl ErrorReport {
         w.open('{').key("name").string(self.kind.name());
         w.key("message").string(&self.message);
         for (prop, value) in &self.members {
-            w.key(prop.js_name()).string(value);
+            match (prop, whole(value)) {
+                (Prop::Status, Some(number)) => w.key(prop.js_name()).int(number),
+                _ => w.key(prop.js_name()).string(value),
+            };
         }
         w.close('}');
         out
@@ -363,8 +385,14 @@ impl ErrorReport {
         let message = value.get("message")?.as_str()?;
         let mut report = ErrorReport::new(kind, message);
         for member in kind.members() {
-            if let Some(text) = value.get(member.prop.js_name()).and_then(|v| v.as_str()) {
-                report.members.push((member.prop, text.to_owned()));
+            match value.get(member.prop.js_name()) {
+                Some(crate::json::Value::String(text)) => {
+                    report.members.push((member.prop, text.clone()))
+                }
+                Some(crate::json::Value::Number(n)) if member.prop == Prop::Status => report
+                    .members
+                    .push((member.prop, (n.value() as i64).to_string())),
+                _ => {}
             }
         }
         Some(report)

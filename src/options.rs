@@ -206,6 +206,9 @@ pub fn read(options: &Value) -> Result<Options, ErrorReport> {
     if let Some(ms) = number(options, "resyncJitterMs", "", 0..=60_000)? {
         session.resync_jitter_ms = ms;
     }
+    if let Some(ms) = number(options, "maxDeliveryDelayMs", "", 0..=600_000)? {
+        session.max_delivery_delay_ms = ms;
+    }
     // `debug`: the inspector's ring; a `logger` needs it on to have lines to give.
     match get(options, "debug") {
         None | Some(Value::Bool(false)) => {}
@@ -269,6 +272,7 @@ fn identity(
         .int(session.heartbeat_ms as i64)
         .int(session.fallback_poll_ms as i64)
         .int(session.resync_jitter_ms as i64)
+        .int(session.max_delivery_delay_ms as i64)
         .int(session.inspect as i64)
         .int(i64::from(session.log))
         .int(batch.debounce_ms as i64)
@@ -357,6 +361,11 @@ mod tests {
                 r#""resyncJitterMs":120000"#,
                 "resyncJitterMs",
                 "from 0 to 60000, got 120000",
+            ),
+            (
+                r#""maxDeliveryDelayMs":-1"#,
+                "maxDeliveryDelayMs",
+                "from 0 to 600000, got -1",
             ),
             (
                 r#""dedup":{"capacity":1000000000000}"#,
@@ -457,6 +466,7 @@ mod tests {
             r#""heartbeatIntervalMs":5000"#,
             r#""fallbackPollMs":0"#,
             r#""resyncJitterMs":0"#,
+            r#""maxDeliveryDelayMs":5000"#,
             r#""vsn":"1.0.0""#,
             rules_a,
         ] {

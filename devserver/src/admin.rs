@@ -334,6 +334,11 @@ pub async fn status(State(a): State<Admin>) -> Response {
             Value::from(state.counters.connections as i64),
         ),
         ("deliveries", Value::from(state.counters.deliveries as i64)),
+        ("joins", Value::from(state.counters.joins as i64)),
+        (
+            "refused_upgrades",
+            Value::from(state.counters.refused_upgrades as i64),
+        ),
         (
             "rate_limited",
             Value::from(state.counters.rate_limited as i64),

@@ -130,7 +130,11 @@ fn check_join(state: &State, hub: &Hub, conn_id: ConnId, m: &Message) -> Result<
 /// join error delay, during which the socket does nothing else: the reader is told to wait
 /// (`Some(delay)`) and the writer holds what it has, as Supabase's socket process sleeps.
 pub fn join(hub: &Arc<Hub>, conn_id: ConnId, m: Message) -> Option<Duration> {
-    let delay = hub.lock().faults.join_delay_ms;
+    let delay = {
+        let mut state = hub.lock();
+        state.counters.joins += 1;
+        state.faults.join_delay_ms
+    };
     if delay == 0 {
         return complete_join(hub, conn_id, m);
     }

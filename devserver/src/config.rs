@@ -1,6 +1,7 @@
 //! Server options, from the command line (`devserver --help`). The other modules read this one;
 //! it reads none of them.
 
+use crate::hub::Transaction;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -68,8 +69,9 @@ pub struct Config {
     /// Delay before a refused upgrade is answered (Supabase's `CONNECT_ERROR_BACKOFF_MS`, 2 s).
     pub connect_error_delay: Duration,
     /// How long a `realtime.send` transaction lasts: kept messages are stamped at its start
-    /// (Postgres `now()`), delivered when it commits.
-    pub transaction: Duration,
+    /// (Postgres `now()`), delivered when it commits; and whether its producer writes `at` at
+    /// commit.
+    pub transaction: Transaction,
     /// How far ahead (or behind, negative) of the server's clock the floor scenario's clock runs:
     /// the events' `at` it publishes.
     pub publisher_skew_ms: i64,
@@ -112,7 +114,7 @@ impl Default for Config {
             idle_timeout: Duration::from_secs(60),
             join_error_delay: Duration::from_secs(5),
             connect_error_delay: Duration::from_secs(2),
-            transaction: Duration::ZERO,
+            transaction: Transaction::default(),
             publisher_skew_ms: 0,
             private_only: false,
             max_channels_per_client: 100,

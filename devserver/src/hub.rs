@@ -183,6 +183,27 @@ pub fn message(
     })
 }
 
+/// A publishing transaction: how long it lasts (`inserted_at` is its start, delivery its
+/// commit), and whether its producer writes the payload's `at` at its end rather than before it
+/// began.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Transaction {
+    /// From `inserted_at` to delivery.
+    pub length: Duration,
+    /// The producer writes `at` at commit (a Server Action that stamps it after its writes).
+    pub at_commit: bool,
+}
+
+/// Sets a payload's `at` (an object's member; anything else is left as it is).
+fn stamp_at(payload: &mut Value, at: &str) {
+    if let Value::Object(members) = payload {
+        match members.iter_mut().find(|(k, _)| k == "at") {
+            Some((_, v)) => *v = at.into(),
+            None => members.push(("at".into(), at.into())),
+        }
+    }
+}
+
 /// A message kept for replay (a "database" broadcast on a private topic).
 #[derive(Debug, Clone)]
 pub struct Stored {
@@ -227,6 +248,10 @@ pub struct Counters {
     pub deliveries: u64,
     /// Channels closed for the message rate.
     pub rate_limited: u64,
+    /// `phx_join` frames received.
+    pub joins: u64,
+    /// WebSocket upgrades refused (a bad or missing key, an outage).
+    pub refused_upgrades: u64,
 }
 
 /// Supabase's rate counter: 12 buckets of 5 s, the rate is their sum over 60 s
@@ -432,15 +457,15 @@ impl Hub {
     }
 
     /// Publishes a "database" broadcast (as `realtime.send`): a fresh `meta.id`, kept for replay
-    /// when private, stamped with the server's clock at the start of a transaction that lasts
-    /// `transaction`, and delivered as kind 4 when it commits. Returns the id.
+    /// when private, stamped with the server's clock at the start of its transaction
+    /// (`inserted_at`), and delivered as kind 4 when the transaction commits. Returns the id.
     pub fn publish_database(
         self: &Arc<Self>,
         subtopic: &str,
         event: &str,
         payload: Value,
         private: bool,
-        transaction: Duration,
+        transaction: Transaction,
     ) -> String {
         let mut state = self.lock();
         let id = state.new_id();
@@ -448,13 +473,13 @@ impl Hub {
             let stored = Stored {
                 id: id.clone(),
                 inserted_ms: now_ms(),
-                committed: transaction.is_zero(),
+                committed: transaction.length.is_zero(),
                 event: event.into(),
                 payload: payload.clone(),
             };
             state.store(subtopic, stored, self.config.replay_store_per_topic);
         }
-        let broadcast = Broadcast {
+        let mut broadcast = Broadcast {
             join_ref: None,
             msg_ref: None,
             topic: format!("realtime:{subtopic}"),
@@ -462,7 +487,7 @@ impl Hub {
             payload: BroadcastPayload::Json(payload),
             meta: Some(Value::Object(vec![("id".into(), id.as_str().into())])),
         };
-        if transaction.is_zero() {
+        if transaction.length.is_zero() {
             state.deliver(
                 subtopic,
                 private,
@@ -470,28 +495,40 @@ impl Hub {
                 &Origin::Database,
                 &self.config,
             );
-        } else {
-            drop(state);
-            let (hub, subtopic, id) = (self.clone(), subtopic.to_owned(), id.clone());
-            tokio::spawn(async move {
-                tokio::time::sleep(transaction).await;
-                let mut state = hub.lock();
-                let stored = state
-                    .store
-                    .get_mut(&subtopic)
-                    .and_then(|q| q.iter_mut().find(|s| s.id == id));
-                if let Some(stored) = stored {
-                    stored.committed = true;
-                }
-                state.deliver(
-                    &subtopic,
-                    private,
-                    &broadcast,
-                    &Origin::Database,
-                    &hub.config,
-                );
-            });
+            return id;
         }
+        drop(state);
+        let (hub, subtopic, kept) = (self.clone(), subtopic.to_owned(), id.clone());
+        let skew = self.config.publisher_skew_ms;
+        tokio::spawn(async move {
+            tokio::time::sleep(transaction.length).await;
+            let mut state = hub.lock();
+            // The producer wrote `at` after its writes, just before `realtime.send` and the
+            // commit: the message carries it, kept and delivered.
+            let at = transaction
+                .at_commit
+                .then(|| crate::scenario::floor::iso(now_ms() + skew));
+            if let (Some(at), BroadcastPayload::Json(payload)) = (&at, &mut broadcast.payload) {
+                stamp_at(payload, at);
+            }
+            let stored = state
+                .store
+                .get_mut(&subtopic)
+                .and_then(|q| q.iter_mut().find(|s| s.id == kept));
+            if let Some(stored) = stored {
+                stored.committed = true;
+                if let Some(at) = &at {
+                    stamp_at(&mut stored.payload, at);
+                }
+            }
+            state.deliver(
+                &subtopic,
+                private,
+                &broadcast,
+                &Origin::Database,
+                &hub.config,
+            );
+        });
         id
     }
 

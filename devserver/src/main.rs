@@ -35,6 +35,8 @@ SERVER OPTIONS
   --transaction-ms N         realtime.send transactions last N ms: kept messages are stamped at
                              their start and delivered at commit (default 0; db/send takes
                              ?transaction_ms=N per message)
+  --at-at-commit             producers write the payload's `at` at commit, after their writes,
+                             not before the transaction (db/send takes ?at=commit|start)
   --publisher-skew-ms N      the floor's clock runs N ms ahead of the server's (negative: behind)
   --private-only             refuse public channels
   --max-events-per-second N  close channels when messages per second, averaged over the last
@@ -142,8 +144,9 @@ fn server_config(mut args: Args) -> Result<(Config, Option<u64>), String> {
         config.connect_error_delay = Duration::from_millis(ms);
     }
     if let Some(ms) = args.number("--transaction-ms")? {
-        config.transaction = Duration::from_millis(ms);
+        config.transaction.length = Duration::from_millis(ms);
     }
+    config.transaction.at_commit = args.switch("--at-at-commit");
     if let Some(ms) = args.number("--publisher-skew-ms")? {
         config.publisher_skew_ms = ms;
     }

@@ -214,17 +214,25 @@ pub async fn db_send(
         return message(StatusCode::FORBIDDEN, "Unauthorized");
     }
     let payload = body.get("payload").cloned().unwrap_or(Value::Null);
-    // `?transaction_ms=N`: this publication's transaction lasts N ms (the server's by default).
-    let transaction = match params.get("transaction_ms").map(|t| t.parse::<u64>()) {
-        None => hub.config.transaction,
-        Some(Ok(ms)) => std::time::Duration::from_millis(ms),
+    // `?transaction_ms=N`: this publication's transaction lasts N ms; `?at=commit|start`: its
+    // producer writes `at` at commit or before it began (the server's settings by default).
+    let mut transaction = hub.config.transaction;
+    match params.get("transaction_ms").map(|t| t.parse::<u64>()) {
+        None => {}
+        Some(Ok(ms)) => transaction.length = std::time::Duration::from_millis(ms),
         Some(Err(_)) => {
             return message(
                 StatusCode::BAD_REQUEST,
                 "transaction_ms must be a whole number",
             )
         }
-    };
+    }
+    match params.get("at").map(String::as_str) {
+        None => {}
+        Some("commit") => transaction.at_commit = true,
+        Some("start") => transaction.at_commit = false,
+        Some(_) => return message(StatusCode::BAD_REQUEST, "at must be commit or start"),
+    }
     let id = hub.publish_database(topic, event, payload, private, transaction);
     let body = Value::Object(vec![("id".into(), id.into())]).to_json();
     (StatusCode::OK, [("content-type", "application/json")], body).into_response()

@@ -4,6 +4,7 @@
 use crate::config::FramesMode;
 use crate::hub::{message, now_ms, Conn, ConnId, Hub, Outbound};
 use crate::{channel, jwt};
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -23,38 +24,29 @@ fn json_error(status: StatusCode, key: &str, message: &str) -> Response {
 }
 
 /// `GET /realtime/v1/websocket` (and `/socket/websocket`): checks `vsn` and the `apikey` as
-/// Supabase does before upgrading.
+/// Supabase does before upgrading. Like Phoenix, the checks run before the upgrade's headers are
+/// looked at: a plain GET gets the same refusal (the SDK's diagnosis reads it, browsers hide a
+/// refused upgrade's status), or 400 when the checks pass (docs/supabase-server-behaviour.md).
 pub async fn upgrade(
-    ws: WebSocketUpgrade,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     Query(params): Query<HashMap<String, String>>,
     headers: HeaderMap,
     State(hub): State<Arc<Hub>>,
 ) -> Response {
-    let Some(vsn) = Vsn::from_param(params.get("vsn").map(String::as_str)) else {
-        return StatusCode::FORBIDDEN.into_response();
+    let (vsn, apikey) = match connect(&params, &headers, &hub).await {
+        Ok(accepted) => accepted,
+        Err(refusal) => {
+            if ws.is_ok() {
+                hub.lock().counters.refused_upgrades += 1;
+            }
+            return refusal;
+        }
     };
-    let apikey = headers
-        .get("x-api-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| params.get("apikey").cloned());
-    // The outage fault: as if the network were down, the upgrade does not happen.
-    if hub.lock().faults.outage_until_ms > now_ms() {
-        return StatusCode::SERVICE_UNAVAILABLE.into_response();
-    }
-    let refused = match apikey.filter(|k| !k.is_empty()) {
-        None => Err("API key is missing".to_owned()),
-        Some(key) => match jwt::verify(&key, &hub.config.secret, now_ms() / 1000) {
-            Ok(_) => Ok(key),
-            Err(e) => Err(e.connect_message()),
-        },
-    };
-    let apikey = match refused {
-        Ok(key) => key,
-        Err(message) => {
-            // Supabase answers a refused connect after a deliberate pause.
-            tokio::time::sleep(hub.config.connect_error_delay).await;
-            return json_error(StatusCode::UNAUTHORIZED, "error", &message);
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(not_upgrade) => {
+            let said = format!("not a WebSocket upgrade: {}", not_upgrade.body_text());
+            return (StatusCode::BAD_REQUEST, said).into_response();
         }
     };
     let frames = params
@@ -64,6 +56,37 @@ pub async fn upgrade(
     ws.max_frame_size(5_000_000)
         .max_message_size(5_000_000)
         .on_upgrade(move |socket| run(socket, hub, vsn, frames, apikey))
+}
+
+/// Supabase's connect checks, in its order: the serializer (`vsn`), then the key; a refused
+/// key is answered after the connect delay, with Realtime's JSON.
+async fn connect(
+    params: &HashMap<String, String>,
+    headers: &HeaderMap,
+    hub: &Arc<Hub>,
+) -> Result<(Vsn, String), Response> {
+    let Some(vsn) = Vsn::from_param(params.get("vsn").map(String::as_str)) else {
+        return Err(StatusCode::FORBIDDEN.into_response());
+    };
+    let apikey = headers
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| params.get("apikey").cloned());
+    // The outage fault: as if the network were down, the upgrade does not happen.
+    if hub.lock().faults.outage_until_ms > now_ms() {
+        return Err(StatusCode::SERVICE_UNAVAILABLE.into_response());
+    }
+    let refused = match apikey.filter(|k| !k.is_empty()) {
+        None => "API key is missing".to_owned(),
+        Some(key) => match jwt::verify(&key, &hub.config.secret, now_ms() / 1000) {
+            Ok(_) => return Ok((vsn, key)),
+            Err(e) => e.connect_message(),
+        },
+    };
+    // Supabase answers a refused connect after a deliberate pause.
+    tokio::time::sleep(hub.config.connect_error_delay).await;
+    Err(json_error(StatusCode::UNAUTHORIZED, "error", &refused))
 }
 
 async fn run(socket: WebSocket, hub: Arc<Hub>, vsn: Vsn, frames: FramesMode, apikey: String) {

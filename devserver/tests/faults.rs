@@ -168,7 +168,7 @@ async fn a_tripped_rate_limit_closes_channels_at_their_next_message() {
     post(&server, "/_dev/faults/rate-limit?trip=true").await;
     server
         .hub
-        .publish_database(CASINO, "e", j("{}"), true, std::time::Duration::ZERO);
+        .publish_database(CASINO, "e", j("{}"), true, Default::default());
     let system = client.expect_event("system").await;
     assert_eq!(
         system.payload.get("message").and_then(Value::as_str),
@@ -191,7 +191,7 @@ async fn the_message_rate_is_an_average_over_a_minute_as_on_supabase() {
     for _ in 0..100 {
         server
             .hub
-            .publish_database(CASINO, "e", j("{}"), true, std::time::Duration::ZERO);
+            .publish_database(CASINO, "e", j("{}"), true, Default::default());
     }
     let mut broadcasts = 0;
     loop {

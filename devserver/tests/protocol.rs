@@ -112,7 +112,7 @@ async fn a_staff_member_joins_a_private_channel_and_gets_database_broadcasts_as_
         "table.deactivated",
         j(r#"{"n":1}"#),
         true,
-        std::time::Duration::ZERO,
+        Default::default(),
     );
     match client.recv().await {
         Got::Binary(Frame::Broadcast(b)) => {
@@ -273,7 +273,7 @@ async fn vsn_1_speaks_json_objects_without_join_ref_in_replies() {
         "table.deactivated",
         j(r#"{"n":2}"#),
         true,
-        std::time::Duration::ZERO,
+        Default::default(),
     );
     match client.recv().await {
         Got::Text(Frame::Broadcast(b)) => {
@@ -381,7 +381,7 @@ async fn a_socket_may_choose_its_framing() {
     binary.join(&topic(), join_payload(true, None, "{}")).await;
     server
         .hub
-        .publish_database(CASINO, "e", j("{}"), true, std::time::Duration::ZERO);
+        .publish_database(CASINO, "e", j("{}"), true, Default::default());
     assert!(matches!(json.recv().await, Got::Text(Frame::Broadcast(_))));
     assert!(matches!(
         binary.recv().await,
@@ -556,7 +556,7 @@ async fn replay_delivers_the_newest_stored_messages_oldest_first_and_suppresses_
                 "e",
                 j(&format!(r#"{{"i":{i}}}"#)),
                 true,
-                std::time::Duration::ZERO,
+                Default::default(),
             )
         })
         .collect();

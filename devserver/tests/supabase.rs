@@ -109,6 +109,68 @@ async fn a_refused_upgrade_is_answered_after_the_connect_delay() {
 }
 
 #[tokio::test]
+async fn a_plain_get_of_the_socket_url_gets_the_upgrades_answer_readable_cross_origin() {
+    let server = server_as_supabase(Config {
+        connect_error_delay: Duration::from_millis(300),
+        ..Config::default()
+    })
+    .await;
+    let get = |query: String| {
+        let server = &server;
+        async move {
+            let path = format!("/realtime/v1/websocket?{query}");
+            http_raw(
+                server,
+                "GET",
+                &path,
+                &[("Origin", "https://floor.example")],
+                b"",
+            )
+            .await
+        }
+    };
+    let started = Instant::now();
+    let refused = get("apikey=not-a-jwt&vsn=2.0.0".into()).await;
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "answered late, as the upgrade is"
+    );
+    assert!(refused.starts_with("HTTP/1.1 401"), "{refused}");
+    assert!(
+        refused.contains(r#"{"error":"The token provided is not a valid JWT"}"#),
+        "{refused}"
+    );
+    assert!(
+        refused
+            .to_ascii_lowercase()
+            .contains("access-control-allow-origin: *"),
+        "{refused}"
+    );
+    let missing = get("vsn=2.0.0".into()).await;
+    assert!(
+        missing.contains(r#"{"error":"API key is missing"}"#),
+        "{missing}"
+    );
+    let expired = token(&server, "pit_boss", CASINO, -60);
+    let expired = get(format!("apikey={expired}&vsn=2.0.0")).await;
+    assert!(expired.starts_with("HTTP/1.1 401"), "{expired}");
+    assert!(expired.contains("expired"), "{expired}");
+    let key = token(&server, "pit_boss", CASINO, 3600);
+    assert!(get(format!("apikey={key}&vsn=3.0.0"))
+        .await
+        .starts_with("HTTP/1.1 403"));
+    let passed = get(format!("apikey={key}&vsn=2.0.0")).await;
+    assert!(
+        passed.starts_with("HTTP/1.1 400"),
+        "the checks passed: no upgrade asked: {passed}"
+    );
+    assert!(post(&server, "/_dev/faults/outage?ms=5000").await == 200);
+    assert!(get(format!("apikey={key}&vsn=2.0.0"))
+        .await
+        .starts_with("HTTP/1.1 503"));
+}
+
+#[tokio::test]
 async fn kept_messages_are_stamped_at_the_start_of_their_transaction_and_delivered_at_commit() {
     let server = server(Config::default()).await;
     let mut live = Client::pit_boss(&server).await;
@@ -155,6 +217,52 @@ async fn kept_messages_are_stamped_at_the_start_of_their_transaction_and_deliver
     }
 }
 
+/// The producer that writes `at` at commit (a Server Action stamping it after its writes):
+/// the message delivered and the one kept for replay both carry the commit's time, while the
+/// replay still selects it by the transaction's start.
+#[tokio::test]
+async fn a_producer_can_write_at_at_commit() {
+    let server = server(Config::default()).await;
+    let mut live = Client::pit_boss(&server).await;
+    live.join(&topic(), join_payload(true, None, "{}")).await;
+    let before = devserver::hub::now_ms();
+    let body = r#"{"topic":"11111111-1111-4111-8111-111111111111","event":"e","payload":{"n":1,"at":"2020-01-01T00:00:00.000Z"}}"#;
+    let path = "/realtime/v1/api/db/send?transaction_ms=400&at=commit";
+    let (status, _) = post_json(&server, path, &service_token(&server), body).await;
+    assert_eq!(status, 200);
+    let at_of = |frame: Frame| match frame {
+        Frame::Broadcast(b) => match b.payload {
+            casino_realtime::protocol::BroadcastPayload::Json(p) => {
+                p.get("at").and_then(|a| a.as_str()).unwrap().to_owned()
+            }
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    };
+    let delivered = at_of(live.recv().await.frame());
+    let stamp = devserver::scenario::floor::iso(before + 400);
+    assert!(
+        delivered >= stamp,
+        "{delivered} is not after the commit ({stamp})"
+    );
+    let mut late = Client::pit_boss(&server).await;
+    let replay = format!(r#"{{"replay":{{"since":{before},"limit":25}}}}"#);
+    late.join(&topic(), join_payload(true, None, &replay)).await;
+    assert_eq!(
+        at_of(late.recv().await.frame()),
+        delivered,
+        "kept as delivered"
+    );
+    let (status, _) = post_json(
+        &server,
+        "/realtime/v1/api/db/send?at=end",
+        &service_token(&server),
+        body,
+    )
+    .await;
+    assert_eq!(status, 400);
+}
+
 #[tokio::test]
 async fn a_transient_unauthorized_refuses_allowed_joins_then_passes() {
     let server = server(Config::default()).await;
@@ -193,7 +301,7 @@ async fn a_half_open_socket_neither_answers_nor_delivers_nor_closes() {
     client.send(None, "phoenix", "heartbeat", j("{}")).await;
     server
         .hub
-        .publish_database(CASINO, "e", j("{}"), true, Duration::ZERO);
+        .publish_database(CASINO, "e", j("{}"), true, Default::default());
     client.quiet(1_000).await;
 }
 

@@ -30,12 +30,28 @@ export function binary_frame(event, max) {
   const data = event.data;
   return data instanceof ArrayBuffer && data.byteLength <= max ? new Uint8Array(data) : undefined;
 }
+export function diagnose(url, session, done) {
+  const tell = (status, body) => done(new MessageEvent('diagnosis', { data: `${session} ${status} ${body}` }));
+  const said = (e) => String((e && e.message) || e);
+  try {
+    fetch(url, { cache: 'no-store', credentials: 'omit', redirect: 'follow' }).then(
+      (r) => r.text().then((body) => tell(r.status, body.slice(0, 4096)), (e) => tell(r.status, said(e))),
+      (e) => tell(0, said(e)));
+  } catch (e) { tell(0, said(e)); }
+}
 ")]
 extern "C" {
     /// A binary frame's bytes, copied into wasm memory by the glue; `None` for a text frame or
     /// one over `max` bytes (the slow path reads and judges those).
     fn binary_frame(event: &MessageEvent, max: f64) -> Option<Vec<u8>>;
+    /// `GET url` without credentials, then `done` with a `MessageEvent` whose data is
+    /// `"<session> <status> <body>"` (status 0 and what was thrown when no answer could be
+    /// read). An event, so the socket's closure type serves: no closure glue of its own.
+    fn diagnose(url: &str, session: f64, done: &JsValue);
 }
+
+/// A JS function that hands a `MessageEvent` to the host.
+type EventHandler = Closure<dyn FnMut(MessageEvent)>;
 
 /// The hub and what it was lent.
 struct HostInner {
@@ -45,6 +61,8 @@ struct HostInner {
     /// Each session's socket.
     sockets: RefCell<Vec<(SessionRef, OwnedSocket)>>,
     timer: RefCell<Option<OwnedTimer>>,
+    /// What a diagnosis request calls back (made on the first).
+    diagnosis: RefCell<Option<EventHandler>>,
     me: Weak<HostInner>,
 }
 
@@ -108,6 +126,14 @@ impl HostInner {
                     socket.close(code, &reason);
                 }
             }
+            Output::Diagnose { url } => {
+                let mut done = self.diagnosis.borrow_mut();
+                let done = done.get_or_insert_with(|| {
+                    let me = self.me.clone();
+                    Closure::new(move |event: MessageEvent| diagnosed(&me, &event))
+                });
+                diagnose(&url, session as f64, done.as_ref());
+            }
             Output::Send(text) => {
                 let ws = self
                     .sockets
@@ -163,6 +189,30 @@ fn on_hub(me: &Weak<HostInner>, session: SessionRef, f: impl FnOnce(&mut Session
     }
 }
 
+/// A diagnosis answered: `"<session> <status> <body>"` to the session that asked.
+fn diagnosed(me: &Weak<HostInner>, event: &MessageEvent) {
+    let Some(text) = event.data().as_string() else {
+        return;
+    };
+    let number = |digits: &str| {
+        let digits = (!digits.is_empty() && digits.len() <= 15).then_some(digits)?;
+        digits.bytes().try_fold(0u64, |n, b| {
+            b.is_ascii_digit().then(|| n * 10 + u64::from(b - b'0'))
+        })
+    };
+    let Some((session, rest)) = text.split_once(' ') else {
+        return;
+    };
+    let Some((status, body)) = rest.split_once(' ') else {
+        return;
+    };
+    let (Some(session), Some(status)) = (number(session), number(status)) else {
+        return;
+    };
+    let status = u16::try_from(status).unwrap_or(0);
+    on_hub(me, session, |s, at| s.diagnosed(status, body, at));
+}
+
 /// A frame, refused unread when it is larger than Supabase allows: it is never copied into
 /// wasm memory. A text frame's UTF-16 length bounds its UTF-8 size from below.
 fn feed_frame(session: &mut Session, socket: u64, event: &MessageEvent, now: Now) {
@@ -196,6 +246,7 @@ impl SessionHost {
             ports: RefCell::new(Vec::new()),
             sockets: RefCell::new(Vec::new()),
             timer: RefCell::new(None),
+            diagnosis: RefCell::new(None),
             me: me.clone(),
         });
         let me = inner.me.clone();

@@ -98,6 +98,12 @@ export interface CasinoRealtimeOptions {
    *  terminals recover together spreads its refetches; the channel stays stale meanwhile.
    *  Default 2000; 0 to 60000. */
   resyncJitterMs?: number;
+  /** The longest time from the start of a publishing transaction (when the database stamps a
+   *  kept message) to its delivery: a replay after a gap starts this much before the gap, so a
+   *  message committed during the gap by a longer transaction is replayed, wherever its producer
+   *  stamped `at`. Larger covers longer transactions and re-sends more (deduplicated) messages
+   *  per rejoin. Default 2000; 0 to 600000. */
+  maxDeliveryDelayMs?: number;
   /** How often the connection is checked with a heartbeat; one unanswered for as long means it
    *  is dead (realtime-js has the same option). Default 25000; 1000 to 60000. */
   heartbeatIntervalMs?: number;

@@ -24,8 +24,18 @@ pub(super) struct Auth {
     /// The app gave a `getAccessToken`.
     source: bool,
     request: TokenRequest,
-    /// Consecutive requests that failed or gave the expired token back.
+    /// Consecutive requests that failed or gave the expired token back, and tokens the server
+    /// refused as expired.
     failures: u32,
+    /// A join carrying the token in use succeeded.
+    proven: bool,
+    /// The token in use came from `getAccessToken`.
+    from_source: bool,
+    /// Tokens the server refused as expired since a join last succeeded.
+    refused_in_row: u32,
+    /// An episode of token trouble is under way: the app was told (`TokenError`, once), and
+    /// channels that cannot join read `awaiting-token` until a join succeeds.
+    trouble: bool,
     /// Request ids handed out.
     requests: u64,
     backoff: Backoff,
@@ -60,8 +70,12 @@ pub(super) enum TokenStep {
 pub(super) enum Expired {
     /// A newer token is in use already: join again with it.
     Rejoin,
-    /// Wait for a fresh token (asked, or awaited from `setAuth`); `step` says what to do now.
-    Wait(Option<TokenStep>),
+    /// Wait for a fresh token (asked, or awaited from `setAuth`). `tell`: an episode of token
+    /// trouble begins, tell the app why; `step`: what to do now.
+    Wait {
+        tell: Option<String>,
+        step: Option<TokenStep>,
+    },
 }
 
 impl Auth {
@@ -75,6 +89,10 @@ impl Auth {
             source,
             request: TokenRequest::Idle,
             failures: 0,
+            proven: false,
+            from_source: false,
+            refused_in_row: 0,
+            trouble: false,
             requests: 0,
             backoff: config.token_backoff,
             answer_ms: config.join_timeout_ms,
@@ -116,14 +134,21 @@ impl Auth {
         self.source && (self.is_expired() || (past_exp && self.fresh != Some(self.generation)))
     }
 
+    /// An episode of token trouble is under way (see [`Auth::refused_expired`]).
+    pub fn in_trouble(&self) -> bool {
+        self.trouble
+    }
+
     /// Takes `token`; false when it is the one in use already.
-    fn install(&mut self, token: String) -> bool {
+    fn install(&mut self, token: String, from_source: bool) -> bool {
         if self.token.as_deref() == Some(token.as_str()) {
             return false;
         }
         self.expires_at = expiry_ms(&token);
         self.token = Some(token);
         self.generation += 1;
+        self.proven = false;
+        self.from_source = from_source;
         true
     }
 
@@ -209,7 +234,7 @@ impl Auth {
         };
         match token {
             Ok(token) => {
-                self.install(token);
+                self.install(token, true);
                 if self.expires_at.is_some_and(|at| at <= now.wall) {
                     // Past its exp as soon as it is given: the local clock disagrees with the
                     // issuer's. Joined with all the same; the server judges.
@@ -227,7 +252,7 @@ impl Auth {
 
     /// A token from the app (`setAuth`); false when it is empty or the one in use.
     pub fn set(&mut self, token: String) -> bool {
-        if token.is_empty() || !self.install(token) {
+        if token.is_empty() || !self.install(token, false) {
             return false;
         }
         if matches!(self.request, TokenRequest::Waiting { .. }) {
@@ -236,33 +261,58 @@ impl Auth {
         true
     }
 
-    /// A join that carried generation `carried` succeeded.
+    /// A join that carried generation `carried` succeeded: with the token in use, it is
+    /// proven, and any episode of trouble is over.
     pub fn joined_with(&mut self, carried: u64) {
         if carried == self.generation {
             self.failures = 0;
+            self.proven = true;
+            self.refused_in_row = 0;
+            self.trouble = false;
         }
     }
 
-    /// The server refused a join that carried generation `carried` as expired.
+    /// The server refused a join that carried generation `carried` as expired. The first
+    /// refusal of a token that worked is the hourly expiry: a fresh one is asked for at once.
+    /// A token `getAccessToken` gave that the server refuses before any join worked with it,
+    /// or a second refusal in a row, is trouble with the token source (judged by the server,
+    /// since the local clock may be wrong): the app is told once per episode, channels read
+    /// `awaiting-token`, and `getAccessToken` is asked again on a capped backoff.
     pub fn refused_expired(&mut self, carried: u64, now: Now, rng: &mut Rng) -> Expired {
         if carried < self.generation {
             return Expired::Rejoin;
         }
         let first = !self.is_expired();
         self.expired = Some(self.generation);
-        if self.source {
-            // Asked at once the first time; a fresh token that expires too waits a backoff.
-            let step = self.need(now, rng);
-            if first {
-                self.failures += 1;
-            }
-            Expired::Wait(step)
-        } else if first {
+        if !first {
+            // Another channel's refusal of the same token: it waits with the others.
+            let step = if self.source {
+                self.need(now, rng)
+            } else {
+                None
+            };
+            return Expired::Wait { tell: None, step };
+        }
+        self.refused_in_row += 1;
+        let doubtful = self.refused_in_row >= 2 || (self.from_source && !self.proven);
+        let tell = (doubtful || !self.source) && !self.trouble;
+        self.trouble |= doubtful || !self.source;
+        if !self.source {
             let reason = "the access token expired and there is no getAccessToken option: \
                           call setAuth() with a fresh one";
-            Expired::Wait(Some(TokenStep::Failed(reason.into())))
-        } else {
-            Expired::Wait(None)
+            let step = tell.then(|| TokenStep::Failed(reason.into()));
+            return Expired::Wait { tell: None, step };
         }
+        // Asked at once the first time; a fresh token that expires too waits a backoff.
+        let step = self.need(now, rng);
+        self.failures += 1;
+        let tell = tell.then(|| {
+            let reason = match self.from_source {
+                true => "getAccessToken gave a token the server refused as expired",
+                false => "the server refused the access token as expired, twice in a row",
+            };
+            format!("{reason}; getAccessToken is asked again, on a backoff")
+        });
+        Expired::Wait { tell, step }
     }
 }

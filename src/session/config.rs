@@ -51,8 +51,13 @@ pub struct SessionConfig {
     pub replay_window_ms: u64,
     /// How long after a join its replayed messages may still arrive.
     pub replay_settle_ms: u64,
-    /// How far before the start of a gap (corrected for the producers' clocks) a replay starts.
-    pub replay_overlap_ms: u64,
+    /// The longest time between a message's `inserted_at` (the database's clock when the
+    /// transaction that publishes it began) and its delivery (when that transaction commits,
+    /// plus Realtime's own time): a replay starts this much before the start of a gap, more if
+    /// the producers' `at` runs behind, so a message committed during the gap by a transaction
+    /// that began before it is replayed, wherever its producer stamped `at`
+    /// (`maxDeliveryDelayMs`).
+    pub max_delivery_delay_ms: u64,
     /// Bound on the clock correction a replay point gets from events' `at`.
     pub max_skew_ms: u64,
     /// A wall clock that ran this much further than the monotonic one (a sleep), or a deadline
@@ -94,7 +99,7 @@ impl SessionConfig {
             replay_limit: 25,
             replay_window_ms: 72 * 3600 * 1000,
             replay_settle_ms: 2_000,
-            replay_overlap_ms: 500,
+            max_delivery_delay_ms: 2_000,
             max_skew_ms: 300_000,
             wake_after_ms: 5_000,
             fallback_poll_ms: 10_000,
@@ -109,6 +114,24 @@ impl SessionConfig {
         match resource {
             Some(r) => format!("realtime:{}:{r}", self.casino_id),
             None => format!("realtime:{}", self.casino_id),
+        }
+    }
+
+    /// Where to ask why sockets are refused: the socket URL over HTTP(S). Realtime runs the
+    /// same checks on a plain GET as on the upgrade and answers with the same status and JSON
+    /// (401 a bad or expired key, 403, 404 no such project, 429 too many connections), or 400
+    /// when they pass (docs/supabase-server-behaviour.md).
+    pub fn diagnosis_url(&self) -> String {
+        let url = self.socket_url();
+        // `get`, not indexing: no panicking slice on the wasm path.
+        match (url.get(..3), url.get(2..), url.get(3..)) {
+            (Some(head), _, Some(rest)) if head.eq_ignore_ascii_case("wss") => {
+                format!("https{rest}")
+            }
+            (Some(head), Some(rest), _) if head.eq_ignore_ascii_case("ws:") => {
+                format!("http{rest}")
+            }
+            _ => url,
         }
     }
 
@@ -253,6 +276,15 @@ mod tests {
         assert_eq!(
             url("ws://h/socket/websocket"),
             "ws://h/socket/websocket?apikey=a%20b%2Fc&vsn=2.0.0"
+        );
+        let diagnosis = |u: &str| SessionConfig::new(u, "k", casino).diagnosis_url();
+        assert_eq!(
+            diagnosis("wss://x.supabase.co/realtime/v1"),
+            "https://x.supabase.co/realtime/v1/websocket?apikey=k&vsn=2.0.0"
+        );
+        assert_eq!(
+            diagnosis("ws://127.0.0.1:4000/realtime/v1"),
+            "http://127.0.0.1:4000/realtime/v1/websocket?apikey=k&vsn=2.0.0"
         );
     }
 }

@@ -19,8 +19,17 @@ pub(super) struct Link {
     failing_since: Option<u64>,
     /// What the browser says of the network (`navigator.onLine`).
     online: bool,
+    /// Sockets in a row that closed before they opened (refused at the upgrade, or never
+    /// answered), and whether this streak has had its diagnosis.
+    unopened: u32,
+    diagnosed: bool,
     timing: Timing,
 }
+
+/// Sockets in a row that never opened before the session asks what the server says
+/// (`Output::Diagnose`), once the link also reads as failing (`degraded_after_ms`): a blip is
+/// over sooner, a wrong key or a rate limit is not.
+const DIAGNOSE_AFTER: u32 = 3;
 
 /// The settings the link reads.
 #[derive(Debug, Clone, Copy)]
@@ -90,6 +99,8 @@ impl Link {
             opened: 0,
             failing_since: None,
             online: true,
+            unopened: 0,
+            diagnosed: false,
             timing: Timing {
                 heartbeat_ms: config.heartbeat_ms,
                 probe_timeout_ms: config.probe_timeout_ms,
@@ -203,6 +214,8 @@ impl Link {
             return false;
         }
         self.opened += 1;
+        self.unopened = 0;
+        self.diagnosed = false;
         self.state = LinkState::Open(OpenLink {
             socket,
             worked: false,
@@ -226,7 +239,11 @@ impl Link {
     pub fn lose(&mut self, wanted: bool, now: Now, rng: &mut Rng) -> Now {
         let (worked, gap_from) = match &self.state {
             LinkState::Open(open) => (open.worked, open.last_frame),
-            _ => (false, now),
+            LinkState::Opening { .. } => {
+                self.unopened += 1;
+                (false, now)
+            }
+            LinkState::Down { .. } => (false, now),
         };
         if worked {
             self.failing_since = None;
@@ -237,6 +254,20 @@ impl Link {
             retry_at: wanted.then_some(now.mono + delay),
         };
         gap_from
+    }
+
+    /// Sockets keep failing before they open, for long enough that the session reads
+    /// `degraded`: true once per streak, when the session should ask the server why (browsers
+    /// hide a refused upgrade's status).
+    pub fn diagnose(&mut self, now: Now) -> bool {
+        let due = self.unopened >= DIAGNOSE_AFTER && self.failing(now) && !self.diagnosed;
+        self.diagnosed |= due;
+        due
+    }
+
+    /// A diagnosis asked for still explains something: no socket has opened since.
+    pub fn still_failing(&self) -> bool {
+        self.unopened >= DIAGNOSE_AFTER
     }
 
     /// Checks the connection now (a wake, a resumed page): a heartbeat with a short timeout

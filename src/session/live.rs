@@ -5,9 +5,9 @@
 use super::auth::Auth;
 use super::channels::Channels;
 use super::clients::{Client, Clients};
+use super::connection::Connection;
 use super::ingest::{self, Ingested, Sink};
-use super::joins::Due;
-use super::link::{Link, Step};
+use super::link::Link;
 use super::membership::Membership;
 use super::recovery::Recovery;
 use super::retry::Rng;
@@ -104,7 +104,7 @@ impl Live {
             replays,
             resyncs,
         };
-        status::stats(counts, &self.channels, client, now)
+        status::stats(counts, &self.channels, client, self.auth.in_trouble(), now)
     }
 
     // ---- time ----
@@ -125,7 +125,7 @@ impl Live {
     #[inline(never)]
     pub fn begin(&mut self, now: Now) {
         if self.watch.woke(now, self.config.wake_after_ms) {
-            self.check_link(now);
+            self.connection().check(now);
         }
         self.run_due(now);
     }
@@ -139,10 +139,10 @@ impl Live {
         if self.channels.need_token(self.auth.ready()) {
             self.membership().need_token(now);
         }
-        let (channels, link) = (&self.channels, &self.link);
+        let (channels, link, trouble) = (&self.channels, &self.link, self.auth.in_trouble());
         let degraded_after = self.config.degraded_after;
         let view = |id| {
-            let tally = status::tally(channels, id, degraded_after);
+            let tally = status::tally(channels, id, degraded_after, trouble);
             let status = status::decide(tally, link.failing(now));
             (status, status::stale_since(channels, Some(id), now))
         };
@@ -162,12 +162,12 @@ impl Live {
             let (channels, rng) = (&self.channels, &mut self.rng);
             let queued = || channels.queued_until(now.mono);
             let step = self.link.due(channels.wanted(), now, queued, rng);
-            self.link_step(step, now);
+            self.connection().step(step, now);
             let (channels, ready) = (&self.channels, self.auth.ready());
             let needed = || channels.need_token(ready);
             let step = self.auth.due(now, needed, &mut self.rng);
             self.membership().token_step(step, now);
-            self.due_channels(now);
+            self.membership().due(now);
             // Stale for a whole period: refetch what the channels feed, as a `poll` batch.
             for id in self.clients.due_polls(now, self.config.fallback_poll_ms) {
                 let actions = self.recovery.actions();
@@ -176,43 +176,6 @@ impl Live {
             while let Some((client, batch)) = self.pipeline.poll(now.mono) {
                 self.deliver(client, batch, now);
             }
-        }
-    }
-
-    fn due_channels(&mut self, now: Now) {
-        let joins_pending = self.channels.joins_pending();
-        for topic in self.channels.topics() {
-            let Some(channel) = self.channels.get_mut(&topic) else {
-                continue;
-            };
-            let due = channel.due(now.mono, joins_pending, self.config.replay_settle_ms);
-            let (channels, pipeline) = (&mut self.channels, &mut self.pipeline);
-            match due {
-                Due::Nothing => {}
-                Due::Leave(join_ref) => {
-                    if let Some(join_ref) = join_ref {
-                        self.wire.leave(&mut self.out, &join_ref, &topic);
-                    }
-                    channels.remove(&topic);
-                }
-                Due::TimedOut(join_ref) => {
-                    self.wire.leave(&mut self.out, &join_ref, &topic);
-                    self.membership().failed(&topic, "join timed out", now);
-                }
-                Due::ReplaySettled => {
-                    let rng = &mut self.rng;
-                    self.recovery
-                        .settle_replay(&topic, channels, pipeline, now, rng);
-                }
-                Due::Resync(cause) => self
-                    .recovery
-                    .resync_now(&topic, cause, channels, pipeline, now),
-            }
-        }
-        self.membership().join_ready(now);
-        // With no channel left, the socket goes too, and is not reconnected.
-        if self.channels.is_empty() && self.link.idle() {
-            self.close_socket("no channels");
         }
     }
 
@@ -264,7 +227,7 @@ impl Live {
         }
         self.membership().join_ready(now);
         let step = self.link.ensure(self.channels.wanted(), now, &mut self.rng);
-        self.link_step(step, now);
+        self.connection().step(step, now);
         Some(id)
     }
 
@@ -277,66 +240,23 @@ impl Live {
 
     // ---- the connection ----
 
-    fn link_step(&mut self, step: Step, now: Now) {
-        match step {
-            Step::Nothing => {}
-            Step::Open(socket) => {
-                let url = self.config.socket_url();
-                self.out.push(Output::Open { url, socket });
-            }
-            Step::Heartbeat { deadline, next } => {
-                let msg_ref = self.wire.heartbeat(&mut self.out);
-                self.link.heartbeat_sent(msg_ref, deadline, next);
-            }
-            Step::Drop(reason) => {
-                self.close_socket(reason);
-                self.lose_link(now);
-            }
+    /// The parts the socket's events touch (`connection.rs`).
+    pub fn connection(&mut self) -> Connection<'_> {
+        Connection {
+            config: &self.config,
+            link: &mut self.link,
+            channels: &mut self.channels,
+            wire: &mut self.wire,
+            clients: &self.clients,
+            rng: &mut self.rng,
+            out: &mut self.out,
         }
-    }
-
-    fn close_socket(&mut self, reason: &str) {
-        let reason = reason.into();
-        self.out.push(Output::Close { code: 1000, reason });
     }
 
     pub fn socket_opened(&mut self, socket: u64, now: Now) {
         if self.link.opened(socket, now) {
             self.membership().join_ready(now);
         }
-    }
-
-    /// The socket closed or failed (`why`: the browser would not open it, which every client
-    /// is told; it is retried as a lost socket is).
-    pub fn socket_closed(&mut self, socket: u64, why: Option<String>, now: Now) {
-        if !self.link.is_current(socket) {
-            return;
-        }
-        if let Some(why) = why {
-            let url = self.config.url.clone();
-            let error = SessionError::CannotOpen { url, why };
-            self.report(self.clients.everyone(), error);
-        }
-        self.lose_link(now);
-    }
-
-    /// The one way a connection ends (`Link::lose`, `Channels::lost`).
-    fn lose_link(&mut self, now: Now) {
-        let gap_from = self.link.lose(self.channels.wanted(), now, &mut self.rng);
-        let refused = self.config.refused_backoff;
-        self.channels.lost(gap_from, now, refused, &mut self.rng);
-    }
-
-    /// Checks the connection now (a wake, a resumed page).
-    pub fn check_link(&mut self, now: Now) {
-        let step = self.link.check(self.channels.wanted(), now, &mut self.rng);
-        self.link_step(step, now);
-    }
-
-    pub fn set_online(&mut self, online: bool, now: Now) {
-        let wanted = self.channels.wanted();
-        let step = self.link.set_online(online, wanted, now, &mut self.rng);
-        self.link_step(step, now);
     }
 
     // ---- frames ----
@@ -437,7 +357,7 @@ impl Live {
             self.flush(client, now);
         }
         if self.link.is_up() {
-            self.close_socket("closed by the app");
+            self.connection().close("closed by the app");
         }
         let ids: Vec<ClientId> = self.clients.ids().collect();
         let closed = ids.into_iter().map(|id| Output::Status(id, Status::Closed));

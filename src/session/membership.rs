@@ -7,7 +7,7 @@ use super::auth::{Auth, Expired, TokenStep};
 use super::channels::Channels;
 use super::clients::Clients;
 use super::config::SessionConfig;
-use super::joins::{Failure, Heard};
+use super::joins::{Due, Failure, Heard};
 use super::link::Link;
 use super::recovery::Recovery;
 use super::retry::Rng;
@@ -35,6 +35,46 @@ pub(super) struct Membership<'a> {
 impl Membership<'_> {
     fn report(&mut self, to: Audience, error: SessionError) {
         self.clients.tell(to, &error, self.out);
+    }
+
+    /// Runs each channel's due work (a leave after its grace, a join that timed out, a replay
+    /// that settled, a resync whose jitter passed), then the joins that may go. With no channel
+    /// left, the socket goes too, and is not reconnected.
+    pub fn due(&mut self, now: Now) {
+        let joins_pending = self.channels.joins_pending();
+        for topic in self.channels.topics() {
+            let Some(channel) = self.channels.get_mut(&topic) else {
+                continue;
+            };
+            match channel.due(now.mono, joins_pending, self.config.replay_settle_ms) {
+                Due::Nothing => {}
+                Due::Leave(join_ref) => {
+                    if let Some(join_ref) = join_ref {
+                        self.wire.leave(self.out, &join_ref, &topic);
+                    }
+                    self.channels.remove(&topic);
+                }
+                Due::TimedOut(join_ref) => {
+                    self.wire.leave(self.out, &join_ref, &topic);
+                    self.failed(&topic, "join timed out", now);
+                }
+                Due::ReplaySettled => {
+                    let (channels, pipeline) = (&mut *self.channels, &mut *self.pipeline);
+                    self.recovery
+                        .settle_replay(&topic, channels, pipeline, now, self.rng);
+                }
+                Due::Resync(cause) => {
+                    let (channels, pipeline) = (&mut *self.channels, &mut *self.pipeline);
+                    self.recovery
+                        .resync_now(&topic, cause, channels, pipeline, now);
+                }
+            }
+        }
+        self.join_ready(now);
+        if self.channels.is_empty() && self.link.idle() {
+            let reason = "no channels".into();
+            self.out.push(Output::Close { code: 1000, reason });
+        }
     }
 
     /// A message on a channel's topic: a join's answer, a close, an error.
@@ -143,8 +183,12 @@ impl Membership<'_> {
                     channel.pend();
                     self.join_ready(now);
                 }
-                Expired::Wait(step) => {
+                Expired::Wait { tell, step } => {
                     channel.await_token(reason);
+                    if let Some(reason) = tell {
+                        let everyone = self.clients.everyone();
+                        self.report(everyone, SessionError::Token { reason });
+                    }
                     self.token_step(step, now);
                 }
             },

@@ -21,6 +21,8 @@ mod channel;
 mod channels;
 mod clients;
 mod config;
+mod connection;
+mod error;
 mod ingest;
 mod joins;
 mod jwt;
@@ -229,13 +231,13 @@ impl Session {
 
     /// The socket closed or failed.
     pub fn socket_closed(&mut self, socket: u64, now: Now) {
-        self.input(now, |live| live.socket_closed(socket, None, now));
+        self.input(now, |live| live.connection().closed(socket, None, now));
     }
 
     /// The browser would not open `socket` (it threw): every client is told, and it is retried
     /// as a lost socket is.
     pub fn socket_failed(&mut self, socket: u64, why: String, now: Now) {
-        self.input(now, |live| live.socket_closed(socket, Some(why), now));
+        self.input(now, |live| live.connection().closed(socket, Some(why), now));
     }
 
     /// A text frame arrived on `socket`.
@@ -258,14 +260,14 @@ impl Session {
 
     /// The browser went offline or online. Online, a lost connection is retried at once.
     pub fn set_online(&mut self, online: bool, now: Now) {
-        self.input(now, |live| live.set_online(online, now));
+        self.input(now, |live| live.connection().set_online(online, now));
     }
 
     /// The page became visible or hidden. Visible, the connection is checked at once.
     pub fn set_visible(&mut self, visible: bool, now: Now) {
         self.input(now, |live| {
             if visible {
-                live.check_link(now)
+                live.connection().check(now)
             }
         });
     }
@@ -273,7 +275,13 @@ impl Session {
     /// The page resumed (`resume`, `pageshow`, `focus`): the connection is checked at once, as
     /// it may have died while the page was frozen or the machine asleep.
     pub fn resumed(&mut self, now: Now) {
-        self.input(now, |live| live.check_link(now));
+        self.input(now, |live| live.connection().check(now));
+    }
+
+    /// What the request of [`Output::Diagnose`] got: the HTTP status and body, or 0 and what
+    /// was thrown when no answer could be read.
+    pub fn diagnosed(&mut self, status: u16, body: &str, now: Now) {
+        self.input(now, |live| live.connection().diagnosed(status, body));
     }
 
     /// A new access token from the app (`setAuth`): joined channels get it at once, channels

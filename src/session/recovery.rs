@@ -3,12 +3,14 @@
 //!
 //! Supabase replays the kept messages whose `inserted_at` (the database's clock at the start of
 //! the publishing transaction) is at least `since`, the newest `limit` of them, oldest first
-//! (docs/supabase-server-behaviour.md). So `since` is chosen from what the browser knows for
-//! sure: the local time its gap began (the last frame received), moved earlier by how far
-//! behind their arrival events' `at` have run lately (a producer clock behind ours, long
-//! transactions), bounded, then by a small overlap that dedup removes. An event's `at` can only
-//! move the replay point earlier, never past the local clock: a clock ahead, or a payload dated
-//! 2099, costs nothing.
+//! (docs/supabase-server-behaviour.md). A message committed during a gap by a transaction that
+//! began before it carries an `inserted_at` older than the gap, by up to the longest publishing
+//! transaction. So `since` is the local time the gap began (the last frame received), moved
+//! earlier by `maxDeliveryDelayMs` (the longest time from `inserted_at` to delivery, 2 s by
+//! default), and further by how far behind their arrival events' `at` have run lately (a
+//! producer clock behind ours), bounded. Nothing here depends on where a producer stamps `at`:
+//! its lag can only widen the replay, never narrow it, and a clock ahead or a payload dated 2099
+//! costs nothing. Dedup removes the overlap.
 
 use super::channel::{Channel, Coverage, PendingResync, Phase, ReplayPlan};
 use super::channels::Channels;
@@ -95,7 +97,7 @@ pub(super) struct Recovery {
     vsn: Vsn,
     replay_limit: u32,
     replay_window_ms: u64,
-    overlap_ms: u64,
+    margin_ms: u64,
     max_skew_ms: u64,
     jitter_ms: u64,
 }
@@ -112,7 +114,7 @@ impl Recovery {
             vsn: config.vsn,
             replay_limit: config.replay_limit,
             replay_window_ms: config.replay_window_ms,
-            overlap_ms: config.replay_overlap_ms,
+            margin_ms: config.max_delivery_delay_ms,
             max_skew_ms: config.max_skew_ms,
             jitter_ms: config.resync_jitter_ms,
         }
@@ -143,15 +145,16 @@ impl Recovery {
         if channel.replay_refused {
             return ReplayPlan::Resync(ResyncCause::ReplayRefused);
         }
-        // A gap longer than dedup remembers is resynced: a replay's overlap with what came
-        // before the gap could no longer be told apart, and would be applied twice.
-        let window = self.replay_window_ms.min(remembered_ms);
-        if now.wall.saturating_sub(from.wall) > window as i64 {
-            return ReplayPlan::Resync(ResyncCause::GapTooOld);
-        }
         let bound = self.max_skew_ms as i64;
         let lag = self.skew.low().map_or(0, |lag| lag.min(0)).max(-bound);
-        ReplayPlan::Since(from.wall + lag - self.overlap_ms as i64)
+        let since = from.wall + lag - self.margin_ms as i64;
+        // A replay reaching further back than dedup remembers is resynced: its overlap with
+        // what came before the gap could no longer be told apart, and would be applied twice.
+        let window = self.replay_window_ms.min(remembered_ms);
+        if now.wall.saturating_sub(since) > window as i64 {
+            return ReplayPlan::Resync(ResyncCause::GapTooOld);
+        }
+        ReplayPlan::Since(since)
     }
 
     /// A live event dated `at_micros` arrived: how far behind the producers' clocks run.

@@ -4,7 +4,7 @@
 
 use super::channel::Channel;
 use super::channels::Channels;
-use super::types::{ChannelState, SessionStats, Status};
+use super::types::{ChannelState, ChannelStats, SessionStats, Status};
 use crate::audience::ClientId;
 use crate::clock::Now;
 use crate::pipeline::PipelineStats;
@@ -23,12 +23,26 @@ pub(super) struct Tally {
     pub lost: bool,
 }
 
-/// Counts the channels `client` holds.
-pub(super) fn tally(channels: &Channels, client: ClientId, degraded_after: u32) -> Tally {
+/// A channel's state as the app sees it: during an episode of token trouble (`auth.rs`), a
+/// channel on its way to a join waits for a token that works, whatever it is doing meanwhile.
+fn shown(state: ChannelState, trouble: bool) -> ChannelState {
+    match state {
+        ChannelState::Joining | ChannelState::Retrying if trouble => ChannelState::AwaitingToken,
+        other => other,
+    }
+}
+
+/// Counts the channels `client` holds (`trouble`: with tokens, see [`shown`]).
+pub(super) fn tally(
+    channels: &Channels,
+    client: ClientId,
+    degraded_after: u32,
+    trouble: bool,
+) -> Tally {
     let mut t = Tally::default();
     for channel in channels.iter().filter(|c| c.audience.contains(client)) {
         t.total += 1;
-        match channel.state() {
+        match shown(channel.state(), trouble) {
             ChannelState::Joined => t.live += 1,
             ChannelState::Denied => t.refused += 1,
             ChannelState::AwaitingToken => {}
@@ -104,6 +118,7 @@ pub(super) fn stats(
     counts: Counts,
     channels: &Channels,
     client: Option<ClientId>,
+    trouble: bool,
     now: Now,
 ) -> SessionStats {
     SessionStats {
@@ -115,7 +130,11 @@ pub(super) fn stats(
         channels: channels
             .iter()
             .filter(|c| holds(client, c))
-            .map(|c| c.stats(now))
+            .map(|c| {
+                let stats = c.stats(now);
+                let state = shown(stats.state, trouble);
+                ChannelStats { state, ..stats }
+            })
             .collect(),
         stale_since: stale_since(channels, client, now),
     }

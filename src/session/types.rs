@@ -1,11 +1,10 @@
-//! What the session reports: its outputs, the manager's and the channels' states, errors, counts.
+//! What the session reports: its outputs, the manager's and the channels' states, counts (its
+//! errors are in `error.rs`).
 
+pub use super::error::SessionError;
 use crate::audience::ClientId;
 use crate::batch::CacheBatch;
-use crate::catalog::{EventError, Uuid};
-use crate::errors::{ErrorKind, ErrorReport, Prop};
 use crate::pipeline::PipelineStats;
-use std::fmt;
 
 /// The manager's state, derived from its channels after every input (never stored beside
 /// them): "connected" every channel joined; "connecting" the first joins under way;
@@ -107,131 +106,6 @@ impl ChannelState {
     }
 }
 
-/// Something the app should know went wrong; the session carries on.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SessionError {
-    /// An event broke the catalog and was dropped.
-    InvalidEvent {
-        /// The channel it came on.
-        topic: String,
-        /// What was wrong.
-        error: EventError,
-    },
-    /// An event named another casino and was dropped.
-    ForeignCasino {
-        /// The channel it came on.
-        topic: String,
-        /// The event.
-        event: String,
-        /// The casino it named.
-        casino_id: Uuid,
-    },
-    /// A frame could not be read, or was too large, and was dropped.
-    BadFrame {
-        /// Why.
-        reason: String,
-    },
-    /// The server refused a channel.
-    Denied {
-        /// The channel.
-        topic: String,
-        /// The server's reason.
-        reason: String,
-    },
-    /// No usable token: `getAccessToken` failed, gave nothing or gave the expired token back,
-    /// or there is no `getAccessToken` and the token expired.
-    Token {
-        /// Why.
-        reason: String,
-    },
-    /// The browser would not open the socket (an invalid URL, a page that may not open it:
-    /// mixed content, a Content-Security-Policy); retried like a lost socket.
-    CannotOpen {
-        /// The socket's URL.
-        url: String,
-        /// What the browser said.
-        why: String,
-    },
-}
-
-impl SessionError {
-    /// Its kind (the JS `name`).
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            SessionError::InvalidEvent { error, .. } => error.kind(),
-            SessionError::ForeignCasino { .. } => ErrorKind::ForeignCasino,
-            SessionError::BadFrame { .. } | SessionError::CannotOpen { .. } => ErrorKind::Protocol,
-            SessionError::Denied { .. } => ErrorKind::ChannelDenied,
-            SessionError::Token { .. } => ErrorKind::Token,
-        }
-    }
-
-    /// A stable name for JS (`error.name`).
-    pub fn name(&self) -> &'static str {
-        self.kind().name()
-    }
-
-    /// The error as JS gets it: kind, message and members (`src/errors.rs`).
-    pub fn report(&self) -> ErrorReport {
-        let message = self.to_string();
-        match self {
-            SessionError::InvalidEvent { topic, error } => {
-                let mut report = error.report();
-                report.message = message;
-                report.with(Prop::Topic, topic.as_str())
-            }
-            SessionError::ForeignCasino {
-                topic,
-                event,
-                casino_id,
-            } => ErrorReport::new(ErrorKind::ForeignCasino, message)
-                .with(Prop::Topic, topic.as_str())
-                .with(Prop::Event, event.as_str())
-                .with(Prop::CasinoId, casino_id.to_string()),
-            SessionError::BadFrame { reason } => {
-                ErrorReport::new(ErrorKind::Protocol, message).with(Prop::Reason, reason.as_str())
-            }
-            SessionError::Denied { topic, reason } => {
-                ErrorReport::new(ErrorKind::ChannelDenied, message)
-                    .with(Prop::Topic, topic.as_str())
-                    .with(Prop::Reason, reason.as_str())
-            }
-            SessionError::Token { reason } => {
-                ErrorReport::new(ErrorKind::Token, message).with(Prop::Reason, reason.as_str())
-            }
-            SessionError::CannotOpen { why, .. } => ErrorReport::new(ErrorKind::Protocol, message)
-                .with(Prop::Reason, "cannot_open")
-                .with(Prop::Cause, why.as_str()),
-        }
-    }
-}
-
-impl fmt::Display for SessionError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SessionError::InvalidEvent { topic, error } => {
-                write!(f, "{error} (on {topic}; dropped)")
-            }
-            SessionError::ForeignCasino {
-                topic,
-                event,
-                casino_id,
-            } => {
-                write!(
-                    f,
-                    "{event} for casino {casino_id} arrived on {topic}; dropped"
-                )
-            }
-            SessionError::BadFrame { reason } => write!(f, "unreadable frame dropped: {reason}"),
-            SessionError::Denied { topic, reason } => write!(f, "{topic} refused: {reason}"),
-            SessionError::Token { reason } => write!(f, "no usable access token: {reason}"),
-            SessionError::CannotOpen { url, why } => {
-                write!(f, "cannot open a WebSocket to {url}: {why}")
-            }
-        }
-    }
-}
-
 /// What the session asks its host (the browser layer, or a test) to do. What is for the app
 /// names the client it is for (0 for a tab on its own).
 #[derive(Debug, Clone, PartialEq)]
@@ -266,6 +140,13 @@ pub enum Output {
     RequestToken {
         /// Identifies the request.
         id: u64,
+    },
+    /// Sockets keep failing before they open: `GET` this URL (the socket's, over HTTP, no
+    /// credentials) and pass its status and body to `diagnosed` (status 0 and what was thrown
+    /// when no answer could be read). Once until a socket opens.
+    Diagnose {
+        /// The URL.
+        url: String,
     },
 }
 

@@ -188,3 +188,22 @@ pub(super) fn join_payload(
     }
     Value::object(payload)
 }
+
+/// The server's words in an HTTP answer: its JSON `error` or `message` (Realtime's and the
+/// gateway's), else the text itself, cut to 200 characters.
+pub(super) fn said(body: &str) -> String {
+    let json = crate::json::parse(body).ok();
+    let words = json.as_ref().and_then(|v| {
+        let field = v.get("error").or_else(|| v.get("message"))?;
+        field.as_str()
+    });
+    let text = words.unwrap_or(body).trim();
+    match text
+        .char_indices()
+        .nth(200)
+        .and_then(|(cut, _)| text.get(..cut))
+    {
+        Some(head) => format!("{head}..."),
+        None => text.to_owned(),
+    }
+}

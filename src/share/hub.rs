@@ -36,7 +36,8 @@ pub enum HubOutput {
         /// The message ([`ToTab::encode`]).
         text: String,
     },
-    /// A socket action of one session: `Open`, `Close` or `Send`.
+    /// A network action of one session: `Open`, `Close` or `Send` on its socket, or the
+    /// `Diagnose` request.
     Socket {
         /// The session whose socket it is.
         session: SessionRef,
@@ -649,7 +650,10 @@ impl Hub {
     fn route(&mut self, index: usize, output: Output, now: Now) {
         let id = self.sessions[index].id;
         match output {
-            Output::Open { .. } | Output::Close { .. } | Output::Send(_) => {
+            Output::Open { .. }
+            | Output::Close { .. }
+            | Output::Send(_)
+            | Output::Diagnose { .. } => {
                 self.out.push(HubOutput::Socket {
                     session: id,
                     output,

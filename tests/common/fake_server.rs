@@ -100,6 +100,10 @@ pub struct Harness {
     /// The id of the last token request.
     pub token_request: u64,
     pub closes: Vec<String>,
+    /// The URLs the session asked to diagnose, and what the server answers them at once (as a
+    /// plain GET of the socket URL: the upgrade's own status and JSON); `None`: no answer yet.
+    pub diagnoses: Vec<String>,
+    pub diagnosis: Option<(u16, String)>,
     inbox: VecDeque<String>,
     schedule: Vec<(u64, Scheduled)>,
     next_id: u64,
@@ -183,6 +187,8 @@ impl Harness {
             token_requests: 0,
             token_request: 0,
             closes: Vec::new(),
+            diagnoses: Vec::new(),
+            diagnosis: Some((400, "'connection' header must contain 'upgrade'".into())),
             inbox: VecDeque::new(),
             schedule: Vec::new(),
             next_id: 0,
@@ -303,6 +309,12 @@ impl Harness {
                     self.session.socket_opened(socket, self.clock());
                 } else {
                     self.session.socket_closed(socket, self.clock());
+                }
+            }
+            Output::Diagnose { url } => {
+                self.diagnoses.push(url);
+                if let Some((status, body)) = self.diagnosis.clone() {
+                    self.session.diagnosed(status, &body, self.clock());
                 }
             }
             Output::Close { reason, .. } => {

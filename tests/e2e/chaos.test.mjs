@@ -10,8 +10,11 @@
 // names the foreign casino (0 leaks); no wasm trap or uncaught error; after the faults stop a
 // new event is in a batch within 1 s; every window is at most 550 ms (but one open while the
 // page was frozen, when no script can run). Then the targets: producer clocks 3 s ahead and
-// behind, 1.5 s publishing transactions, each with drops every 4 s at 5 events/s, and a 3 s
-// outage at 5 events/s, all recovered by replay, not resync. Prints the figures.
+// behind, 1.5 s publishing transactions (their `at` written before they begin, and at commit),
+// each with drops every 4 s at 5 events/s, and a 3 s outage at 5 events/s, all recovered by
+// replay, not resync. Prints the figures. (Here the managers have learnt the lag of producers
+// 3 s behind, which alone covered a producer stamping at commit before `maxDeliveryDelayMs`;
+// producers.test.mjs runs that producer against a manager that learnt nothing else.)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -91,7 +94,7 @@ const EVENTS = Object.keys(fixtures).filter((name) => name !== 'finance.outbox_p
 
 /** Publishes one unique event as `realtime.send` would, on the list feed and, for a table of a
  *  detail feed, on that feed too. */
-async function publishOne({ skewMs = 0, transactionMs = 0, phase }) {
+async function publishOne({ skewMs = 0, transactionMs = 0, atCommit = false, phase }) {
   counter += 1;
   const name = EVENTS[counter % EVENTS.length];
   const table = counter % 10 === 0 ? DETAILS[(counter / 10) % 2] : null;
@@ -102,7 +105,8 @@ async function publishOne({ skewMs = 0, transactionMs = 0, phase }) {
   const at = Date.now();
   serviceToken ??= await token(dev.url, { role: 'service_role', staff_role: '', casino_id: '', ttl_s: 36_000 });
   for (const topic of topics) {
-    const response = await fetch(`${dev.url}/realtime/v1/api/db/send?transaction_ms=${transactionMs}`, {
+    const query = `transaction_ms=${transactionMs}&at=${atCommit ? 'commit' : 'start'}`;
+    const response = await fetch(`${dev.url}/realtime/v1/api/db/send?${query}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${serviceToken}`, 'content-type': 'application/json' },
       body: JSON.stringify({ topic, event: name, payload }),
@@ -213,7 +217,7 @@ test('catalog events through a fault schedule: nothing lost, nothing leaked, no 
     [78_000, () => fault('heartbeats?answer=true')],
   ].filter(([at]) => at < MAIN_MS);
   // Producer clocks 3 s ahead and behind, and 1.5 s transactions, mixed in.
-  const mixed = (i) => ({ skewMs: [0, 3_000, -3_000][i % 3], transactionMs: i % 7 === 0 ? 1_500 : 0 });
+  const mixed = (i) => ({ skewMs: [0, 3_000, -3_000][i % 3], transactionMs: i % 7 === 0 ? 1_500 : 0, atCommit: i % 14 === 0 });
   await stream({ ms: MAIN_MS, rate: RATE, phase: 'main', schedule, event: mixed });
   await fault('reset');
   await waitConnected(150_000).catch(async (e) => {
@@ -239,6 +243,7 @@ test('catalog events through a fault schedule: nothing lost, nothing leaked, no 
     ['clock +3 s', () => ({ skewMs: 3_000 }), drops(20_000)],
     ['clock -3 s', () => ({ skewMs: -3_000 }), drops(20_000)],
     ['1.5 s transactions', () => ({ transactionMs: 1_500 }), drops(20_000)],
+    ['1.5 s, at at commit', () => ({ transactionMs: 1_500, atCommit: true }), drops(20_000)],
     ['3 s outage', () => ({}), [[5_000, () => fault('outage?ms=3000')]]],
   ]) {
     const before = await recoveries();

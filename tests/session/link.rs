@@ -2,7 +2,8 @@
 
 use crate::common::fake_server::{config, Harness};
 use crate::support::{detail, list, refuse_topics, Feed};
-use casino_realtime::session::{ChannelState, Status};
+use casino_realtime::errors::Prop;
+use casino_realtime::session::{ChannelState, SessionError, Status};
 
 /// Joined with an event received; then the server side of the socket goes silent.
 fn joined_then_half_open() -> (Harness, Feed) {
@@ -72,6 +73,101 @@ fn sockets_that_open_and_die_back_off_and_degrade() {
         h.advance(60_000);
     }
     assert!(h.statuses.contains(&Status::Degraded), "{:?}", h.statuses);
+}
+
+/// The `Refused` errors reported so far: (status, the server's words).
+fn refusals(h: &Harness) -> Vec<(u16, String)> {
+    let refused = h.errors.iter().filter_map(|e| match e {
+        SessionError::Refused { status, said } => Some((*status, said.clone())),
+        _ => None,
+    });
+    refused.collect()
+}
+
+#[test]
+fn sockets_refused_at_the_upgrade_are_diagnosed_once_per_streak_with_the_servers_words() {
+    let mut h = Harness::new(config());
+    h.server_up = false;
+    h.diagnosis = Some((401, r#"{"error":"Token has expired"}"#.into()));
+    h.subscribe(None);
+    // A blip: sockets fail for 8 s (more than three of them), then one opens.
+    h.advance(8_000);
+    assert!(h.opens > 3, "{} opens", h.opens);
+    assert!(h.diagnoses.is_empty(), "a blip is not diagnosed");
+    h.server_up = true;
+    h.advance(5_000);
+    assert_eq!(h.state_of(&list()), Some(ChannelState::Joined));
+    assert!(h.diagnoses.is_empty());
+    h.server_up = false;
+    h.drop_connection();
+    h.advance(10 * 60 * 1000);
+    assert_eq!(h.diagnoses.len(), 1, "once per streak, however long");
+    assert!(
+        h.diagnoses[0].starts_with("http://fake/realtime/v1/websocket?apikey=anon-key&vsn="),
+        "{}",
+        h.diagnoses[0]
+    );
+    assert_eq!(refusals(&h), [(401, "Token has expired".to_owned())]);
+    let report = h.errors.iter().find_map(|e| match e {
+        SessionError::Refused { .. } => Some(e.report()),
+        _ => None,
+    });
+    let report = report.unwrap();
+    assert_eq!(report.kind.name(), "ConnectionError");
+    let reason = report.members.iter().find(|(p, _)| *p == Prop::Reason);
+    assert_eq!(reason.map(|(_, v)| v.as_str()), Some("unauthorized"));
+    assert!(
+        report.to_json().contains(r#""status":401"#),
+        "{}",
+        report.to_json()
+    );
+    assert!(report.message.contains("apiKey"), "{}", report.message);
+    // A socket opens: the streak is over. The next one gets its own diagnosis.
+    h.server_up = true;
+    h.advance(60_000);
+    assert_eq!(h.state_of(&list()), Some(ChannelState::Joined));
+    h.server_up = false;
+    h.diagnosis = Some((503, "no healthy upstream".into()));
+    h.drop_connection();
+    h.advance(10 * 60 * 1000);
+    assert_eq!(h.diagnoses.len(), 2);
+    assert_eq!(refusals(&h)[1], (503, "no healthy upstream".to_owned()));
+}
+
+#[test]
+fn a_diagnosis_answered_after_a_socket_opened_says_nothing() {
+    let mut h = Harness::new(config());
+    h.server_up = false;
+    h.diagnosis = None;
+    h.subscribe(None);
+    h.advance(5 * 60 * 1000);
+    assert_eq!(h.diagnoses.len(), 1);
+    h.server_up = true;
+    h.advance(60_000);
+    assert_eq!(h.state_of(&list()), Some(ChannelState::Joined));
+    h.session.diagnosed(0, "Failed to fetch", h.clock());
+    h.pump();
+    assert_eq!(refusals(&h), [], "the socket that opened answered it");
+}
+
+#[test]
+fn refusal_reasons_by_status() {
+    let reasons = [
+        (0, "unreachable"),
+        (401, "unauthorized"),
+        (403, "forbidden"),
+        (404, "not-found"),
+        (429, "rate-limited"),
+        (500, "server-error"),
+        (503, "server-error"),
+        (400, "websocket-blocked"),
+        (200, "websocket-blocked"),
+        (426, "websocket-blocked"),
+        (418, "refused"),
+    ];
+    for (status, reason) in reasons {
+        assert_eq!(SessionError::refusal(status), reason, "{status}");
+    }
 }
 
 #[test]

@@ -5,7 +5,7 @@ use crate::common::fake_server::{config, Harness};
 use crate::common::{fixture, iso, with};
 use crate::support::{detail, event_at, list, refuse_topics, stale_of, Feed};
 use casino_realtime::json::Value;
-use casino_realtime::session::{Backoff, ChannelState, ResyncCause, Status};
+use casino_realtime::session::{Backoff, ChannelState, ResyncCause, SessionConfig, Status};
 
 /// Connection drops: the server is unreachable for `len` ms from each `start` (ms into the run).
 fn outages(drops: &[(u64, u64)]) -> impl FnMut(&mut Harness, u64) + '_ {
@@ -38,9 +38,16 @@ const DROPS: [(u64, u64); 11] = [
 ];
 
 fn drops_at_5_per_second(producer_skew: i64, tx_ms: u64) -> (Harness, Feed) {
-    let mut h = Harness::new(config());
+    run_with_drops(Feed::new(producer_skew, tx_ms))
+}
+
+fn run_with_drops(feed: Feed) -> (Harness, Feed) {
+    run_with_drops_on(config(), feed)
+}
+
+fn run_with_drops_on(config: SessionConfig, mut feed: Feed) -> (Harness, Feed) {
+    let mut h = Harness::new(config);
     h.subscribe(None);
-    let mut feed = Feed::new(producer_skew, tx_ms);
     feed.run(&mut h, 5, 60_000, outages(&DROPS));
     h.advance(30_000);
     h.session.flush(h.clock());
@@ -85,9 +92,9 @@ fn a_reconnect_rejoins_every_channel_and_private_ones_replay_from_the_last_event
         .unwrap()
         .get("replay")
         .unwrap();
-    // From the last frame received (at START, 10:15:00Z), less the 500 ms overlap: the event's
-    // `at` (10:20:00Z, ahead of the local clock) does not move it.
-    assert_eq!(replay.to_json(), r#"{"since":1766225699500,"limit":25}"#);
+    // From the last frame received (at START, 10:15:00Z), less `maxDeliveryDelayMs` (2 s): the
+    // event's `at` (10:20:00Z, ahead of the local clock) does not move it.
+    assert_eq!(replay.to_json(), r#"{"since":1766225698000,"limit":25}"#);
     assert_eq!(h.session.stats(h.clock()).reconnects, 1);
 }
 
@@ -373,6 +380,37 @@ fn nothing_is_lost_across_drops_with_1500_ms_publishing_transactions() {
     let (h, feed) = drops_at_5_per_second(0, 1_500);
     assert_eq!(feed.lost(&h), Vec::<u64>::new());
     assert_eq!(h.resyncs(), 0, "recovered by replay");
+}
+
+/// The producer writes `at` at commit: the `at` lag reads ~0 while the rows committed during a
+/// gap carry an `inserted_at` 1.5 s older than their delivery. Lost 11 before the replay margin
+/// (the replay point followed the `at` lag).
+#[test]
+fn nothing_is_lost_across_drops_when_at_is_stamped_at_the_commit_of_1500_ms_transactions() {
+    for skew in [0, 3_000, -3_000] {
+        let (h, feed) = run_with_drops(Feed::at_commit(skew, 1_500));
+        assert_eq!(feed.lost(&h), Vec::<u64>::new(), "producer clock {skew} ms");
+        assert_eq!(h.resyncs(), 0, "recovered by replay");
+    }
+}
+
+/// What holds it is `maxDeliveryDelayMs`: set below the transactions' length, the same run
+/// loses the messages committed during each gap by a transaction begun before it; set to it,
+/// none.
+#[test]
+fn the_delivery_delay_margin_is_what_covers_long_transactions() {
+    let short = SessionConfig {
+        max_delivery_delay_ms: 500,
+        ..config()
+    };
+    let (h, feed) = run_with_drops_on(short, Feed::at_commit(0, 1_500));
+    assert!(feed.lost(&h).len() >= 10, "lost {:?}", feed.lost(&h));
+    let exact = SessionConfig {
+        max_delivery_delay_ms: 1_500,
+        ..config()
+    };
+    let (h, feed) = run_with_drops_on(exact, Feed::at_commit(0, 1_500));
+    assert_eq!(feed.lost(&h), Vec::<u64>::new());
 }
 
 #[test]

@@ -38,6 +38,9 @@ pub struct Feed {
     pub producer_skew: i64,
     /// How long each publishing transaction lasts.
     pub tx_ms: u64,
+    /// `at` is written at the end of the transaction (a Server Action that stamps it after its
+    /// writes), not at its start.
+    pub at_commit: bool,
 }
 
 impl Feed {
@@ -48,12 +51,23 @@ impl Feed {
             at: Vec::new(),
             producer_skew,
             tx_ms,
+            at_commit: false,
+        }
+    }
+
+    /// As [`Feed::new`], with `at` written at commit.
+    pub fn at_commit(producer_skew: i64, tx_ms: u64) -> Self {
+        Feed {
+            at_commit: true,
+            ..Feed::new(producer_skew, tx_ms)
         }
     }
 
     pub fn publish(&mut self, h: &mut Harness) {
         self.next += 1;
-        let payload = numbered_fill(self.next, h.true_time() + self.producer_skew);
+        let written = if self.at_commit { self.tx_ms as i64 } else { 0 };
+        let at = h.true_time() + self.producer_skew + written;
+        let payload = numbered_fill(self.next, at);
         h.publish(&list(), "table.fill_requested", &payload, self.tx_ms);
         self.published.push(self.next);
         self.at.push(h.clock().wall);

@@ -484,3 +484,115 @@ fn a_browser_clock_hours_ahead_still_joins_with_what_get_access_token_gives() {
         h.errors
     );
 }
+
+/// Answers every token request with a fresh token (`t1`, `t2`, ...) as it comes, advancing
+/// `ms` in steps of 100 ms; returns when each request was made (ms into the run).
+fn answer_tokens_for(h: &mut Harness, ms: u64) -> Vec<u64> {
+    let (start, mut answered, mut asked) = (h.now, 0, Vec::new());
+    while h.now < start + ms {
+        if h.token_requests > answered {
+            answered = h.token_requests;
+            asked.push(h.now - start);
+            h.give_token(Ok(&format!("t{answered}")));
+        }
+        h.advance(100);
+    }
+    asked
+}
+
+/// A `getAccessToken` that keeps handing back tokens the server refuses as expired (its 5 s
+/// delay included): within 30 s the status is `awaiting-token` (never `connecting` after the
+/// first refusal), the app is told once, and each new token is tried once, on a backoff that
+/// grows. Before: `connecting` for ever, 7 joins and no error.
+#[test]
+fn a_token_source_that_gives_expired_tokens_ends_in_awaiting_token_told_once() {
+    let mut h = Harness::with_session(session(config(), None, true), config().vsn);
+    h.join_error_delay_ms = 5_000;
+    h.join_policy = Box::new(|_, payload| {
+        let token = payload.get("access_token").and_then(Value::as_str)?;
+        Some(match token {
+            "good" | "good-2" => Ok(()),
+            _ => Err("InvalidJWTToken: Token has expired 12 seconds ago".into()),
+        })
+    });
+    h.subscribe(None);
+    let asked = answer_tokens_for(&mut h, 30_000);
+    let told: Vec<&SessionError> = h
+        .errors
+        .iter()
+        .filter(|e| matches!(e, SessionError::Token { .. }))
+        .collect();
+    assert_eq!(told.len(), 1, "told once: {told:?}");
+    assert!(
+        told[0]
+            .to_string()
+            .contains("getAccessToken gave a token the server refused"),
+        "{}",
+        told[0]
+    );
+    assert_eq!(h.session.status(), Status::AwaitingToken);
+    let first = h.statuses.iter().position(|s| *s == Status::AwaitingToken);
+    assert!(
+        first.is_some_and(|i| h.statuses[i..].iter().all(|s| *s == Status::AwaitingToken)),
+        "{:?}",
+        h.statuses
+    );
+    assert_eq!(h.state_of(&list()), Some(ChannelState::AwaitingToken));
+    // One join per token, each token after a longer wait than the last.
+    assert_eq!(h.joins.len(), asked.len(), "asked at {asked:?}");
+    assert!(asked.len() <= 6, "asked at {asked:?}");
+    let waits: Vec<u64> = asked.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(
+        waits.windows(2).all(|w| w[1] + 500 >= w[0]),
+        "waits {waits:?}"
+    );
+    // A token that works ends the episode; the hourly expiry of a proven token is no trouble.
+    while h.token_requests as usize == asked.len() {
+        h.advance(1_000);
+    }
+    h.give_token(Ok("good"));
+    assert_eq!(h.session.status(), Status::Connected);
+    h.server_shutdown(&list(), "Token has expired 0 seconds ago");
+    h.give_token(Ok("good-2"));
+    h.advance(10_000);
+    assert_eq!(h.session.status(), Status::Connected);
+    let told = h
+        .errors
+        .iter()
+        .filter(|e| matches!(e, SessionError::Token { .. }))
+        .count();
+    assert_eq!(told, 1, "still once");
+}
+
+/// Without `getAccessToken`, `setAuth` tokens that are expired too: told once for the episode,
+/// not once per token.
+#[test]
+fn expired_set_auth_tokens_are_one_episode() {
+    let mut h = Harness::with_session(session(config(), Some("old"), false), config().vsn);
+    h.join_policy = Box::new(|_, payload| {
+        let token = payload.get("access_token").and_then(Value::as_str)?;
+        Some(if token == "good" {
+            Ok(())
+        } else {
+            Err("InvalidJWTToken: Token has expired 1 seconds ago".into())
+        })
+    });
+    h.subscribe(None);
+    h.advance(1_000);
+    for stale in ["stale-1", "stale-2"] {
+        h.session.set_auth(stale.into(), h.clock());
+        h.pump();
+        h.advance(1_000);
+    }
+    let tokens = |h: &Harness| {
+        h.errors
+            .iter()
+            .filter(|e| matches!(e, SessionError::Token { .. }))
+            .count()
+    };
+    assert_eq!(tokens(&h), 1);
+    assert_eq!(h.session.status(), Status::AwaitingToken);
+    h.session.set_auth("good".into(), h.clock());
+    h.pump();
+    assert_eq!(h.session.status(), Status::Connected);
+}
