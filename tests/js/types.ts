@@ -137,6 +137,11 @@ export function narrow(error: CasinoRealtimeError): string {
     }
     case 'TokenError':
       return error.reason;
+    case 'ConnectionError': {
+      const reason: 'unauthorized' | 'forbidden' | 'not-found' | 'rate-limited' | 'server-error' | 'websocket-blocked' | 'unreachable' | 'refused' = error.reason;
+      const status: number = error.status;
+      return `${reason} ${status}`;
+    }
     case 'ProtocolError':
       return `${error.reason} ${String(error.cause)}`;
     case 'ForeignCasinoError':
