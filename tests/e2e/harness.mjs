@@ -1,7 +1,8 @@
 // Shared by the end-to-end tests: the dev server, a static file server, headless Chromium.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
-import { readFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +49,23 @@ export async function serve(dir) {
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${server.address().port}`, stop: () => server.close() };
+}
+
+/** The hosts test page (tests/e2e/hosts/index.html: `window.start(options, how)` makes a manager
+ *  that records its batches, statuses and errors) with the built package, served from a folder of
+ *  its own: `{ url, stop() }` (stop also removes the folder). */
+export async function hostsPage() {
+  const work = await mkdtemp(join(tmpdir(), 'casino-hosts-page-'));
+  await cp(join(ROOT, 'pkg'), join(work, 'pkg'), { recursive: true });
+  await cp(join(ROOT, 'tests/e2e/hosts/index.html'), join(work, 'index.html'));
+  const site = await serve(work);
+  return {
+    url: site.url,
+    stop: async () => {
+      site.stop();
+      await rm(work, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Debian's Chromium, headless, as root. */

@@ -8,10 +8,9 @@
 // fifteen was lost here without a word.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ROOT, anonKey, browser, devserver, serve, token } from './harness.mjs';
+import { ROOT, anonKey, browser, devserver, hostsPage, token } from './harness.mjs';
 
 const MS = Number(process.env.PRODUCERS_MS ?? 45_000);
 const CASINO = '00000000-0000-4000-8000-000000004001';
@@ -19,22 +18,17 @@ const fixture = JSON.parse(await readFile(join(ROOT, 'tests/fixtures/events.json
 let chrome;
 let dev;
 let site;
-let work;
 
 before(async () => {
   chrome = await browser();
   dev = await devserver('--transaction-ms', '1500', '--at-at-commit');
-  work = await mkdtemp(join(tmpdir(), 'casino-producers-'));
-  await cp(join(ROOT, 'pkg'), join(work, 'pkg'), { recursive: true });
-  await cp(join(ROOT, 'tests/e2e/hosts/index.html'), join(work, 'index.html'));
-  site = await serve(work);
+  site = await hostsPage();
 });
 
 after(async () => {
   await chrome?.close();
-  site?.stop();
+  await site?.stop();
   dev?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
 });
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -10,31 +10,23 @@
 // Counts over the 30 s are printed; the bounds asserted are loose (a slow machine does less).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ROOT, anonKey, browser, devserver, serve } from './harness.mjs';
+import { anonKey, browser, devserver, hostsPage } from './harness.mjs';
 
 let chrome;
 let dev;
 let site;
-let work;
 
 before(async () => {
   chrome = await browser();
   // Supabase's delays: refused joins and connects are answered after 5 s and 2 s.
   dev = await devserver();
-  work = await mkdtemp(join(tmpdir(), 'casino-trouble-'));
-  await cp(join(ROOT, 'pkg'), join(work, 'pkg'), { recursive: true });
-  await cp(join(ROOT, 'tests/e2e/hosts/index.html'), join(work, 'index.html'));
-  site = await serve(work);
+  site = await hostsPage();
 });
 
 after(async () => {
   await chrome?.close();
-  site?.stop();
+  await site?.stop();
   dev?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
 });
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
