@@ -22,11 +22,12 @@ const pkg = (file) => readFile(`${ROOT}pkg/${file}`);
 // parts that own their state (+2.3 KB: narrow methods the optimizer no longer folds into one
 // another), and three features (+3.3 KB): the diagnosis of refused upgrades (the request, its
 // callback, the refusal's reasons and texts), the token source's trouble and its texts, the
-// replay's margin. Host 70,958, debug host 73,639.
+// replay's margin. Host 70,958, debug host 73,639; with the review's fixes (the diagnosis's
+// timeout and deferred answer, the token episode's rules) 71,058 and 73,742.
 const BUDGETS = {
   page: Number(process.env.PAGE_GZIP_BUDGET ?? 6_912),
   host: Number(process.env.HOST_GZIP_BUDGET ?? 71_168),
-  debug: Number(process.env.DEBUG_GZIP_BUDGET ?? 73_728),
+  debug: Number(process.env.DEBUG_GZIP_BUDGET ?? 73_984),
   plan: Number(process.env.PLAN_GZIP_BUDGET ?? 28_672),
 };
 

@@ -209,6 +209,16 @@ pub fn read(options: &Value) -> Result<Options, ErrorReport> {
     if let Some(ms) = number(options, "maxDeliveryDelayMs", "", 0..=600_000)? {
         session.max_delivery_delay_ms = ms;
     }
+    // A replay reaching further back than dedup remembers would apply events twice: every gap
+    // would be resynced instead.
+    if session.max_delivery_delay_ms >= dedup.ttl_ms {
+        let message = format!(
+            "'maxDeliveryDelayMs' must be less than 'dedup.ttlMs' ({}): a replay may not reach \
+             further back than dedup remembers",
+            dedup.ttl_ms
+        );
+        return Err(invalid("maxDeliveryDelayMs", &message));
+    }
     // `debug`: the inspector's ring; a `logger` needs it on to have lines to give.
     match get(options, "debug") {
         None | Some(Value::Bool(false)) => {}
@@ -366,6 +376,11 @@ mod tests {
                 r#""maxDeliveryDelayMs":-1"#,
                 "maxDeliveryDelayMs",
                 "from 0 to 600000, got -1",
+            ),
+            (
+                r#""maxDeliveryDelayMs":5000,"dedup":{"ttlMs":5000}"#,
+                "maxDeliveryDelayMs",
+                "must be less than 'dedup.ttlMs' (5000)",
             ),
             (
                 r#""dedup":{"capacity":1000000000000}"#,

@@ -463,10 +463,15 @@ impl Hub {
         self: &Arc<Self>,
         subtopic: &str,
         event: &str,
-        payload: Value,
+        mut payload: Value,
         private: bool,
         transaction: Transaction,
     ) -> String {
+        if transaction.at_commit && transaction.length.is_zero() {
+            // Committed at once: its commit is now.
+            let at = crate::scenario::floor::iso(now_ms() + self.config.publisher_skew_ms);
+            stamp_at(&mut payload, &at);
+        }
         let mut state = self.lock();
         let id = state.new_id();
         if private {

@@ -253,6 +253,15 @@ async fn a_producer_can_write_at_at_commit() {
         delivered,
         "kept as delivered"
     );
+    // A transaction of no length commits at once: `at` is stamped then too.
+    let instant = "/realtime/v1/api/db/send?transaction_ms=0&at=commit";
+    let (status, _) = post_json(&server, instant, &service_token(&server), body).await;
+    assert_eq!(status, 200);
+    let delivered = at_of(live.recv().await.frame());
+    assert!(
+        delivered >= devserver::scenario::floor::iso(before),
+        "{delivered}"
+    );
     let (status, _) = post_json(
         &server,
         "/realtime/v1/api/db/send?at=end",

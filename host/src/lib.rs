@@ -31,22 +31,25 @@ export function binary_frame(event, max) {
   return data instanceof ArrayBuffer && data.byteLength <= max ? new Uint8Array(data) : undefined;
 }
 export function diagnose(url, session, done) {
-  const tell = (status, body) => done(new MessageEvent('diagnosis', { data: `${session} ${status} ${body}` }));
+  // Answered later, never from inside this call; once, even if the host is gone by then.
+  const tell = (status, body) => {
+    try { done(new MessageEvent('diagnosis', { data: `${session} ${status} ${body}` })); } catch (_) {}
+  };
   const said = (e) => String((e && e.message) || e);
-  try {
-    fetch(url, { cache: 'no-store', credentials: 'omit', redirect: 'follow' }).then(
-      (r) => r.text().then((body) => tell(r.status, body.slice(0, 4096)), (e) => tell(r.status, said(e))),
-      (e) => tell(0, said(e)));
-  } catch (e) { tell(0, said(e)); }
+  Promise.resolve().then(() => fetch(url, {
+    cache: 'no-store', credentials: 'omit', redirect: 'follow', signal: AbortSignal.timeout(10000),
+  })).then(
+    (r) => r.text().then((body) => tell(r.status, body.slice(0, 4096)), (e) => tell(r.status, said(e))),
+    (e) => tell(0, said(e)));
 }
 ")]
 extern "C" {
     /// A binary frame's bytes, copied into wasm memory by the glue; `None` for a text frame or
     /// one over `max` bytes (the slow path reads and judges those).
     fn binary_frame(event: &MessageEvent, max: f64) -> Option<Vec<u8>>;
-    /// `GET url` without credentials, then `done` with a `MessageEvent` whose data is
-    /// `"<session> <status> <body>"` (status 0 and what was thrown when no answer could be
-    /// read). An event, so the socket's closure type serves: no closure glue of its own.
+    /// `GET url` without credentials (10 s at most), then, later, `done` with a `MessageEvent`
+    /// whose data is `"<session> <status> <body>"` (status 0 and what was thrown when no answer
+    /// could be read). An event, so the socket's closure type serves: no closure glue of its own.
     fn diagnose(url: &str, session: f64, done: &JsValue);
 }
 
@@ -127,12 +130,16 @@ impl HostInner {
                 }
             }
             Output::Diagnose { url } => {
-                let mut done = self.diagnosis.borrow_mut();
-                let done = done.get_or_insert_with(|| {
-                    let me = self.me.clone();
-                    Closure::new(move |event: MessageEvent| diagnosed(&me, &event))
-                });
-                diagnose(&url, session as f64, done.as_ref());
+                // JS is called with nothing borrowed.
+                let done: JsValue = {
+                    let mut done = self.diagnosis.borrow_mut();
+                    let done = done.get_or_insert_with(|| {
+                        let me = self.me.clone();
+                        Closure::new(move |event: MessageEvent| diagnosed(&me, &event))
+                    });
+                    done.as_ref().clone()
+                };
+                diagnose(&url, session as f64, &done);
             }
             Output::Send(text) => {
                 let ws = self

@@ -102,7 +102,7 @@ export interface CasinoRealtimeOptions {
    *  kept message) to its delivery: a replay after a gap starts this much before the gap, so a
    *  message committed during the gap by a longer transaction is replayed, wherever its producer
    *  stamped `at`. Larger covers longer transactions and re-sends more (deduplicated) messages
-   *  per rejoin. Default 2000; 0 to 600000. */
+   *  per rejoin. Default 2000; 0 to 600000, and less than `dedup.ttlMs`. */
   maxDeliveryDelayMs?: number;
   /** How often the connection is checked with a heartbeat; one unanswered for as long means it
    *  is dead (realtime-js has the same option). Default 25000; 1000 to 60000. */

@@ -243,9 +243,13 @@ impl Auth {
                 Some(TokenStep::Installed)
             }
             Err(reason) => {
+                // Trouble with the token source: told once per episode, asked again on the
+                // backoff either way.
                 self.failures += 1;
                 self.wait(now, rng);
-                Some(TokenStep::Failed(reason))
+                let tell = !self.trouble;
+                self.trouble = true;
+                tell.then_some(TokenStep::Failed(reason))
             }
         }
     }
@@ -261,14 +265,14 @@ impl Auth {
         true
     }
 
-    /// A join that carried generation `carried` succeeded: with the token in use, it is
-    /// proven, and any episode of trouble is over.
+    /// A join that carried generation `carried` succeeded: the server takes tokens again, so
+    /// any episode of trouble is over; with the token in use, that token is proven.
     pub fn joined_with(&mut self, carried: u64) {
+        self.refused_in_row = 0;
+        self.trouble = false;
         if carried == self.generation {
             self.failures = 0;
             self.proven = true;
-            self.refused_in_row = 0;
-            self.trouble = false;
         }
     }
 

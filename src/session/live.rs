@@ -104,7 +104,8 @@ impl Live {
             replays,
             resyncs,
         };
-        status::stats(counts, &self.channels, client, self.auth.in_trouble(), now)
+        let trouble = self.auth.in_trouble() && !self.link.failing(now);
+        status::stats(counts, &self.channels, client, trouble, now)
     }
 
     // ---- time ----
@@ -139,7 +140,9 @@ impl Live {
         if self.channels.need_token(self.auth.ready()) {
             self.membership().need_token(now);
         }
-        let (channels, link, trouble) = (&self.channels, &self.link, self.auth.in_trouble());
+        let (channels, link) = (&self.channels, &self.link);
+        // A dead network outranks the token: the status reads degraded, not awaiting-token.
+        let trouble = self.auth.in_trouble() && !link.failing(now);
         let degraded_after = self.config.degraded_after;
         let view = |id| {
             let tally = status::tally(channels, id, degraded_after, trouble);

@@ -143,14 +143,16 @@ fn a_failed_or_useless_refresh_is_retried_with_backoff_not_denied() {
         .any(|e| matches!(e, SessionError::Token { reason } if reason == "offline")));
     h.advance(2_000);
     assert_eq!(h.token_requests, 2, "asked again after a backoff");
+    let told = |h: &Harness| {
+        let tokens = h.errors.iter();
+        tokens
+            .filter(|e| matches!(e, SessionError::Token { .. }))
+            .count()
+    };
     h.give_token(Ok("token-1"));
-    assert!(
-        h.errors.iter().any(
-            |e| matches!(e, SessionError::Token { reason } if reason.contains("gave back the token that expired"))
-        ),
-        "{:?}",
-        h.errors
-    );
+    // The token source is in trouble since "offline": one episode, told once.
+    assert_eq!(told(&h), 1, "{:?}", h.errors);
+    assert_eq!(h.state_of(&list()), Some(ChannelState::AwaitingToken));
     assert_eq!(
         h.joins.len(),
         1,
@@ -168,6 +170,17 @@ fn a_failed_or_useless_refresh_is_retried_with_backoff_not_denied() {
     assert_eq!(h.state_of(&list()), Some(ChannelState::Joined));
     assert_eq!(h.statuses.last(), Some(&Status::Connected));
     assert!(!h.statuses.contains(&Status::Denied));
+    assert_eq!(
+        told(&h),
+        1,
+        "one episode, however many failures: {:?}",
+        h.errors
+    );
+    // The join worked: the episode is over, and the next trouble is a new one, told again.
+    h.server_shutdown(&list(), "Token has expired 0 seconds ago");
+    h.advance(1_000);
+    h.give_token(Err("offline again"));
+    assert_eq!(told(&h), 2, "{:?}", h.errors);
 }
 
 #[test]
@@ -595,4 +608,41 @@ fn expired_set_auth_tokens_are_one_episode() {
     h.session.set_auth("good".into(), h.clock());
     h.pump();
     assert_eq!(h.session.status(), Status::Connected);
+}
+
+#[test]
+fn a_dead_network_reads_degraded_even_during_token_trouble() {
+    let mut h = Harness::new(config());
+    h.join_policy = Box::new(|_, payload| {
+        let token = payload.get("access_token").and_then(Value::as_str);
+        Some(match token {
+            Some("good") => Ok(()),
+            _ => Err("InvalidJWTToken: Token has expired 1 seconds ago".into()),
+        })
+    });
+    h.subscribe(None);
+    h.give_token(Ok("stale"));
+    let asked = h.token_requests;
+    while h.token_requests == asked {
+        h.advance(100);
+    }
+    assert_eq!(
+        h.statuses.last(),
+        Some(&Status::AwaitingToken),
+        "in trouble"
+    );
+    // A token that may work; the network dies before its join is answered.
+    h.server_up = false;
+    h.drop_connection();
+    h.give_token(Ok("good"));
+    h.advance(30_000);
+    assert_eq!(
+        h.statuses.last(),
+        Some(&Status::Degraded),
+        "{:?}",
+        h.statuses
+    );
+    h.server_up = true;
+    h.advance(60_000);
+    assert_eq!(h.statuses.last(), Some(&Status::Connected));
 }
