@@ -316,15 +316,6 @@ pub fn javascript() -> String {
     out
 }
 
-/// A whole number written in decimal digits (`str::parse` would cost the host wasm its
-/// formatting machinery).
-fn whole(text: &str) -> Option<i64> {
-    let digits = (!text.is_empty() && text.len() <= 15).then_some(text)?;
-    digits.bytes().try_fold(0i64, |n, b| {
-        b.is_ascii_digit().then(|| n * 10 + i64::from(b - b'0'))
-    })
-}
-
 /// An error as the core describes it: its kind, message and string members. The browser layer
 /// turns it into a JS `Error`; members holding JS values (`cause`) are added there.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -369,8 +360,8 @@ impl ErrorReport {
         w.open('{').key("name").string(self.kind.name());
         w.key("message").string(&self.message);
         for (prop, value) in &self.members {
-            match (prop, whole(value)) {
-                (Prop::Status, Some(number)) => w.key(prop.js_name()).int(number),
+            match (prop, crate::json::whole_number(value)) {
+                (Prop::Status, Some(number)) => w.key(prop.js_name()).int(number as i64),
                 _ => w.key(prop.js_name()).string(value),
             };
         }

@@ -201,12 +201,7 @@ fn diagnosed(me: &Weak<HostInner>, event: &MessageEvent) {
     let Some(text) = event.data().as_string() else {
         return;
     };
-    let number = |digits: &str| {
-        let digits = (!digits.is_empty() && digits.len() <= 15).then_some(digits)?;
-        digits.bytes().try_fold(0u64, |n, b| {
-            b.is_ascii_digit().then(|| n * 10 + u64::from(b - b'0'))
-        })
-    };
+    use casino_realtime::json::whole_number as number;
     let Some((session, rest)) = text.split_once(' ') else {
         return;
     };

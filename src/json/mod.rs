@@ -12,7 +12,7 @@ mod write;
 pub use number::Number;
 
 pub(crate) use read::hex_digit;
-pub use read::{parse, ParseError};
+pub use read::{parse, whole_number, ParseError};
 pub use write::{write_string, Writer, MAX_SAFE_INTEGER};
 
 /// A JSON value. Objects keep their members in order; lookups take the last duplicate, as

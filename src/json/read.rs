@@ -39,6 +39,16 @@ pub fn parse(text: &str) -> Result<Value, ParseError> {
     Ok(value)
 }
 
+/// A whole number written in 1 to 15 decimal digits and nothing else (an HTTP status, an id
+/// in a message of the host's glue). By hand: `str::parse` would cost the host wasm core's
+/// formatting machinery.
+pub fn whole_number(text: &str) -> Option<u64> {
+    let digits = (!text.is_empty() && text.len() <= 15).then_some(text)?;
+    digits.bytes().try_fold(0u64, |n, b| {
+        b.is_ascii_digit().then(|| n * 10 + u64::from(b - b'0'))
+    })
+}
+
 /// The value of a hex digit, either case.
 pub(crate) fn hex_digit(b: u8) -> Option<u8> {
     match b {
@@ -311,6 +321,15 @@ impl Reader<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_numbers_are_digits_only() {
+        assert_eq!(whole_number("401"), Some(401));
+        assert_eq!(whole_number("0"), Some(0));
+        for bad in ["", "-1", "4 1", "1e3", "1234567890123456", "٣"] {
+            assert_eq!(whole_number(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn parses_scalars() {

@@ -104,8 +104,14 @@ impl Live {
             replays,
             resyncs,
         };
-        let trouble = self.auth.in_trouble() && !self.link.failing(now);
+        let trouble = self.token_trouble(now);
         status::stats(counts, &self.channels, client, trouble, now)
+    }
+
+    /// Token trouble shows (channels on their way to a join read `awaiting-token`) unless the
+    /// network itself is failing: a dead network outranks the token, the status reads degraded.
+    fn token_trouble(&self, now: Now) -> bool {
+        self.auth.in_trouble() && !self.link.failing(now)
     }
 
     // ---- time ----
@@ -140,9 +146,8 @@ impl Live {
         if self.channels.need_token(self.auth.ready()) {
             self.membership().need_token(now);
         }
+        let trouble = self.token_trouble(now);
         let (channels, link) = (&self.channels, &self.link);
-        // A dead network outranks the token: the status reads degraded, not awaiting-token.
-        let trouble = self.auth.in_trouble() && !link.failing(now);
         let degraded_after = self.config.degraded_after;
         let view = |id| {
             let tally = status::tally(channels, id, degraded_after, trouble);

@@ -51,13 +51,19 @@ export async function serve(dir) {
   return { url: `http://127.0.0.1:${server.address().port}`, stop: () => server.close() };
 }
 
-/** The hosts test page (tests/e2e/hosts/index.html: `window.start(options, how)` makes a manager
- *  that records its batches, statuses and errors) with the built package, served from a folder of
- *  its own: `{ url, stop() }` (stop also removes the folder). */
+/** Lays out the hosts test page (tests/e2e/hosts/index.html: `window.start(options, how)` makes
+ *  a manager that records its batches, statuses and errors) with the built package beside it in
+ *  `dir`, for tests that serve it as it is or change it first. */
+export async function layOutHostsPage(dir) {
+  await cp(join(ROOT, 'pkg'), join(dir, 'pkg'), { recursive: true });
+  await cp(join(ROOT, 'tests/e2e/hosts/index.html'), join(dir, 'index.html'));
+}
+
+/** The hosts test page, served as it is from a folder of its own: `{ url, stop() }` (stop also
+ *  removes the folder). */
 export async function hostsPage() {
   const work = await mkdtemp(join(tmpdir(), 'casino-hosts-page-'));
-  await cp(join(ROOT, 'pkg'), join(work, 'pkg'), { recursive: true });
-  await cp(join(ROOT, 'tests/e2e/hosts/index.html'), join(work, 'index.html'));
+  await layOutHostsPage(work);
   const site = await serve(work);
   return {
     url: site.url,

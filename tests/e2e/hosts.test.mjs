@@ -14,7 +14,7 @@ import { cp, mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { CASINO, ROOT, anonKey, browser, devserver, publish, serve, token } from './harness.mjs';
+import { CASINO, ROOT, anonKey, browser, layOutHostsPage, devserver, publish, serve, token } from './harness.mjs';
 
 const FIXTURES = JSON.parse(await readFile(join(ROOT, 'tests/fixtures/events.json'), 'utf8'));
 const RUNGS = ['worker', 'leader', 'local'];
@@ -28,8 +28,7 @@ before(async () => {
   dev = await devserver();
   work = await mkdtemp(join(tmpdir(), 'casino-hosts-'));
   // The page and the package beside it, as the tabs test serves them.
-  await cp(join(ROOT, 'pkg'), join(work, 'page/pkg'), { recursive: true });
-  await cp(join(ROOT, 'tests/e2e/hosts/index.html'), join(work, 'page/index.html'));
+  await layOutHostsPage(join(work, 'page'));
   // The same, with every .wasm moved to the app's own path under another name.
   await cp(join(work, 'page'), join(work, 'custom'), { recursive: true });
   await mkdir(join(work, 'custom/assets/wasm'), { recursive: true });

@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CASINO, ROOT, anonKey, browser, devserver, publish, run, serve, token } from './harness.mjs';
+import { CASINO, ROOT, anonKey, browser, layOutHostsPage, devserver, publish, run, serve, token } from './harness.mjs';
 
 const FIXTURES = JSON.parse(await readFile(join(ROOT, 'tests/fixtures/events.json'), 'utf8'));
 let chrome;
@@ -27,8 +27,7 @@ before(async () => {
   chrome = await browser();
   dev = await devserver();
   work = await mkdtemp(join(tmpdir(), 'casino-ladder-'));
-  await cp(join(ROOT, 'pkg'), join(work, 'page/pkg'), { recursive: true });
-  await cp(join(ROOT, 'tests/e2e/hosts/index.html'), join(work, 'page/index.html'));
+  await layOutHostsPage(join(work, 'page'));
   // The same site without worker.js: a deploy that forgot it, a path the server does not serve.
   await cp(join(work, 'page'), join(work, 'no-worker'), { recursive: true });
   await rm(join(work, 'no-worker/pkg/worker.js'));
