@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every check, the same way locally and in CI (`npm test`, `.ci/run`): installs what is missing,
-# then formatting, lints on both targets, native tests, browser tests in headless Chrome, the
-# built package's type and JS tests, and the size report.
+# then formatting, lints on both targets, native tests, the SQL on a real PostgreSQL, browser
+# tests in headless Chrome, the built package's type and JS tests, and the size report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -13,8 +13,8 @@ bash scripts/setup.sh
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
-step "clippy (host: SDK and devserver)"
-cargo clippy --workspace --all-targets -- -D warnings
+step "clippy (host: SDK and devserver, its database tests included)"
+cargo clippy --workspace --all-targets --features devserver/database-tests -- -D warnings
 
 step "clippy (wasm32: the core, the host with and without the inspector, the planner)"
 cargo clippy -p casino-realtime -p casino-realtime-host -p casino-realtime-plan --all-targets \
@@ -26,6 +26,9 @@ cargo test --workspace
 
 step "fuzz, short run (npm run fuzz does 1,000,000 cases per target)"
 cargo run --quiet --profile fuzz -p fuzz -- --cases 100000
+
+step "the SQL an app deploys, on a real PostgreSQL (a throwaway cluster; devserver/tests/database.rs)"
+bash scripts/with-postgres.sh cargo test -p devserver --features database-tests --test database
 
 step "devserver conformance with @supabase/realtime-js"
 cargo build -p devserver

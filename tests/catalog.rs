@@ -401,3 +401,28 @@ proptest! {
         let _ = json::parse(&text);
     }
 }
+
+#[test]
+fn every_event_names_channels_a_producer_can_route_by() {
+    use casino_realtime::catalog::{Channel, FieldType};
+    for &kind in EventKind::ALL {
+        let channels = kind.channels();
+        assert!(!channels.is_empty(), "{kind}: no channel");
+        for channel in channels {
+            match channel {
+                // A detail channel's resource is one of the event's required uuid fields, so
+                // every valid payload names it.
+                Channel::Detail(field) => {
+                    let spec = kind
+                        .field(field)
+                        .unwrap_or_else(|| panic!("{kind}: {field}"));
+                    assert_eq!(spec.kind.ty, FieldType::Uuid, "{kind}.{field}");
+                    assert!(!spec.kind.nullable, "{kind}.{field} may be null");
+                }
+                // Casino channels need the casino: required for every event routed there.
+                Channel::List => assert!(!kind.field("casino_id").unwrap().kind.nullable),
+                Channel::Internal => assert_eq!(kind.name(), "finance.outbox_processed"),
+            }
+        }
+    }
+}

@@ -37,8 +37,16 @@ struct Joined {
     postgres_changes: Value,
 }
 
-/// Checks a join as Supabase does, in its order; `Err` is the `Code: message` reason.
-fn check_join(state: &State, hub: &Hub, conn_id: ConnId, m: &Message) -> Result<Joined, String> {
+/// Checks a join as Supabase does, in its order; `Err` is the `Code: message` reason. `read` is
+/// the database's answer for a private channel, when it decides (`--database-url`); else the
+/// policy table does.
+fn check_join(
+    state: &State,
+    hub: &Hub,
+    conn_id: ConnId,
+    m: &Message,
+    read: Option<bool>,
+) -> Result<Joined, String> {
     let subtopic = m.topic.strip_prefix("realtime:").ok_or("unmatched topic")?;
     if subtopic.is_empty() {
         return Err("TopicNameRequired: You must provide a topic name".into());
@@ -66,7 +74,7 @@ fn check_join(state: &State, hub: &Hub, conn_id: ConnId, m: &Message) -> Result<
         .to_owned();
     let claims =
         jwt::verify(&token, &hub.config.secret, now_ms() / 1000).map_err(|e| e.join_reason())?;
-    if private && !policy::can_read(&claims, subtopic) {
+    if private && !read.unwrap_or_else(|| policy::can_read(&claims, subtopic)) {
         return Err(format!(
             "Unauthorized: You do not have permissions to read from this Channel topic: {subtopic}"
         ));
@@ -135,20 +143,55 @@ pub fn join(hub: &Arc<Hub>, conn_id: ConnId, m: Message) -> Option<Duration> {
         state.counters.joins += 1;
         state.faults.join_delay_ms
     };
+    if hub.db.is_some() {
+        let hub = hub.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+            let read = database_read(&hub, conn_id, &m).await;
+            complete_join(&hub, conn_id, m, read);
+        });
+        return None;
+    }
     if delay == 0 {
-        return complete_join(hub, conn_id, m);
+        return complete_join(hub, conn_id, m, None);
     }
     let hub = hub.clone();
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(delay)).await;
-        complete_join(&hub, conn_id, m);
+        complete_join(&hub, conn_id, m, None);
     });
     None
 }
 
-fn complete_join(hub: &Arc<Hub>, conn_id: ConnId, m: Message) -> Option<Duration> {
+/// Asks the database's RLS policies whether the join's caller may read its private channel, as
+/// Realtime does; `None` when the join fails before that question (it is answered as usual).
+/// A policy that errors reads as a refusal, as Realtime's `RlsPolicyError` does.
+async fn database_read(hub: &Arc<Hub>, conn_id: ConnId, m: &Message) -> Option<bool> {
+    let db = hub.db.clone()?;
+    let joined = {
+        let state = hub.lock();
+        check_join(&state, hub, conn_id, m, Some(true)).ok()?
+    };
+    if !joined.private {
+        return None;
+    }
+    let claims = jwt::claims_json(&joined.token)?;
+    let subtopic = m.topic.strip_prefix("realtime:").unwrap_or(&m.topic);
+    Some(
+        db.can_read(&joined.claims.role, &claims, subtopic)
+            .await
+            .unwrap_or(false),
+    )
+}
+
+fn complete_join(
+    hub: &Arc<Hub>,
+    conn_id: ConnId,
+    m: Message,
+    read: Option<bool>,
+) -> Option<Duration> {
     let mut state = hub.lock();
-    let mut outcome = check_join(&state, hub, conn_id, &m);
+    let mut outcome = check_join(&state, hub, conn_id, &m, read);
     // The transient fault: the policy allows it, but evaluating it "failed".
     if outcome.as_ref().is_ok_and(|j| j.private) && state.faults.unauthorized_joins > 0 {
         state.faults.unauthorized_joins -= 1;
@@ -188,8 +231,32 @@ fn complete_join(hub: &Arc<Hub>, conn_id: ConnId, m: Message) -> Option<Duration
     conn.channels.insert(m.topic.clone(), channel);
     let response = Value::Object(vec![("postgres_changes".into(), joined.postgres_changes)]);
     conn.reply(jr.as_deref(), r.as_deref(), &m.topic, "ok", response);
-    if let Some((since, limit)) = joined.replay {
-        replay(&mut state, conn_id, &m.topic, &join_ref, since, limit);
+    match (joined.replay, hub.db.clone()) {
+        (Some((since, limit)), None) => {
+            let subtopic = m.topic.strip_prefix("realtime:").unwrap_or(&m.topic);
+            let messages = stored_since(&state, subtopic, since, limit);
+            send_replay(&mut state, conn_id, &m.topic, &join_ref, messages);
+        }
+        (Some((since, limit)), Some(db)) => {
+            // Subscribed first (the channel is in place), then the query: a row committed in
+            // between is delivered live, none is missed.
+            let (hub, topic) = (hub.clone(), m.topic.clone());
+            tokio::spawn(async move {
+                let subtopic = topic.strip_prefix("realtime:").unwrap_or(&topic).to_owned();
+                let Ok(rows) = db.replay(&subtopic, since, limit).await else {
+                    return;
+                };
+                let messages = rows
+                    .into_iter()
+                    .filter_map(|r| {
+                        let payload = casino_realtime::json::parse(&r.payload).ok()?;
+                        Some((r.id, r.event, payload))
+                    })
+                    .collect();
+                send_replay(&mut hub.lock(), conn_id, &topic, &join_ref, messages);
+            });
+        }
+        (None, _) => {}
     }
     drop(state);
     arm_expiry(hub.clone(), conn_id, m.topic, 0, joined.claims.exp);
@@ -228,29 +295,37 @@ pub fn send_presence(hub: &Hub) -> usize {
     sent
 }
 
-/// Delivers the newest `limit` stored messages since `since` (ms), oldest first, marked
-/// `replayed`; their ids are remembered so live copies are not delivered twice.
-fn replay(
-    state: &mut State,
-    conn_id: ConnId,
-    topic: &str,
-    join_ref: &str,
+/// The newest `limit` stored messages of `subtopic` since `since` (ms), oldest first, as
+/// Supabase's query picks them: `inserted_at >= since` among committed rows.
+fn stored_since(
+    state: &State,
+    subtopic: &str,
     since: i64,
     limit: usize,
-) {
-    let subtopic = topic.strip_prefix("realtime:").unwrap_or(topic);
+) -> Vec<(String, String, Value)> {
     let stored: Vec<_> = state
         .store
         .get(subtopic)
         .map(|q| {
-            // As Supabase's query: `inserted_at >= since` among committed rows.
             q.iter()
                 .filter(|s| s.committed && s.inserted_ms >= since)
-                .cloned()
+                .map(|s| (s.id.clone(), s.event.clone(), s.payload.clone()))
                 .collect()
         })
         .unwrap_or_default();
     let start = stored.len().saturating_sub(limit);
+    stored[start..].to_vec()
+}
+
+/// Sends replayed messages `(id, event, payload)`, marked `replayed`; their ids are remembered
+/// so live copies are not delivered twice.
+fn send_replay(
+    state: &mut State,
+    conn_id: ConnId,
+    topic: &str,
+    join_ref: &str,
+    messages: Vec<(String, String, Value)>,
+) {
     let Some(conn) = state.conns.get_mut(&conn_id) else {
         return;
     };
@@ -258,17 +333,17 @@ fn replay(
     if conn.vsn == Vsn::V1 {
         return;
     }
-    for message in &stored[start..] {
+    for (id, event, payload) in messages {
         let meta = Value::Object(vec![
             ("replayed".into(), Value::Bool(true)),
-            ("id".into(), message.id.as_str().into()),
+            ("id".into(), id.as_str().into()),
         ]);
         let broadcast = Broadcast {
             join_ref: Some(join_ref.to_owned()),
             msg_ref: None,
             topic: topic.to_owned(),
-            event: message.event.clone(),
-            payload: BroadcastPayload::Json(message.payload.clone()),
+            event,
+            payload: BroadcastPayload::Json(payload),
             meta: Some(meta),
         };
         let out = if conn.frames == crate::config::FramesMode::Json {
@@ -284,7 +359,7 @@ fn replay(
             let _ = conn.tx.send(out);
         }
         if let Some(channel) = conn.channels.get_mut(topic) {
-            channel.replayed.insert(message.id.clone());
+            channel.replayed.insert(id);
         }
     }
 }

@@ -90,6 +90,17 @@ pub struct Config {
     pub scenario: Option<ScenarioConfig>,
     /// Faults in force at start.
     pub faults: Faults,
+    /// Serve from this PostgreSQL (`--database-url`), not the in-memory store.
+    pub database: Option<DatabaseConfig>,
+}
+
+/// Where the database is and whether to prepare it.
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    /// libpq `key=value` string or `postgres://` URL.
+    pub url: String,
+    /// Create Supabase's pieces when missing and apply `supabase/migrations` first.
+    pub prepare: bool,
 }
 
 impl Config {
@@ -123,6 +134,7 @@ impl Default for Config {
             replay_store_per_topic: 1000,
             scenario: None,
             faults: Faults::default(),
+            database: None,
         }
     }
 }

@@ -433,6 +433,8 @@ fn frame_for(conn: &Conn, topic: &str, broadcast: &Broadcast, origin: &Origin) -
 pub struct Hub {
     /// The server's options.
     pub config: Config,
+    /// The database served from, with `--database-url`.
+    pub db: Option<Arc<crate::database::Database>>,
     state: Mutex<State>,
 }
 
@@ -445,8 +447,55 @@ impl Hub {
         };
         Hub {
             config,
+            db: None,
             state: Mutex::new(state),
         }
+    }
+
+    /// A hub serving from a database.
+    pub fn with_database(config: Config, db: Arc<crate::database::Database>) -> Self {
+        Hub {
+            db: Some(db),
+            ..Hub::new(config)
+        }
+    }
+
+    /// Delivers a committed row of `realtime.messages` as Broadcast from Database (kind 4,
+    /// `meta.id` = the row's id), and keeps it for the duplicate-delivery fault.
+    pub fn deliver_committed(
+        &self,
+        subtopic: &str,
+        event: &str,
+        payload: Value,
+        private: bool,
+        id: &str,
+    ) {
+        let mut state = self.lock();
+        if private {
+            let stored = Stored {
+                id: id.to_owned(),
+                inserted_ms: now_ms(),
+                committed: true,
+                event: event.into(),
+                payload: payload.clone(),
+            };
+            state.store(subtopic, stored, self.config.replay_store_per_topic);
+        }
+        let broadcast = Broadcast {
+            join_ref: None,
+            msg_ref: None,
+            topic: format!("realtime:{subtopic}"),
+            event: event.into(),
+            payload: BroadcastPayload::Json(payload),
+            meta: Some(Value::Object(vec![("id".into(), id.into())])),
+        };
+        state.deliver(
+            subtopic,
+            private,
+            &broadcast,
+            &Origin::Database,
+            &self.config,
+        );
     }
 
     /// The state, locked. Never hold the guard across an `await`.

@@ -81,6 +81,23 @@ pub fn sign(claims: &Value, secret: &str) -> String {
     format!("{input}.{}", B64.encode(mac.finalize().into_bytes()))
 }
 
+/// A token's claims as JSON text (its payload segment, decoded; the signature is not checked:
+/// call [`verify`] first). What Realtime sets as `request.jwt.claims`.
+pub fn claims_json(token: &str) -> Option<String> {
+    let body = token.split('.').nth(1)?;
+    let bytes = B64.decode(body.trim_end_matches('=')).ok()?;
+    String::from_utf8(bytes).ok()
+}
+
+/// A string claim of a JSON claims text.
+pub fn claim_text(claims: &str, name: &str) -> Option<String> {
+    json::parse(claims)
+        .ok()?
+        .get(name)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
 /// Checks a token against the secret at `now` (seconds since the epoch).
 pub fn verify(token: &str, secret: &str, now: i64) -> Result<Claims, JwtError> {
     let mut parts = token.split('.');

@@ -7,13 +7,17 @@ pub mod admin;
 pub mod auth;
 pub mod channel;
 pub mod config;
+pub mod database;
 pub mod floor_api;
 pub mod hub;
 pub mod jwt;
+pub mod migrations;
 pub mod policy;
 pub mod rest;
+pub mod rpc;
 pub mod scenario;
 pub mod socket;
+pub mod topics;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -40,7 +44,18 @@ impl Server {
         let listener = TcpListener::bind((config.host, config.port)).await?;
         let addr = listener.local_addr()?;
         let scenario_config = config.scenario.clone();
-        let hub = Arc::new(Hub::new(config));
+        let hub = match &config.database {
+            None => Arc::new(Hub::new(config)),
+            Some(d) => {
+                let db = database::Database::connect(&d.url, d.prepare)
+                    .await
+                    .map_err(|e| std::io::Error::other(format!("database: {e}")))?;
+                let db = Arc::new(db);
+                let hub = Arc::new(Hub::with_database(config, db.clone()));
+                database::start_delivery(db, hub.clone());
+                hub
+            }
+        };
         let scenario = scenario_config.map(|s| scenario::start(hub.clone(), s));
         let app = router(hub.clone(), scenario.clone());
         let task = tokio::spawn(async move {
@@ -124,6 +139,7 @@ pub fn router(hub: Arc<Hub>, scenario: Option<Arc<scenario::Running>>) -> Router
         .route("/realtime/v1/websocket", get(socket::upgrade))
         .route("/socket/websocket", get(socket::upgrade))
         .route("/auth/v1/user", get(auth::user))
+        .route("/rest/v1/rpc/emit", post(rpc::emit))
         .route("/auth/v1/logout", post(auth::logout))
         .merge(api)
         .with_state(hub)

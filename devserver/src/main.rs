@@ -1,6 +1,6 @@
 //! `devserver`: run the server, or mint a dev token. `devserver --help` lists the options.
 
-use devserver::config::{Config, Faults, FramesMode, DEFAULT_SECRET};
+use devserver::config::{Config, DatabaseConfig, Faults, FramesMode, DEFAULT_SECRET};
 use devserver::hub::now_ms;
 use devserver::jwt::{mint, TokenSpec};
 use devserver::scenario::{ScenarioConfig, DEFAULT_CASINO};
@@ -14,6 +14,8 @@ devserver: a local Supabase Realtime-compatible server for casino-realtime
 USAGE
   devserver [OPTIONS]            serve (loopback only)
   devserver token [OPTIONS]      print a dev JWT signed with the dev secret
+  devserver --write-migrations DIR   write the SQL an app applies to its Supabase project
+                                 (generated from the catalog and the join policy)
 
 SERVER OPTIONS
   --port N                   port to listen on (default 54330; 0 picks a free one)
@@ -38,6 +40,12 @@ SERVER OPTIONS
   --at-at-commit             producers write the payload's `at` at commit, after their writes,
                              not before the transaction (db/send takes ?at=commit|start)
   --publisher-skew-ms N      the floor's clock runs N ms ahead of the server's (negative: behind)
+  --database-url URL         serve from this PostgreSQL (libpq URL or key=value; also
+                             $DEVSERVER_DATABASE_URL): publish through casino_realtime.emit,
+                             deliver committed rows of realtime.messages, replay from it, decide
+                             private joins by its RLS policies
+  --prepare-database         with --database-url: create Supabase's pieces when missing (a plain
+                             PostgreSQL) and apply supabase/migrations first
   --private-only             refuse public channels
   --max-events-per-second N  close channels when messages per second, averaged over the last
                              minute, pass N, as Supabase does (default 100; 0: no limit)
@@ -120,6 +128,16 @@ fn token_command(mut args: Args) -> Result<(), String> {
     Ok(())
 }
 
+fn write_migrations(dir: &str) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{dir}: {e}"))?;
+    for (name, text) in devserver::migrations::files() {
+        let path = std::path::Path::new(dir).join(name);
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
 fn server_config(mut args: Args) -> Result<(Config, Option<u64>), String> {
     let mut config = Config::default();
     if let Some(port) = args.number("--port")? {
@@ -151,6 +169,18 @@ fn server_config(mut args: Args) -> Result<(Config, Option<u64>), String> {
         config.publisher_skew_ms = ms;
     }
     config.private_only = args.switch("--private-only");
+    let prepare = args.switch("--prepare-database");
+    let url = match args.value("--database-url")? {
+        Some(url) => Some(url),
+        None => std::env::var("DEVSERVER_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty()),
+    };
+    config.database = match (url, prepare) {
+        (Some(url), prepare) => Some(DatabaseConfig { url, prepare }),
+        (None, true) => return Err("--prepare-database needs --database-url".into()),
+        (None, false) => None,
+    };
     if let Some(limit) = args.number::<u32>("--max-events-per-second")? {
         config.max_events_per_second = (limit > 0).then_some(limit);
     }
@@ -221,6 +251,9 @@ async fn serve(config: Config, drop_every: Option<u64>) -> Result<(), String> {
         "               or POST {}/_dev/token?staff_role=cage)",
         server.http_url()
     );
+    if server.hub.db.is_some() {
+        println!("  database    publishing through casino_realtime.emit, joins decided by RLS");
+    }
     if server.scenario.is_some() {
         println!(
             "  scenario    floor, publishing to realtime:{casino} and realtime:{casino}:<resource>"
@@ -248,7 +281,9 @@ fn main() -> ExitCode {
         print!("{HELP}");
         return ExitCode::SUCCESS;
     }
-    let result = if args.0.first().map(String::as_str) == Some("token") {
+    let result = if let Ok(Some(dir)) = args.value("--write-migrations") {
+        write_migrations(&dir)
+    } else if args.0.first().map(String::as_str) == Some("token") {
         args.0.remove(0);
         token_command(args)
     } else {

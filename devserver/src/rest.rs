@@ -21,12 +21,11 @@ fn message(status: StatusCode, text: &str) -> Response {
     (status, [("content-type", "application/json")], body).into_response()
 }
 
-/// The caller's claims from `Authorization: Bearer`, an `apikey` header, or `?apikey=`.
-fn authenticate(
-    hub: &Hub,
-    headers: &HeaderMap,
-    params: &HashMap<String, String>,
-) -> Result<Claims, Response> {
+/// The caller's token: `Authorization: Bearer`, an `apikey` header, or `?apikey=`.
+pub(crate) fn token<'a>(
+    headers: &'a HeaderMap,
+    params: &'a HashMap<String, String>,
+) -> Option<&'a str> {
     let bearer = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -34,12 +33,52 @@ fn authenticate(
             v.strip_prefix("Bearer ")
                 .or_else(|| v.strip_prefix("bearer "))
         });
-    let token = bearer
+    bearer
         .or_else(|| headers.get("apikey").and_then(|v| v.to_str().ok()))
-        .or_else(|| params.get("apikey").map(String::as_str));
-    token
+        .or_else(|| params.get("apikey").map(String::as_str))
+}
+
+/// The caller's claims, from its token.
+fn authenticate(
+    hub: &Hub,
+    headers: &HeaderMap,
+    params: &HashMap<String, String>,
+) -> Result<Claims, Response> {
+    token(headers, params)
         .and_then(|t| jwt::verify(t, &hub.config.secret, now_ms() / 1000).ok())
         .ok_or_else(|| message(StatusCode::UNAUTHORIZED, "Unauthorized"))
+}
+
+/// A publishing transaction as the query asks (`?transaction_ms=N`: it lasts N ms;
+/// `?at=commit|start`: its producer writes `at` at commit or before it began), else the
+/// server's settings.
+pub(crate) fn transaction(
+    hub: &Hub,
+    params: &HashMap<String, String>,
+) -> Result<crate::hub::Transaction, Response> {
+    let mut transaction = hub.config.transaction;
+    match params.get("transaction_ms").map(|t| t.parse::<u64>()) {
+        None => {}
+        Some(Ok(ms)) => transaction.length = std::time::Duration::from_millis(ms),
+        Some(Err(_)) => {
+            return Err(message(
+                StatusCode::BAD_REQUEST,
+                "transaction_ms must be a whole number",
+            ))
+        }
+    }
+    match params.get("at").map(String::as_str) {
+        None => {}
+        Some("commit") => transaction.at_commit = true,
+        Some("start") => transaction.at_commit = false,
+        Some(_) => {
+            return Err(message(
+                StatusCode::BAD_REQUEST,
+                "at must be commit or start",
+            ))
+        }
+    }
+    Ok(transaction)
 }
 
 fn json_body(body: &Bytes) -> Result<Value, Response> {
@@ -210,28 +249,37 @@ pub async fn db_send(
         );
     };
     let private = !matches!(body.get("private"), Some(Value::Bool(false)));
-    if private && !policy::can_write(&claims, topic) {
+    // On a database, the RLS policies decide (as `realtime.send` runs them).
+    if hub.db.is_none() && private && !policy::can_write(&claims, topic) {
         return message(StatusCode::FORBIDDEN, "Unauthorized");
     }
     let payload = body.get("payload").cloned().unwrap_or(Value::Null);
-    // `?transaction_ms=N`: this publication's transaction lasts N ms; `?at=commit|start`: its
-    // producer writes `at` at commit or before it began (the server's settings by default).
-    let mut transaction = hub.config.transaction;
-    match params.get("transaction_ms").map(|t| t.parse::<u64>()) {
-        None => {}
-        Some(Ok(ms)) => transaction.length = std::time::Duration::from_millis(ms),
-        Some(Err(_)) => {
-            return message(
-                StatusCode::BAD_REQUEST,
-                "transaction_ms must be a whole number",
+    let transaction = match transaction(&hub, &params) {
+        Ok(t) => t,
+        Err(response) => return response,
+    };
+    if let Some(db) = &hub.db {
+        // `realtime.send` itself, as the caller: it turns failures into warnings, as on Supabase.
+        let claims_json = token(&headers, &params)
+            .and_then(jwt::claims_json)
+            .unwrap_or_default();
+        let caller = crate::database::Caller::Jwt {
+            role: &claims.role,
+            claims: &claims_json,
+        };
+        let sent = db
+            .publish(
+                caller,
+                event,
+                &payload.to_json(),
+                Some((topic, private)),
+                transaction,
             )
-        }
-    }
-    match params.get("at").map(String::as_str) {
-        None => {}
-        Some("commit") => transaction.at_commit = true,
-        Some("start") => transaction.at_commit = false,
-        Some(_) => return message(StatusCode::BAD_REQUEST, "at must be commit or start"),
+            .await;
+        return match sent {
+            Ok(_) => (StatusCode::OK, [("content-type", "application/json")], "{}").into_response(),
+            Err(e) => message(StatusCode::INTERNAL_SERVER_ERROR, &e.message),
+        };
     }
     let id = hub.publish_database(topic, event, payload, private, transaction);
     let body = Value::Object(vec![("id".into(), id.into())]).to_json();

@@ -35,11 +35,14 @@ fn every_event_is_valid_and_all_24_appear() {
             .unwrap_or_else(|e| panic!("{e}: {}", p.payload.to_json()));
         assert_eq!(event.casino_id().unwrap().to_string(), DEFAULT_CASINO);
         *seen.entry(p.event).or_insert(0) += 1;
-        // The list feed is `{casino_id}`, a detail feed `{casino_id}:{resource}`.
-        assert!(!p.topics.is_empty());
+        // On the channels the catalog lists: the list feed `{casino_id}`, a detail feed
+        // `{casino_id}:{resource}`, the internal channel for worker monitoring.
+        assert_eq!(p.topics.len(), event.kind().channels().len(), "{}", p.event);
         for topic in &p.topics {
             assert!(
-                topic == DEFAULT_CASINO || topic.starts_with(&format!("{DEFAULT_CASINO}:")),
+                topic == DEFAULT_CASINO
+                    || topic.starts_with(&format!("{DEFAULT_CASINO}:"))
+                    || topic == casino_realtime::catalog::INTERNAL_TOPIC,
                 "{topic}"
             );
         }

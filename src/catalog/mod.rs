@@ -22,6 +22,7 @@
 
 #[macro_use]
 pub(crate) mod record;
+mod channels;
 mod check;
 mod error;
 mod event;
@@ -32,6 +33,7 @@ mod time;
 mod typescript;
 mod values;
 
+pub use channels::{Channel, INTERNAL_TOPIC};
 pub use error::{EventError, FieldError, Problem};
 pub use event::Event;
 pub use events::*;

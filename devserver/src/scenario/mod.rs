@@ -138,6 +138,21 @@ pub fn start(hub: Arc<Hub>, config: ScenarioConfig) -> Arc<Running> {
             };
             for step in steps {
                 match step {
+                    Step::Publish(p) if hub.db.is_some() => {
+                        // Through the SQL function, which routes by the catalog itself.
+                        let (hub, transaction) = (hub.clone(), hub.config.transaction);
+                        tokio::spawn(async move {
+                            let Some(db) = &hub.db else { return };
+                            let caller = crate::database::Caller::Server;
+                            let payload = p.payload.to_json();
+                            if let Err(e) = db
+                                .publish(caller, p.event, &payload, None, transaction)
+                                .await
+                            {
+                                eprintln!("devserver: floor event {} not published: {e}", p.event);
+                            }
+                        });
+                    }
                     Step::Publish(p) => {
                         for topic in &p.topics {
                             let id = hub.publish_database(

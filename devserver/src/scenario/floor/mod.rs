@@ -136,14 +136,11 @@ impl Floor {
         }
     }
 
-    fn publish(&mut self, event: &'static str, payload: Value, detail: Option<&str>, list: bool) {
-        let mut topics = Vec::new();
-        if list {
-            topics.push(self.casino.clone());
-        }
-        if let Some(resource) = detail {
-            topics.push(format!("{}:{resource}", self.casino));
-        }
+    /// Queues an event for the channels the catalog names for it.
+    fn publish(&mut self, event: &'static str, payload: Value) {
+        let topics = casino_realtime::catalog::EventKind::from_name(event)
+            .map(|kind| crate::topics::topics(kind, &payload))
+            .unwrap_or_default();
         self.queue.push_back(Publication {
             event,
             payload,

@@ -31,13 +31,13 @@ impl Floor {
                 "event" => "visit.checked_in", "visit_id" => visit_id.as_str(), "player_id" => pid.as_str(),
                 "casino_id" => self.casino.as_str(), "started_at" => started.as_str(), "at" => self.at(),
             };
-            self.publish("visit.checked_in", payload, None, true);
+            self.publish("visit.checked_in", payload);
         }
         let payload = obj! {
             "event" => "visit.created", "visit_id" => visit_id.as_str(), "casino_id" => self.casino.as_str(),
             "player_id" => opt(&player_id), "visit_kind" => kind, "started_at" => started.as_str(), "at" => self.at(),
         };
-        self.publish("visit.created", payload, None, true);
+        self.publish("visit.created", payload);
         self.visits.push(Visit {
             id: visit_id,
             player,
@@ -61,8 +61,7 @@ impl Floor {
             "event" => "visit.converted", "visit_id" => visit.id.as_str(), "casino_id" => self.casino.as_str(),
             "player_id" => player, "from_kind" => "reward_identified", "to_kind" => "gaming_identified_rated", "at" => self.at(),
         };
-        let id = visit.id.clone();
-        self.publish("visit.converted", payload, Some(&id), true);
+        self.publish("visit.converted", payload);
     }
 
     pub(super) fn open_slip(&mut self) {
@@ -87,7 +86,7 @@ impl Floor {
             "event" => "rating_slip.created", "rating_slip_id" => slip.id.as_str(), "casino_id" => self.casino.as_str(),
             "visit_id" => slip.visit.as_str(), "table_id" => self.tables[t].id.as_str(), "status" => "open", "at" => self.at(),
         };
-        self.publish("rating_slip.created", payload, None, true);
+        self.publish("rating_slip.created", payload);
         self.slips.push(slip);
     }
 
@@ -114,7 +113,7 @@ impl Floor {
             "visit_id" => slip.visit.as_str(), "average_bet" => dec(slip.average_bet), "minutes_played" => slip.minutes,
             "game_type" => self.tables[slip.table].game, "status" => slip.status, "at" => self.at(),
         };
-        self.publish("rating_slip.updated", payload, Some(&slip.id), true);
+        self.publish("rating_slip.updated", payload);
     }
 
     pub(super) fn close_slip(&mut self) {
@@ -130,7 +129,7 @@ impl Floor {
             "visit_id" => slip.visit.as_str(), "end_time" => self.at(), "total_duration" => slip.minutes * 60,
             "average_bet" => dec(slip.average_bet), "status" => "closed", "at" => self.at(),
         };
-        self.publish("rating_slip.closed", payload, Some(&slip.id), true);
+        self.publish("rating_slip.closed", payload);
         if let Some(p) = player {
             let points = (slip.minutes * slip.average_bet as i64 / 10).max(1);
             self.reward(p, points, "session_end", Some(&slip.id), &slip.visit);
@@ -180,12 +179,12 @@ impl Floor {
             "casino_id" => self.casino.as_str(), "points_earned" => points, "reason" => reason,
             "rating_slip_id" => slip.map_or(Value::Null, Value::from), "visit_id" => visit, "at" => self.at(),
         };
-        self.publish("loyalty.ledger_appended", payload, Some(&player.id), true);
+        self.publish("loyalty.ledger_appended", payload);
         let payload = obj! {
             "event" => "loyalty.balance_updated", "player_id" => player.id.as_str(), "casino_id" => self.casino.as_str(),
             "balance" => player.balance, "balance_delta" => points, "tier" => player.tier, "at" => self.at(),
         };
-        self.publish("loyalty.balance_updated", payload, Some(&player.id), false);
+        self.publish("loyalty.balance_updated", payload);
     }
 
     pub(super) fn buy_in(&mut self) {
@@ -202,7 +201,7 @@ impl Floor {
             "casino_id" => self.casino.as_str(), "amount" => dec(amount), "tender_type" => tender,
             "gaming_day" => date(self.clock_ms), "visit_id" => visit.id.as_str(), "at" => self.at(),
         };
-        self.publish("finance.transaction_created", payload, Some(&player), true);
+        self.publish("finance.transaction_created", payload);
         self.outbox.push_back(transaction);
     }
 
@@ -216,7 +215,7 @@ impl Floor {
             "ledger_id" => transaction, "event_type" => "receipt.email", "attempt_count" => attempts,
             "processed_at" => self.at(), "at" => self.at(),
         };
-        self.publish("finance.outbox_processed", payload, None, true);
+        self.publish("finance.outbox_processed", payload);
     }
 
     pub(super) fn leave(&mut self) {
@@ -237,12 +236,12 @@ impl Floor {
                 "casino_id" => self.casino.as_str(), "started_at" => visit.started_at.as_str(), "ended_at" => self.at(),
                 "duration_minutes" => minutes.max(0), "at" => self.at(),
             };
-            self.publish("visit.checked_out", payload, Some(&visit.id), true);
+            self.publish("visit.checked_out", payload);
         }
         let payload = obj! {
             "event" => "visit.closed", "visit_id" => visit.id.as_str(), "casino_id" => self.casino.as_str(),
             "player_id" => opt(&player_id), "visit_kind" => visit.kind, "ended_at" => self.at(), "at" => self.at(),
         };
-        self.publish("visit.closed", payload, Some(&visit.id), true);
+        self.publish("visit.closed", payload);
     }
 }

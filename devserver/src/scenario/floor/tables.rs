@@ -33,7 +33,7 @@ impl Floor {
             "layout_version_id" => version, "activated_by" => by, "activated_at" => self.at(),
             "pits" => Value::Array(pits), "table_slots" => Value::Array(slots), "at" => self.at(),
         };
-        self.publish("floor_layout.activated", payload, None, true);
+        self.publish("floor_layout.activated", payload);
     }
 
     pub(super) fn activate_table(&mut self, t: usize) {
@@ -43,7 +43,7 @@ impl Floor {
             "event" => "table.activated", "casino_id" => self.casino.as_str(), "table_id" => table.id.as_str(),
             "label" => table.label.as_str(), "type" => table.game, "pit" => self.pits[table.pit].1.as_str(), "at" => self.at(),
         };
-        self.publish("table.activated", payload, None, true);
+        self.publish("table.activated", payload);
     }
 
     pub(super) fn chipset(&self, t: usize) -> Value {
@@ -75,7 +75,7 @@ impl Floor {
             members.push(("verified_by".into(), opt(&verified)));
             members.push(("at".into(), self.at().into()));
         }
-        self.publish(event, payload, Some(&table_id), true);
+        self.publish(event, payload);
     }
 
     pub(super) fn request_fill(&mut self) {
@@ -95,7 +95,7 @@ impl Floor {
             "request_id" => request, "amount_cents" => amount, "chipset" => obj! { "100" => amount / 10_000 },
             "requested_by" => opt(&requested_by), "slip_no" => opt(&slip_no), "at" => self.at(),
         };
-        self.publish("table.fill_requested", payload, Some(&table_id), true);
+        self.publish("table.fill_requested", payload);
     }
 
     pub(super) fn complete_fill(&mut self) {
@@ -115,7 +115,7 @@ impl Floor {
             "event" => "table.fill_completed", "casino_id" => self.casino.as_str(), "table_id" => table_id.as_str(),
             "request_id" => request, "amount_cents" => amount, "delivered_by" => opt(&by), "received_by" => opt(&to), "at" => self.at(),
         };
-        self.publish("table.fill_completed", payload, Some(&table_id), true);
+        self.publish("table.fill_completed", payload);
     }
 
     pub(super) fn request_credit(&mut self) {
@@ -132,7 +132,7 @@ impl Floor {
             "request_id" => request, "amount_cents" => amount, "chipset" => obj! { "25" => amount / 2_500 },
             "authorized_by" => opt(&by), "at" => self.at(),
         };
-        self.publish("table.credit_requested", payload, Some(&table_id), true);
+        self.publish("table.credit_requested", payload);
     }
 
     pub(super) fn complete_credit(&mut self) {
@@ -152,7 +152,7 @@ impl Floor {
             "event" => "table.credit_completed", "casino_id" => self.casino.as_str(), "table_id" => table_id.as_str(),
             "request_id" => request, "amount_cents" => amount, "sent_by" => opt(&by), "received_by" => opt(&to), "at" => self.at(),
         };
-        self.publish("table.credit_completed", payload, Some(&table_id), true);
+        self.publish("table.credit_completed", payload);
     }
 
     pub(super) fn remove_drop(&mut self) {
@@ -173,7 +173,7 @@ impl Floor {
             "drop_box_id" => drop_box, "seal_no" => opt(&seal), "gaming_day" => date(self.clock_ms),
             "seq_no" => self.tables[t].drops, "removed_by" => opt(&by), "witnessed_by" => opt(&witness), "at" => self.at(),
         };
-        self.publish("table.drop_removed", payload, Some(&table_id), true);
+        self.publish("table.drop_removed", payload);
     }
 
     pub(super) fn deliver_drop(&mut self) {
@@ -193,7 +193,7 @@ impl Floor {
             "event" => "table.drop_delivered", "casino_id" => self.casino.as_str(), "table_id" => table_id.as_str(),
             "drop_box_id" => drop_box, "delivered_at" => self.at(), "delivered_scan_at" => scanned, "at" => self.at(),
         };
-        self.publish("table.drop_delivered", payload, Some(&table_id), true);
+        self.publish("table.drop_delivered", payload);
     }
 
     pub(super) fn rundown(&mut self) {
@@ -211,12 +211,7 @@ impl Floor {
             "event" => "table.inventory_rundown_recorded", "casino_id" => self.casino.as_str(), "table_id" => table_id.as_str(),
             "snapshot_id" => snapshot, "chipset" => self.chipset(t), "note" => note, "at" => self.at(),
         };
-        self.publish(
-            "table.inventory_rundown_recorded",
-            payload,
-            Some(&table_id),
-            false,
-        );
+        self.publish("table.inventory_rundown_recorded", payload);
     }
 
     pub(super) fn deactivate(&mut self) {
@@ -232,6 +227,6 @@ impl Floor {
         let payload = obj! {
             "event" => "table.deactivated", "casino_id" => self.casino.as_str(), "table_id" => self.tables[t].id.as_str(), "at" => self.at(),
         };
-        self.publish("table.deactivated", payload, None, true);
+        self.publish("table.deactivated", payload);
     }
 }
