@@ -128,6 +128,21 @@ export interface LoadError extends Error {
 }
 
 /**
+ * `casino-realtime/server`'s `publishEvent`: the database refused to publish (the caller's
+ * role may not publish to the event's channels, `casino_realtime.emit` is not deployed or
+ * not exposed, the payload failed the database's own check).
+ */
+export interface PublishError extends Error {
+  name: "PublishError";
+  /** The event. */
+  event: EventName;
+  /** The database's code: a SQLSTATE (`42501`: row-level security said no; `22023`: the catalog check) or PostgREST's (`PGRST202`: no such function in the exposed schemas). */
+  reason: string;
+  /** The error supabase-js returned. */
+  cause: unknown;
+}
+
+/**
  * A warning (to `onError`): the session's host could not start on one rung, or was lost,
  * and the manager moved on (to a new shared worker, or down the ladder); it carries on.
  */
@@ -160,6 +175,7 @@ export type CasinoRealtimeError =
   | ClosedError
   | NotInitializedError
   | LoadError
+  | PublishError
   | HostError;
 
 /** The `name` of every error kind. */

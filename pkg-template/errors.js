@@ -13,6 +13,7 @@ export const ERROR_NAMES = Object.freeze([
   'ClosedError',
   'NotInitializedError',
   'LoadError',
+  'PublishError',
   'HostError',
 ]);
 
@@ -31,6 +32,7 @@ const MEMBERS = new Map([
   ['ClosedError', []],
   ['NotInitializedError', ['function']],
   ['LoadError', ['cause']],
+  ['PublishError', ['event', 'reason', 'cause']],
   ['HostError', ['mode', 'reason', 'cause']],
 ]);
 

@@ -42,6 +42,9 @@ node scripts/patch-dts.mjs
 rm -f pkg/.gitignore pkg/package.json
 cp pkg-template/package.json pkg-template/README.md pkg-template/*.js pkg-template/*.d.ts \
   LICENSE-MIT LICENSE-APACHE CHANGELOG.md pkg/
+# The SQL an app applies to its Supabase project (casino_realtime.emit, the RLS policies).
+mkdir -p pkg/supabase/migrations
+cp supabase/migrations/*.sql pkg/supabase/migrations/
 for name in host debug plan; do
   echo "pkg/ built: $(du -b "pkg/casino_realtime_${name}_bg.wasm" | cut -f1) bytes of $name wasm"
 done

@@ -52,6 +52,9 @@ if [ ! -d www-example/node_modules ] || [ www-example/package-lock.json -nt www-
 fi
 node --test --test-force-exit tests/e2e/*.test.mjs
 
+step "on a real PostgreSQL: the chaos case through casino_realtime.emit, casino-realtime/server with supabase-js"
+bash scripts/with-postgres.sh node --test --test-force-exit tests/database/*.test.mjs
+
 step "fleet recovery, short form (npm run bench:fleet runs 1,000 terminals)"
 cargo bench --quiet --bench fleet -- --terminals 100
 

@@ -193,6 +193,14 @@ kinds! {
     Load = "LoadError" [
         req(Prop::Cause, "unknown", "What loading threw."),
     ]
+    /// `casino-realtime/server`'s `publishEvent`: the database refused to publish (the caller's
+    /// role may not publish to the event's channels, `casino_realtime.emit` is not deployed or
+    /// not exposed, the payload failed the database's own check).
+    Publish = "PublishError" [
+        req(Prop::Event, "EventName", "The event."),
+        req(Prop::Reason, "string", "The database's code: a SQLSTATE (`42501`: row-level security said no; `22023`: the catalog check) or PostgREST's (`PGRST202`: no such function in the exposed schemas)."),
+        req(Prop::Cause, "unknown", "The error supabase-js returned."),
+    ]
     /// A warning (to `onError`): the session's host could not start on one rung, or was lost,
     /// and the manager moved on (to a new shared worker, or down the ladder); it carries on.
     Host = "HostError" [

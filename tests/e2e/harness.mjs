@@ -24,6 +24,21 @@ export async function devserver(...flags) {
   return { url, stop: () => child.kill() };
 }
 
+let databases = 0;
+/** The dev server on a fresh database of the throwaway PostgreSQL that scripts/with-postgres.sh
+ *  started (its `CASINO_REALTIME_DATABASE_URL`), prepared as a Supabase project is (Supabase's
+ *  pieces, then supabase/migrations/): resolves as `devserver()` does, with `database` (its URL). */
+export async function databaseDevserver(...flags) {
+  const base = process.env.CASINO_REALTIME_DATABASE_URL;
+  if (!base) throw new Error('CASINO_REALTIME_DATABASE_URL is not set: run this test through scripts/with-postgres.sh');
+  databases += 1;
+  const name = `casino_realtime_e2e_${process.pid}_${databases}`;
+  await run('psql', [base, '-q', '-v', 'ON_ERROR_STOP=1', '-c', `create database ${name}`]);
+  const database = `${base} dbname=${name}`;
+  const server = await devserver('--database-url', database, '--prepare-database', ...flags);
+  return { ...server, database };
+}
+
 /** A process run to completion; rejects on a non-zero exit. */
 export function run(command, args, options = {}) {
   return new Promise((resolve, reject) => {

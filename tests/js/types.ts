@@ -157,6 +157,10 @@ export function narrow(error: CasinoRealtimeError): string {
       return error.function;
     case 'LoadError':
       return String(error.cause);
+    case 'PublishError': {
+      const event: EventName = error.event;
+      return `${event} ${error.reason}`;
+    }
     case 'HostError': {
       const mode: 'worker' | 'leader' | 'follower' | 'local' = error.mode;
       const reason: 'start' | 'load' | 'no-answer' | 'lost' | 'refused' = error.reason;
@@ -230,3 +234,26 @@ export function Root(): unknown {
     createElement(CasinoRealtimeProvider, { supabase }),
   ];
 }
+
+// casino-realtime/server: typed per event, `at` and `event` optional, a supabase-js client.
+import { publishEvent } from '../../pkg/server.js';
+async function publishing() {
+  const supabase = createClient('http://localhost:54321', 'anon');
+  const ids: string[] = await publishEvent(supabase, 'rating_slip.closed', {
+    rating_slip_id: 's',
+    casino_id: 'c',
+    visit_id: 'v',
+    end_time: '2025-12-20T10:15:00Z',
+    total_duration: 60,
+    average_bet: null,
+    status: 'closed',
+  });
+  // @ts-expect-error a field of the wrong type
+  await publishEvent(supabase, 'rating_slip.updated', { ...slip, minutes_played: 'ten' });
+  // @ts-expect-error a required field missing
+  await publishEvent(supabase, 'table.deactivated', { casino_id: 'c' });
+  // @ts-expect-error not a catalog event
+  await publishEvent(supabase, 'table.exploded', {});
+  return ids;
+}
+void publishing;
