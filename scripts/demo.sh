@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The demo: installs what is missing, builds the package and the dev server, starts the dev
 # server with the floor scenario and the example app, and prints the URL. Ctrl-C stops both.
+# Arguments go to the dev server: `npm run demo -- --database-url URL` serves the floor from a
+# PostgreSQL that has Supabase's schema and supabase/migrations applied (`npm run demo:postgres`
+# makes a throwaway one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -23,7 +26,7 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-target/debug/devserver --scenario floor --port "$DEVSERVER_PORT" &
+target/debug/devserver --scenario floor --port "$DEVSERVER_PORT" "$@" &
 pids+=($!)
 export DEVSERVER_URL="http://127.0.0.1:$DEVSERVER_PORT"
 (cd www-example && exec node_modules/.bin/vite --host 127.0.0.1 --port "$APP_PORT" --strictPort --clearScreen false) &

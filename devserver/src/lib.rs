@@ -51,6 +51,9 @@ impl Server {
                     .await
                     .map_err(|e| std::io::Error::other(format!("database: {e}")))?;
                 let db = Arc::new(db);
+                if d.prepare {
+                    db.keep_partitions();
+                }
                 let hub = Arc::new(Hub::with_database(config, db.clone()));
                 database::start_delivery(db, hub.clone());
                 hub

@@ -15,8 +15,11 @@ use pool::Pool;
 use std::fmt;
 use std::str::FromStr;
 
-/// Supabase's pieces for a plain PostgreSQL (roles, `auth`, `realtime.messages`, partitions).
+/// Supabase's pieces for a plain PostgreSQL (roles, `auth`, `realtime.messages`).
 pub const SUPABASE_STAND_IN: &str = include_str!("../migrations/supabase.sql");
+
+/// `realtime.messages`' daily partitions from yesterday to today + 3, as Realtime keeps them.
+pub const PARTITIONS: &str = include_str!("../migrations/partitions.sql");
 
 /// What the dev server adds to a database it serves: a trigger that says, at commit, which rows
 /// were inserted. Realtime learns that from logical replication; a NOTIFY is delivered at
@@ -100,6 +103,9 @@ impl Database {
                 )
                 .await?;
             let mut prepared = client.batch_execute(SUPABASE_STAND_IN).await;
+            if prepared.is_ok() {
+                prepared = client.batch_execute(PARTITIONS).await;
+            }
             for (_, sql) in crate::migrations::files() {
                 if prepared.is_ok() {
                     prepared = client.batch_execute(&sql).await;
@@ -130,5 +136,25 @@ impl Database {
         client.batch_execute(DELIVERY_TRIGGER).await?;
         db.pool.put(client);
         Ok(db)
+    }
+
+    /// Keeps the partitions rolling forward while the server runs (Realtime's janitor does this
+    /// on Supabase), for a database this server prepared.
+    pub fn keep_partitions(self: &std::sync::Arc<Self>) {
+        let db = self.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+                if let Ok(client) = db.pool.get().await {
+                    if let Err(e) = client.batch_execute(PARTITIONS).await {
+                        eprintln!(
+                            "devserver: could not create partitions: {}",
+                            DbError::from(e)
+                        );
+                    }
+                    db.pool.put(client);
+                }
+            }
+        });
     }
 }
