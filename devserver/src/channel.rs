@@ -420,8 +420,37 @@ pub fn leave(hub: &Hub, conn_id: ConnId, m: &Message) {
     }
 }
 
-/// `access_token`: no reply; a new valid token re-arms the expiry, anything else closes.
+/// `access_token`: no reply; a new valid token re-arms the expiry, anything else closes. On a
+/// database, whether the new token may still read a private channel is the RLS policies' call.
 pub fn refresh_token(hub: &Arc<Hub>, conn_id: ConnId, m: &Message) {
+    let Some(db) = hub.db.clone() else {
+        return apply_token(hub, conn_id, m, None);
+    };
+    let private = {
+        let mut state = hub.lock();
+        match current(&mut state, conn_id, &m.topic, m.join_ref.as_deref()) {
+            Some(channel) => channel.private,
+            None => return,
+        }
+    };
+    let token = m.payload.get("access_token").and_then(Value::as_str);
+    let verified = token.and_then(|t| jwt::verify(t, &hub.config.secret, now_ms() / 1000).ok());
+    let (Some(token), Some(claims), true) = (token, verified, private) else {
+        return apply_token(hub, conn_id, m, None);
+    };
+    let Some(claims_json) = jwt::claims_json(token) else {
+        return apply_token(hub, conn_id, m, None);
+    };
+    let (hub, m) = (hub.clone(), m.clone());
+    tokio::spawn(async move {
+        let subtopic = m.topic.strip_prefix("realtime:").unwrap_or(&m.topic);
+        let read = db.can_read(&claims.role, &claims_json, subtopic).await;
+        apply_token(&hub, conn_id, &m, Some(read.unwrap_or(false)));
+    });
+}
+
+/// Installs or refuses a pushed token; `read` is the database's answer, when it decides.
+fn apply_token(hub: &Arc<Hub>, conn_id: ConnId, m: &Message, read: Option<bool>) {
     let Some(token) = m.payload.get("access_token").and_then(Value::as_str) else {
         return;
     };
@@ -438,9 +467,14 @@ pub fn refresh_token(hub: &Arc<Hub>, conn_id: ConnId, m: &Message) {
     let subtopic = channel.subtopic().to_owned();
     let verdict = match jwt::verify(token, &hub.config.secret, now_ms() / 1000) {
         Err(e) => Err(e.message()),
-        Ok(claims) if channel.private && !policy::can_read(&claims, &subtopic) => Err(format!(
-            "You no longer have permission to read from this Channel topic: {subtopic}"
-        )),
+        Ok(claims)
+            if channel.private
+                && !read.unwrap_or_else(|| policy::can_read(&claims, &subtopic)) =>
+        {
+            Err(format!(
+                "You no longer have permission to read from this Channel topic: {subtopic}"
+            ))
+        }
         Ok(claims) => Ok(claims),
     };
     match verdict {

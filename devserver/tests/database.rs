@@ -560,3 +560,27 @@ async fn the_floor_scenario_publishes_through_emit() {
     assert_eq!(row.get::<_, String>(0), CASINO);
     assert_eq!(row.get::<_, String>(1), first.event);
 }
+
+#[tokio::test]
+async fn a_pushed_token_is_judged_by_the_policies_in_the_database() {
+    let (url, _db, _client) = fresh_database().await;
+    let server = served(&url).await;
+    let mut client = Client::pit_boss(&server).await;
+    let list = format!("realtime:{CASINO}");
+    let (join_ref, reply) = client.join(&list, join_payload(true, None, "{}")).await;
+    assert_eq!(reply_status(&reply).0, "ok");
+    // Another pit boss token: still allowed, nothing said.
+    let fresh = token(&server, "pit_boss", CASINO, 600);
+    let payload = j(&format!(r#"{{"access_token":"{fresh}"}}"#));
+    client.send(Some(&join_ref), &list, "access_token", payload).await;
+    client.quiet(500).await;
+    // A dealer's token: RLS says the list feed is not theirs; the channel is closed.
+    let dealer = token(&server, "dealer", CASINO, 600);
+    let payload = j(&format!(r#"{{"access_token":"{dealer}"}}"#));
+    client.send(Some(&join_ref), &list, "access_token", payload).await;
+    let system = client.expect_event("system").await;
+    assert_eq!(
+        system.payload.get("message").and_then(Value::as_str),
+        Some(format!("You no longer have permission to read from this Channel topic: {CASINO}").as_str())
+    );
+}
