@@ -468,8 +468,7 @@ fn apply_token(hub: &Arc<Hub>, conn_id: ConnId, m: &Message, read: Option<bool>)
     let verdict = match jwt::verify(token, &hub.config.secret, now_ms() / 1000) {
         Err(e) => Err(e.message()),
         Ok(claims)
-            if channel.private
-                && !read.unwrap_or_else(|| policy::can_read(&claims, &subtopic)) =>
+            if channel.private && !read.unwrap_or_else(|| policy::can_read(&claims, &subtopic)) =>
         {
             Err(format!(
                 "You no longer have permission to read from this Channel topic: {subtopic}"

@@ -400,6 +400,18 @@ impl State {
     }
 }
 
+/// A broadcast from the database: kind 4 on `realtime:<subtopic>`, `meta.id` = the row's id.
+fn database_broadcast(subtopic: &str, event: &str, payload: Value, id: &str) -> Broadcast {
+    Broadcast {
+        join_ref: None,
+        msg_ref: None,
+        topic: format!("realtime:{subtopic}"),
+        event: event.into(),
+        payload: BroadcastPayload::Json(payload),
+        meta: Some(Value::Object(vec![("id".into(), id.into())])),
+    }
+}
+
 /// The frame a receiver gets for a broadcast, or `None` when its serializer cannot carry it.
 fn frame_for(conn: &Conn, topic: &str, broadcast: &Broadcast, origin: &Origin) -> Option<Outbound> {
     let b = Broadcast {
@@ -481,14 +493,7 @@ impl Hub {
             };
             state.store(subtopic, stored, self.config.replay_store_per_topic);
         }
-        let broadcast = Broadcast {
-            join_ref: None,
-            msg_ref: None,
-            topic: format!("realtime:{subtopic}"),
-            event: event.into(),
-            payload: BroadcastPayload::Json(payload),
-            meta: Some(Value::Object(vec![("id".into(), id.into())])),
-        };
+        let broadcast = database_broadcast(subtopic, event, payload, id);
         state.deliver(
             subtopic,
             private,
@@ -533,14 +538,7 @@ impl Hub {
             };
             state.store(subtopic, stored, self.config.replay_store_per_topic);
         }
-        let mut broadcast = Broadcast {
-            join_ref: None,
-            msg_ref: None,
-            topic: format!("realtime:{subtopic}"),
-            event: event.into(),
-            payload: BroadcastPayload::Json(payload),
-            meta: Some(Value::Object(vec![("id".into(), id.as_str().into())])),
-        };
+        let mut broadcast = database_broadcast(subtopic, event, payload, &id);
         if transaction.length.is_zero() {
             state.deliver(
                 subtopic,
@@ -597,17 +595,7 @@ impl Hub {
         else {
             return false;
         };
-        let broadcast = Broadcast {
-            join_ref: None,
-            msg_ref: None,
-            topic: format!("realtime:{subtopic}"),
-            event: stored.event,
-            payload: BroadcastPayload::Json(stored.payload),
-            meta: Some(Value::Object(vec![(
-                "id".into(),
-                stored.id.as_str().into(),
-            )])),
-        };
+        let broadcast = database_broadcast(subtopic, &stored.event, stored.payload, &stored.id);
         state.deliver(subtopic, true, &broadcast, &Origin::Database, &self.config);
         true
     }

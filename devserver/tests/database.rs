@@ -572,15 +572,22 @@ async fn a_pushed_token_is_judged_by_the_policies_in_the_database() {
     // Another pit boss token: still allowed, nothing said.
     let fresh = token(&server, "pit_boss", CASINO, 600);
     let payload = j(&format!(r#"{{"access_token":"{fresh}"}}"#));
-    client.send(Some(&join_ref), &list, "access_token", payload).await;
+    client
+        .send(Some(&join_ref), &list, "access_token", payload)
+        .await;
     client.quiet(500).await;
     // A dealer's token: RLS says the list feed is not theirs; the channel is closed.
     let dealer = token(&server, "dealer", CASINO, 600);
     let payload = j(&format!(r#"{{"access_token":"{dealer}"}}"#));
-    client.send(Some(&join_ref), &list, "access_token", payload).await;
+    client
+        .send(Some(&join_ref), &list, "access_token", payload)
+        .await;
     let system = client.expect_event("system").await;
     assert_eq!(
         system.payload.get("message").and_then(Value::as_str),
-        Some(format!("You no longer have permission to read from this Channel topic: {CASINO}").as_str())
+        Some(
+            format!("You no longer have permission to read from this Channel topic: {CASINO}")
+                .as_str()
+        )
     );
 }
