@@ -26,7 +26,7 @@ export async function publishEvent(supabase, event, payload) {
   await loadPlanner();
   // `at` may be left out (the database writes the transaction's time): checked with a stand-in.
   const plain = payload !== null && typeof payload === 'object' && !Array.isArray(payload);
-  const checked = plain && !('at' in payload) ? { ...payload, at: new Date().toISOString() } : payload;
+  const checked = plain && payload.at === undefined ? { ...payload, at: new Date().toISOString() } : payload;
   planCacheActions(event, checked);
   const { data, error } = await supabase.schema('casino_realtime').rpc('emit', { event, payload });
   if (error) {

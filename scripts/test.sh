@@ -53,7 +53,8 @@ fi
 node --test --test-force-exit tests/e2e/*.test.mjs
 
 step "on a real PostgreSQL: the chaos case through casino_realtime.emit, casino-realtime/server with supabase-js"
-bash scripts/with-postgres.sh node --test --test-force-exit tests/database/*.test.mjs
+# One file at a time: each prepares a database, and roles are the cluster's.
+bash scripts/with-postgres.sh node --test --test-force-exit --test-concurrency=1 tests/database/*.test.mjs
 
 step "fleet recovery, short form (npm run bench:fleet runs 1,000 terminals)"
 cargo bench --quiet --bench fleet -- --terminals 100

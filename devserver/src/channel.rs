@@ -147,8 +147,8 @@ pub fn join(hub: &Arc<Hub>, conn_id: ConnId, m: Message) -> Option<Duration> {
         let hub = hub.clone();
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(delay)).await;
-            let read = database_read(&hub, conn_id, &m).await;
-            complete_join(&hub, conn_id, m, read);
+            let answer = database_join(&hub, conn_id, &m).await;
+            complete_join(&hub, conn_id, m, Some(answer));
         });
         return None;
     }
@@ -163,35 +163,65 @@ pub fn join(hub: &Arc<Hub>, conn_id: ConnId, m: Message) -> Option<Duration> {
     None
 }
 
-/// Asks the database's RLS policies whether the join's caller may read its private channel, as
-/// Realtime does; `None` when the join fails before that question (it is answered as usual).
-/// A policy that errors reads as a refusal, as Realtime's `RlsPolicyError` does.
-async fn database_read(hub: &Arc<Hub>, conn_id: ConnId, m: &Message) -> Option<bool> {
-    let db = hub.db.clone()?;
+/// A replayed message: `(id, event, payload)`.
+type Replayed = (String, String, Value);
+
+/// What the database says about a join (`--database-url`), asked in Realtime's order before the
+/// join is answered: whether the caller may read the private channel (its RLS policies, probed
+/// as Realtime probes them; a policy that errors reads as a refusal, as Realtime's
+/// `RlsPolicyError` does), then the rows to replay (`Err` when the query failed).
+#[derive(Default)]
+struct DbAnswer {
+    read: Option<bool>,
+    replay: Option<Result<Vec<Replayed>, ()>>,
+}
+
+async fn database_join(hub: &Arc<Hub>, conn_id: ConnId, m: &Message) -> DbAnswer {
+    let Some(db) = hub.db.clone() else {
+        return DbAnswer::default();
+    };
     let joined = {
         let state = hub.lock();
-        check_join(&state, hub, conn_id, m, Some(true)).ok()?
+        check_join(&state, hub, conn_id, m, Some(true))
     };
-    if !joined.private {
-        return None;
-    }
-    let claims = jwt::claims_json(&joined.token)?;
+    let Ok(joined) = joined else {
+        return DbAnswer::default();
+    };
     let subtopic = m.topic.strip_prefix("realtime:").unwrap_or(&m.topic);
-    Some(
-        db.can_read(&joined.claims.role, &claims, subtopic)
-            .await
-            .unwrap_or(false),
-    )
+    let mut answer = DbAnswer::default();
+    if joined.private {
+        let read = match jwt::claims_json(&joined.token) {
+            Some(claims) => db.can_read(&joined.claims.role, &claims, subtopic).await,
+            None => Ok(false),
+        };
+        answer.read = Some(read.unwrap_or(false));
+    }
+    if let (Some((since, limit)), false) = (joined.replay, answer.read == Some(false)) {
+        let rows = db.replay(subtopic, since, limit).await.map_err(|_| ());
+        answer.replay = Some(rows.map(|rows| {
+            rows.into_iter()
+                .filter_map(|r| {
+                    let payload = casino_realtime::json::parse(&r.payload).ok()?;
+                    Some((r.id, r.event, payload))
+                })
+                .collect()
+        }));
+    }
+    answer
 }
 
 fn complete_join(
     hub: &Arc<Hub>,
     conn_id: ConnId,
     m: Message,
-    read: Option<bool>,
+    answer: Option<DbAnswer>,
 ) -> Option<Duration> {
     let mut state = hub.lock();
+    let (read, replayed) = answer.map_or((None, None), |a| (a.read, a.replay));
     let mut outcome = check_join(&state, hub, conn_id, &m, read);
+    if outcome.is_ok() && matches!(replayed, Some(Err(()))) {
+        outcome = Err("UnableToReplayMessages: Realtime was unable to replay messages".into());
+    }
     // The transient fault: the policy allows it, but evaluating it "failed".
     if outcome.as_ref().is_ok_and(|j| j.private) && state.faults.unauthorized_joins > 0 {
         state.faults.unauthorized_joins -= 1;
@@ -231,32 +261,17 @@ fn complete_join(
     conn.channels.insert(m.topic.clone(), channel);
     let response = Value::Object(vec![("postgres_changes".into(), joined.postgres_changes)]);
     conn.reply(jr.as_deref(), r.as_deref(), &m.topic, "ok", response);
-    match (joined.replay, hub.db.clone()) {
-        (Some((since, limit)), None) => {
+    // Realtime queries first and subscribes after: a row committed in between reaches neither.
+    let messages = match (joined.replay, replayed) {
+        (Some(_), Some(Ok(rows))) => rows,
+        (Some((since, limit)), None) if hub.db.is_none() => {
             let subtopic = m.topic.strip_prefix("realtime:").unwrap_or(&m.topic);
-            let messages = stored_since(&state, subtopic, since, limit);
-            send_replay(&mut state, conn_id, &m.topic, &join_ref, messages);
+            stored_since(&state, subtopic, since, limit)
         }
-        (Some((since, limit)), Some(db)) => {
-            // Subscribed first (the channel is in place), then the query: a row committed in
-            // between is delivered live, none is missed.
-            let (hub, topic) = (hub.clone(), m.topic.clone());
-            tokio::spawn(async move {
-                let subtopic = topic.strip_prefix("realtime:").unwrap_or(&topic).to_owned();
-                let Ok(rows) = db.replay(&subtopic, since, limit).await else {
-                    return;
-                };
-                let messages = rows
-                    .into_iter()
-                    .filter_map(|r| {
-                        let payload = casino_realtime::json::parse(&r.payload).ok()?;
-                        Some((r.id, r.event, payload))
-                    })
-                    .collect();
-                send_replay(&mut hub.lock(), conn_id, &topic, &join_ref, messages);
-            });
-        }
-        (None, _) => {}
+        _ => Vec::new(),
+    };
+    if !messages.is_empty() {
+        send_replay(&mut state, conn_id, &m.topic, &join_ref, messages);
     }
     drop(state);
     arm_expiry(hub.clone(), conn_id, m.topic, 0, joined.claims.exp);
@@ -297,12 +312,7 @@ pub fn send_presence(hub: &Hub) -> usize {
 
 /// The newest `limit` stored messages of `subtopic` since `since` (ms), oldest first, as
 /// Supabase's query picks them: `inserted_at >= since` among committed rows.
-fn stored_since(
-    state: &State,
-    subtopic: &str,
-    since: i64,
-    limit: usize,
-) -> Vec<(String, String, Value)> {
+fn stored_since(state: &State, subtopic: &str, since: i64, limit: usize) -> Vec<Replayed> {
     let stored: Vec<_> = state
         .store
         .get(subtopic)
@@ -324,7 +334,7 @@ fn send_replay(
     conn_id: ConnId,
     topic: &str,
     join_ref: &str,
-    messages: Vec<(String, String, Value)>,
+    messages: Vec<Replayed>,
 ) {
     let Some(conn) = state.conns.get_mut(&conn_id) else {
         return;

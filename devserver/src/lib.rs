@@ -55,7 +55,9 @@ impl Server {
                     db.keep_partitions();
                 }
                 let hub = Arc::new(Hub::with_database(config, db.clone()));
-                database::start_delivery(db, hub.clone());
+                database::start_delivery(db, hub.clone())
+                    .await
+                    .map_err(|e| std::io::Error::other(format!("database: {e}")))?;
                 hub
             }
         };

@@ -3,7 +3,8 @@
 //! schema in `Content-Profile`, the caller's JWT as `Authorization: Bearer` or `apikey`, run as
 //! the JWT's role with `request.jwt.claims` set). Only with `--database-url`. Errors come back as
 //! PostgREST shapes them: `{code, message, details, hint}`, 400 for a payload the catalog
-//! refuses (SQLSTATE 22023), 403 for an RLS refusal (42501), 401 for a bad token.
+//! refuses (SQLSTATE 22023), 403 for an RLS refusal (42501), 401 for a bad token, 404 (PGRST202)
+//! without the `casino_realtime` profile, 406 (PGRST106) for a schema it does not serve.
 //! `?transaction_ms=N&at=commit|start` make the transaction last N ms (`pg_sleep`) and write
 //! `at` at commit (dev server only).
 
@@ -47,19 +48,26 @@ pub async fn emit(
             None,
         );
     };
-    let profile = headers
-        .get("content-profile")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("public");
-    if profile != "casino_realtime" {
-        return error(
-            StatusCode::NOT_FOUND,
-            "PGRST202",
-            &format!(
-                "Could not find the function {profile}.emit(event, payload) in the schema cache"
-            ),
-            None,
-        );
+    // PostgREST: no profile means `public`, where there is no `emit` (404, PGRST202); a schema
+    // it does not expose is 406, PGRST106.
+    match headers.get("content-profile").and_then(|v| v.to_str().ok()) {
+        Some("casino_realtime") => {}
+        None | Some("public") => {
+            return error(
+                StatusCode::NOT_FOUND,
+                "PGRST202",
+                "Could not find the function public.emit(event, payload) in the schema cache",
+                None,
+            )
+        }
+        Some(_) => {
+            return error(
+                StatusCode::NOT_ACCEPTABLE,
+                "PGRST106",
+                "The schema must be one of the following: public, casino_realtime",
+                None,
+            )
+        }
     }
     let Some(token_text) = token(&headers, &params) else {
         return error(StatusCode::UNAUTHORIZED, "PGRST301", "No JWT", None);

@@ -150,11 +150,17 @@ async fn every_catalog_sample_is_published_on_the_channels_the_catalog_lists() {
 }
 
 #[tokio::test]
-async fn an_absent_at_is_the_transactions_time_which_is_the_rows_inserted_at() {
+async fn an_absent_at_is_the_transactions_time_which_is_the_rows_inserted_at_in_utc() {
     let (_, _db, client) = fresh_database().await;
     let payload = with(&fixtures()[0].1, "at", None);
     let payload = with(&payload, "event", None);
     let name = fixtures()[0].0.clone();
+    // A producer whose session is not in UTC: `at` and `inserted_at` are UTC all the same, as
+    // Realtime's replay reads them.
+    client
+        .batch_execute("set timezone = 'America/Los_Angeles'")
+        .await
+        .unwrap();
     client.batch_execute("begin").await.unwrap();
     client.batch_execute("select pg_sleep(0.2)").await.unwrap();
     let ids = emit(&client, &name, &payload).await.unwrap();
@@ -162,7 +168,8 @@ async fn an_absent_at_is_the_transactions_time_which_is_the_rows_inserted_at() {
     let row = client
         .query_one(
             "select payload->>'at', payload->>'event',
-                    to_char(inserted_at, 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')
+                    to_char(inserted_at, 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),
+                    abs(extract(epoch from inserted_at - (now() at time zone 'UTC'))) < 60
              from realtime.messages where id = $1::text::uuid",
             &[&ids[0]],
         )
@@ -170,6 +177,7 @@ async fn an_absent_at_is_the_transactions_time_which_is_the_rows_inserted_at() {
         .unwrap();
     let (at, event, inserted): (String, String, String) = (row.get(0), row.get(1), row.get(2));
     assert_eq!(at, inserted, "at = now() = inserted_at");
+    assert!(row.get::<_, bool>(3), "inserted_at is UTC: {inserted}");
     assert_eq!(event, name);
     parse_event(&name, &with(&payload, "at", Some(at.as_str().into()))).unwrap();
 }
@@ -513,12 +521,39 @@ async fn the_dev_server_publishes_through_emit_delivers_at_commit_replays_from_t
     let replayed = broadcast(late.recv().await.frame());
     assert_eq!(meta(&replayed, "id"), Some(ids[0].clone()));
     assert_eq!(meta(&replayed, "replayed"), Some(Value::Bool(true)));
-    // From one microsecond later, nothing.
+    // From one millisecond later (the row's `at` has microseconds), nothing.
     let mut later =
         Client::connect(&server, &format!("apikey={pit_boss}&vsn=2.0.0"), Vsn::V2).await;
     let replay = format!(r#"{{"replay":{{"since":{},"limit":25}}}}"#, since + 1);
-    later.join(&list, join_payload(true, None, &replay)).await;
+    let (_, reply) = later.join(&list, join_payload(true, None, &replay)).await;
+    assert_eq!(reply_status(&reply).0, "ok");
     later.quiet(500).await;
+
+    // Without the `casino_realtime` profile there is no `emit` (PostgREST's answers).
+    let auth = format!("Bearer {pit_boss}");
+    let plain = [("authorization", auth.as_str())];
+    let (status, text) = http(
+        &server,
+        "POST",
+        "/rest/v1/rpc/emit",
+        &plain,
+        body.as_bytes(),
+    )
+    .await;
+    assert_eq!((status, text.contains("PGRST202")), (404, true), "{text}");
+    let other = [
+        ("authorization", auth.as_str()),
+        ("content-profile", "other"),
+    ];
+    let (status, text) = http(
+        &server,
+        "POST",
+        "/rest/v1/rpc/emit",
+        &other,
+        body.as_bytes(),
+    )
+    .await;
+    assert_eq!((status, text.contains("PGRST106")), (406, true), "{text}");
 }
 
 #[tokio::test]

@@ -6,16 +6,20 @@
 -- transaction, as private Broadcast from Database messages (rows of realtime.messages) on every
 -- channel the catalog lists for it, after checking the payload the way the SDK checks it.
 --
--- Why `at` defaults to now(): realtime.messages.inserted_at is now() too, the start of the
--- publishing transaction, and the row becomes visible (is delivered, can be replayed) only at
--- commit. A client that missed messages asks Realtime to replay from the `at` of the last one
--- it saw; with `at` = now() the two clocks are one, so the replay point is exact whatever the
--- transaction's length. An `at` taken later (at commit, or from another machine's clock) makes
--- the replay start late by that much, which the SDK covers only up to `maxDeliveryDelayMs`.
+-- Why `at` defaults to now(): the rows' inserted_at is now() too (written here in UTC, as
+-- Realtime's replay reads it, whatever the session's TimeZone), the start of the publishing
+-- transaction, and a row becomes visible (is delivered, can be replayed) only at commit. A client
+-- that missed messages asks Realtime to replay from the `at` of the last one it saw, less its
+-- `maxDeliveryDelayMs`; with `at` = now() the two clocks are one, so that margin has to cover only
+-- how much longer one publishing transaction runs than another. An `at` taken later (at commit,
+-- or from another machine's clock) uses up the margin by that much more.
 --
 -- Why not realtime.send: it turns every failure (a missing partition, a refused RLS check) into
 -- a WARNING and returns, so a producer would lose the event without knowing. emit inserts the
 -- same row itself (same columns, same `SET LOCAL realtime.topic`) and lets errors raise.
+--
+-- Every function sets an empty search_path (all names are qualified), as Supabase's Security
+-- Advisor asks.
 
 create schema if not exists casino_realtime;
 grant usage on schema casino_realtime to authenticated, service_role;
@@ -24,6 +28,7 @@ grant usage on schema casino_realtime to authenticated, service_role;
 -- channels, in the catalog's own notation.
 create or replace function casino_realtime.catalog() returns jsonb
 language sql immutable parallel safe
+set search_path = ''
 as $catalog$ select $json${
   "visit.created": {"fields":[{"name":"visit_id","type":"uuid","nullable":false,"expected":"a uuid string"},{"name":"casino_id","type":"uuid","nullable":false,"expected":"a uuid string"},{"name":"player_id","type":"uuid","nullable":true,"expected":"a uuid string or null"},{"name":"visit_kind","type":"enum","nullable":false,"expected":"one of \"reward_identified\", \"gaming_identified_rated\", \"gaming_ghost_unrated\"","values":["reward_identified","gaming_identified_rated","gaming_ghost_unrated"]},{"name":"started_at","type":"timestamp","nullable":false,"expected":"an ISO 8601 timestamp with a UTC offset"},{"name":"at","type":"timestamp","nullable":false,"expected":"an ISO 8601 timestamp with a UTC offset"}],"channels":["{casino_id}"]},
   "visit.closed": {"fields":[{"name":"visit_id","type":"uuid","nullable":false,"expected":"a uuid string"},{"name":"casino_id","type":"uuid","nullable":false,"expected":"a uuid string"},{"name":"player_id","type":"uuid","nullable":true,"expected":"a uuid string or null"},{"name":"visit_kind","type":"enum","nullable":false,"expected":"one of \"reward_identified\", \"gaming_identified_rated\", \"gaming_ghost_unrated\"","values":["reward_identified","gaming_identified_rated","gaming_ghost_unrated"]},{"name":"ended_at","type":"timestamp","nullable":false,"expected":"an ISO 8601 timestamp with a UTC offset"},{"name":"at","type":"timestamp","nullable":false,"expected":"an ISO 8601 timestamp with a UTC offset"}],"channels":["{casino_id}","{casino_id}:{visit_id}"]},
@@ -51,15 +56,19 @@ as $catalog$ select $json${
   "visit.checked_out": {"fields":[{"name":"visit_id","type":"uuid","nullable":false,"expected":"a uuid string"},{"name":"player_id","type":"uuid","nullable":false,"expected":"a uuid string"},{"name":"casino_id","type":"uuid","nullable":false,"expected":"a uuid string"},{"name":"started_at","type":"timestamp","nullable":false,"expected":"an ISO 8601 timestamp with a UTC offset"},{"name":"ended_at","type":"timestamp","nullable":false,"expected":"an ISO 8601 timestamp with a UTC offset"},{"name":"duration_minutes","type":"number","nullable":false,"expected":"a number"},{"name":"at","type":"timestamp","nullable":false,"expected":"an ISO 8601 timestamp with a UTC offset"}],"channels":["{casino_id}","{casino_id}:{visit_id}"]}
 }$json$::jsonb $catalog$;
 
--- A short rendering of a bad value for an error message (the SDK cuts at 40 characters too).
-create or replace function casino_realtime.got(value jsonb) returns text
+-- A short rendering of a bad value for an error message, cut at `max` characters as the SDK cuts
+-- it (40; 60 for a wrong `event`). Objects and arrays are written as PostgreSQL writes jsonb
+-- (`{"a": 1}`); scalars as the SDK writes them.
+create or replace function casino_realtime.got(value jsonb, max int default 40) returns text
 language sql immutable parallel safe
+set search_path = ''
 as $$
-  select case when length(value::text) > 40 then left(value::text, 40) || '…' else value::text end
+  select case when length(value::text) > max then left(value::text, max) || '…' else value::text end
 $$;
 
 create or replace function casino_realtime.is_date(text) returns boolean
 language plpgsql immutable parallel safe
+set search_path = ''
 as $$
 declare
   m text[] := regexp_match($1, '^([0-9]{4})-([0-9]{2})-([0-9]{2})');
@@ -79,6 +88,7 @@ $$;
 -- optional; `Z` or `+01`, `+0100`, `+01:00`.
 create or replace function casino_realtime.is_timestamp(text) returns boolean
 language plpgsql immutable parallel safe
+set search_path = ''
 as $$
 declare
   m text[] := regexp_match($1,
@@ -93,6 +103,7 @@ $$;
 -- An integer JavaScript represents exactly.
 create or replace function casino_realtime.is_safe_integer(value jsonb) returns boolean
 language sql immutable parallel safe
+set search_path = ''
 as $$
   select jsonb_typeof(value) = 'number'
     and (value::text)::numeric = trunc((value::text)::numeric)
@@ -102,6 +113,7 @@ $$;
 create or replace function casino_realtime.refuse(event text, path text, expected text, value jsonb)
 returns void
 language plpgsql immutable
+set search_path = ''
 as $$
 begin
   if value is null then
@@ -118,6 +130,7 @@ $$;
 create or replace function casino_realtime.check_value(event text, path text, kind jsonb, value jsonb)
 returns void
 language plpgsql immutable
+set search_path = ''
 as $$
 declare
   ok boolean;
@@ -183,6 +196,7 @@ $$;
 -- (the transaction's time) filled in when absent.
 create or replace function casino_realtime.check(event text, payload jsonb) returns jsonb
 language plpgsql stable
+set search_path = ''
 as $$
 declare
   spec jsonb := casino_realtime.catalog() -> event;
@@ -200,7 +214,8 @@ begin
   end if;
   if payload ? 'event' and payload -> 'event' <> to_jsonb(event) then
     raise exception using errcode = '22023', detail = 'wrong_event',
-      message = format('%s: payload''s ''event'' member says %s', event, payload -> 'event');
+      message = format('%s: payload''s ''event'' member says %s', event,
+                       casino_realtime.got(payload -> 'event', 60));
   end if;
   if not message ? 'event' then
     message := message || jsonb_build_object('event', event);
@@ -220,6 +235,7 @@ $$;
 -- the SDK joins them).
 create or replace function casino_realtime.topics(event text, message jsonb) returns text[]
 language sql immutable parallel safe
+set search_path = ''
 as $$
   select coalesce(array_agg(
     case
@@ -234,6 +250,7 @@ $$;
 
 create or replace function casino_realtime.emit(event text, payload jsonb) returns uuid[]
 language plpgsql volatile
+set search_path = ''
 as $$
 declare
   message jsonb := casino_realtime.check(emit.event, emit.payload);
@@ -245,8 +262,9 @@ begin
     id := gen_random_uuid();
     -- What realtime.send sets: INSERT policies read the topic through realtime.topic().
     perform set_config('realtime.topic', topic, true);
-    insert into realtime.messages (id, payload, event, topic, private, extension)
-    values (id, message, emit.event, topic, true, 'broadcast');
+    insert into realtime.messages (id, payload, event, topic, private, extension, inserted_at, updated_at)
+    values (id, message, emit.event, topic, true, 'broadcast', now() at time zone 'UTC',
+            now() at time zone 'UTC');
     ids := ids || id;
   end loop;
   return ids;

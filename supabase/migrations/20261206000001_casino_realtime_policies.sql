@@ -3,8 +3,13 @@
 -- change those tables and regenerate; a test fails when this file and they differ.
 
 -- Who may join (read) and publish to which private casino channel: RLS policies on
--- realtime.messages, which Realtime evaluates at join time (a probe row read as the caller's role
--- with `realtime.topic` set) and on every publish (an INSERT checked as the caller's role).
+-- realtime.messages, which Realtime evaluates at join time (a probe row of the channel's topic
+-- read as the caller's role) and on every publish (an INSERT checked as the caller's role). They
+-- judge the row's own topic, not the `realtime.topic` setting, which stays set for the rest of a
+-- transaction that published. "Publish" is any broadcast to the channel: casino_realtime.emit's
+-- rows, and also a broadcast a signed-in client sends on it (`channel.send`), which skips the
+-- catalog check; an app that wants events only from its server sets no role's publish (they then
+-- publish as service_role).
 -- Topics are `{casino_id}` (list feed) and `{casino_id}:{resource_id}` (detail view). A caller
 -- must be `authenticated`, work for that casino, and hold a staff role the table allows;
 -- `service_role` bypasses RLS (server code); `anon` matches no policy.
@@ -25,6 +30,7 @@ grant usage on schema casino_realtime to authenticated, service_role;
 -- A claim as a string: top level, else under app_metadata; NULL when absent or not a string.
 create or replace function casino_realtime.claim(name text) returns text
 language sql stable
+set search_path = ''
 as $$
   select case
     when auth.jwt() ? name then
@@ -36,6 +42,7 @@ $$;
 
 create or replace function casino_realtime.caller_casino_id() returns uuid
 language sql stable
+set search_path = ''
 as $$
   select case when c ~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
     then c::uuid end
@@ -44,11 +51,13 @@ $$;
 
 create or replace function casino_realtime.caller_staff_role() returns text
 language sql stable
+set search_path = ''
 as $$ select casino_realtime.claim('staff_role') $$;
 
 -- Whether the caller may `read` (join) or `write` (publish to) `topic`.
 create or replace function casino_realtime.may(topic text, access text) returns boolean
 language sql stable
+set search_path = ''
 as $$
   with topic_parts as (
     select case when split_part(topic, ':', 1)
@@ -78,9 +87,9 @@ $$;
 drop policy if exists "casino_realtime staff read their casino's channels" on realtime.messages;
 create policy "casino_realtime staff read their casino's channels" on realtime.messages
   for select to authenticated
-  using (realtime.messages.extension = 'broadcast' and casino_realtime.may(realtime.topic(), 'read'));
+  using (realtime.messages.extension = 'broadcast' and casino_realtime.may(realtime.messages.topic, 'read'));
 
 drop policy if exists "casino_realtime staff publish to their casino's channels" on realtime.messages;
 create policy "casino_realtime staff publish to their casino's channels" on realtime.messages
   for insert to authenticated
-  with check (realtime.messages.extension = 'broadcast' and casino_realtime.may(realtime.topic(), 'write'));
+  with check (realtime.messages.extension = 'broadcast' and casino_realtime.may(realtime.messages.topic, 'write'));

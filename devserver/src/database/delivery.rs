@@ -9,27 +9,50 @@ use crate::hub::Hub;
 use casino_realtime::json;
 use futures_util::StreamExt;
 use std::sync::Arc;
-use tokio::sync::mpsc;
-use tokio_postgres::AsyncMessage;
+use tokio::sync::mpsc::{self, UnboundedReceiver};
+use tokio::task::JoinHandle;
+use tokio_postgres::{AsyncMessage, Client};
 
 /// Rows read per query.
 const BATCH: usize = 256;
 
-/// Starts delivering committed rows to the hub, for as long as the process runs.
-pub fn start_delivery(db: Arc<Database>, hub: Arc<Hub>) {
-    tokio::spawn(async move {
-        loop {
-            if let Err(e) = listen(&db, &hub).await {
-                eprintln!("devserver: delivery from the database stopped ({e}); reconnecting");
-            }
-            tokio::time::sleep(Database::RETRY).await;
-        }
-    });
+/// A connection listening, and what it heard.
+struct Listening {
+    /// Holds the LISTEN (dropping it ends the session).
+    _listener: Client,
+    ids: UnboundedReceiver<String>,
+    pump: JoinHandle<()>,
+    reader: Client,
 }
 
-async fn listen(db: &Database, hub: &Hub) -> Result<(), DbError> {
-    let (client, mut connection) = db.pool.connect().await?;
-    let (tx, mut rx) = mpsc::unbounded_channel();
+/// Starts delivering committed rows to the hub, for as long as the process runs; returns once
+/// the first LISTEN is in place, so nothing committed after the server started is missed.
+pub async fn start_delivery(db: Arc<Database>, hub: Arc<Hub>) -> Result<(), DbError> {
+    let mut listening = listen(&db).await?;
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = deliver(&hub, &mut listening).await {
+                eprintln!("devserver: delivery from the database stopped ({e}); reconnecting");
+            }
+            listening.pump.abort();
+            loop {
+                tokio::time::sleep(Database::RETRY).await;
+                match listen(&db).await {
+                    Ok(l) => {
+                        listening = l;
+                        break;
+                    }
+                    Err(e) => eprintln!("devserver: cannot listen to the database ({e})"),
+                }
+            }
+        }
+    });
+    Ok(())
+}
+
+async fn listen(db: &Database) -> Result<Listening, DbError> {
+    let (listener, mut connection) = db.pool.connect().await?;
+    let (tx, ids) = mpsc::unbounded_channel();
     let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
     let pump = tokio::spawn(async move {
         while let Some(message) = messages.next().await {
@@ -44,22 +67,30 @@ async fn listen(db: &Database, hub: &Hub) -> Result<(), DbError> {
             }
         }
     });
+    listener.batch_execute("listen casino_realtime_dev").await?;
     let reader = db.pool.get().await?;
-    client.batch_execute("listen casino_realtime_dev").await?;
+    Ok(Listening {
+        _listener: listener,
+        ids,
+        pump,
+        reader,
+    })
+}
+
+/// Delivers what is heard until the connection is lost.
+async fn deliver(hub: &Hub, listening: &mut Listening) -> Result<(), DbError> {
     let mut ids = Vec::new();
-    loop {
-        let Some(first) = rx.recv().await else {
-            break;
-        };
+    while let Some(first) = listening.ids.recv().await {
         ids.clear();
         ids.push(first);
         while ids.len() < BATCH {
-            match rx.try_recv() {
+            match listening.ids.try_recv() {
                 Ok(id) => ids.push(id),
                 Err(_) => break,
             }
         }
-        let rows = reader
+        let rows = listening
+            .reader
             .query(
                 "select id::text, topic, event, private, payload::text from realtime.messages
                  where id = any($1::text[]::uuid[])",
@@ -87,7 +118,9 @@ async fn listen(db: &Database, hub: &Hub) -> Result<(), DbError> {
             hub.deliver_committed(&topic, &event, payload, private, id);
         }
     }
-    pump.abort();
-    db.pool.put(reader);
-    Ok(())
+    Err(DbError {
+        code: String::new(),
+        message: "the listening connection closed".into(),
+        detail: None,
+    })
 }

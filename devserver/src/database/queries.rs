@@ -38,6 +38,21 @@ pub struct Replayed {
     pub payload: String,
 }
 
+/// The roles a token may name: what Supabase's API lets a JWT switch to. Any other (`postgres`,
+/// a role that does not exist) is refused here rather than assumed.
+const API_ROLES: [&str; 3] = ["anon", "authenticated", "service_role"];
+
+fn api_role(role: &str) -> Result<(), DbError> {
+    if API_ROLES.contains(&role) {
+        return Ok(());
+    }
+    Err(DbError {
+        code: "42501".into(),
+        message: format!("role \"{role}\" is not one a token may act as"),
+        detail: None,
+    })
+}
+
 /// `at` written by the producer just before it commits (its clock, in the catalog's format).
 const AT_NOW: &str =
     "jsonb_build_object('at', to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'))";
@@ -55,6 +70,9 @@ impl Database {
         topic: Option<(&str, bool)>,
         transaction: Transaction,
     ) -> Result<Published, DbError> {
+        if let Caller::Jwt { role, .. } = caller {
+            api_role(role)?;
+        }
         let mut client = self.pool.get().await?;
         let result = async {
             let tx = client.transaction().await?;
@@ -102,6 +120,7 @@ impl Database {
     /// a probe row inserted as the connection user, then, as the caller's role with its claims
     /// and the topic set, whether the row is visible through the SELECT policies; rolled back.
     pub async fn can_read(&self, role: &str, claims: &str, topic: &str) -> Result<bool, DbError> {
+        api_role(role)?;
         let mut client = self.pool.get().await?;
         let result = async {
             let tx = client.transaction().await?;

@@ -94,6 +94,38 @@ pub struct Running {
     pub paused: std::sync::atomic::AtomicBool,
 }
 
+/// On a database, the floor's events go through `casino_realtime.emit` one after another, in the
+/// order the floor made them (each commits before the next begins); their rows' ids are kept for
+/// the duplicate-delivery fault. Without one, nothing is sent here.
+fn publish_in_order(
+    hub: Arc<Hub>,
+    running: Arc<Running>,
+) -> tokio::sync::mpsc::UnboundedSender<Publication> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Publication>();
+    let Some(db) = hub.db.clone() else {
+        return tx;
+    };
+    tokio::spawn(async move {
+        while let Some(p) = rx.recv().await {
+            let caller = crate::database::Caller::Server;
+            let payload = p.payload.to_json();
+            match db
+                .publish(caller, p.event, &payload, None, hub.config.transaction)
+                .await
+            {
+                Ok(published) => {
+                    let mut delivery = running.delivery.lock().unwrap_or_else(|p| p.into_inner());
+                    for (topic, id) in p.topics.iter().zip(published.ids) {
+                        delivery.published(topic, id);
+                    }
+                }
+                Err(e) => eprintln!("devserver: floor event {} not published: {e}", p.event),
+            }
+        }
+    });
+    tx
+}
+
 /// Starts the floor scenario on the hub: one event every `1/rate` seconds until the process ends.
 pub fn start(hub: Arc<Hub>, config: ScenarioConfig) -> Arc<Running> {
     let tick_ms = (1000.0 / config.rate.max(0.001)) as i64;
@@ -110,6 +142,7 @@ pub fn start(hub: Arc<Hub>, config: ScenarioConfig) -> Arc<Running> {
         delivery: Mutex::new(Delivery::new(config)),
         paused: std::sync::atomic::AtomicBool::new(false),
     });
+    let to_database = publish_in_order(hub.clone(), running.clone());
     let task = running.clone();
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(Duration::from_millis(tick_ms.max(1) as u64));
@@ -139,19 +172,7 @@ pub fn start(hub: Arc<Hub>, config: ScenarioConfig) -> Arc<Running> {
             for step in steps {
                 match step {
                     Step::Publish(p) if hub.db.is_some() => {
-                        // Through the SQL function, which routes by the catalog itself.
-                        let (hub, transaction) = (hub.clone(), hub.config.transaction);
-                        tokio::spawn(async move {
-                            let Some(db) = &hub.db else { return };
-                            let caller = crate::database::Caller::Server;
-                            let payload = p.payload.to_json();
-                            if let Err(e) = db
-                                .publish(caller, p.event, &payload, None, transaction)
-                                .await
-                            {
-                                eprintln!("devserver: floor event {} not published: {e}", p.event);
-                            }
-                        });
+                        let _ = to_database.send(p);
                     }
                     Step::Publish(p) => {
                         for topic in &p.topics {
