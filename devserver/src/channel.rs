@@ -174,6 +174,24 @@ type Replayed = (String, String, Value);
 struct DbAnswer {
     read: Option<bool>,
     replay: Option<Result<Vec<Replayed>, ()>>,
+    /// Realtime's reason when asking failed in a way it names (`handle_policies_result`).
+    failed: Option<String>,
+}
+
+/// How Realtime words a failed policy check (RT `authorization.ex`, `handle_policies_result`):
+/// a missing partition and an unreachable database are named; any other error is an RLS error,
+/// answered as Unauthorized.
+fn policy_failure(e: &crate::database::DbError) -> Option<String> {
+    match e.code.as_str() {
+        "23514" => Some(
+            "MissingPartition: Realtime was unable to find the expected messages partition".into(),
+        ),
+        "" => Some(
+            "UnableToConnectToProject: Realtime was unable to connect to the project database"
+                .into(),
+        ),
+        _ => None,
+    }
 }
 
 async fn database_join(hub: &Arc<Hub>, conn_id: ConnId, m: &Message) -> DbAnswer {
@@ -194,6 +212,7 @@ async fn database_join(hub: &Arc<Hub>, conn_id: ConnId, m: &Message) -> DbAnswer
             Some(claims) => db.can_read(&joined.claims.role, &claims, subtopic).await,
             None => Ok(false),
         };
+        answer.failed = read.as_ref().err().and_then(policy_failure);
         answer.read = Some(read.unwrap_or(false));
     }
     if let (Some((since, limit)), false) = (joined.replay, answer.read == Some(false)) {
@@ -217,8 +236,12 @@ fn complete_join(
     answer: Option<DbAnswer>,
 ) -> Option<Duration> {
     let mut state = hub.lock();
-    let (read, replayed) = answer.map_or((None, None), |a| (a.read, a.replay));
+    let (read, replayed, failed) =
+        answer.map_or((None, None, None), |a| (a.read, a.replay, a.failed));
     let mut outcome = check_join(&state, hub, conn_id, &m, read);
+    if let (Err(_), Some(failed)) = (&outcome, failed) {
+        outcome = Err(failed);
+    }
     if outcome.is_ok() && matches!(replayed, Some(Err(()))) {
         outcome = Err("UnableToReplayMessages: Realtime was unable to replay messages".into());
     }

@@ -626,3 +626,48 @@ async fn a_pushed_token_is_judged_by_the_policies_in_the_database() {
         )
     );
 }
+
+#[tokio::test]
+async fn without_todays_partition_emit_fails_where_realtime_send_only_warns() {
+    let (url, _db, client) = fresh_database().await;
+    let today: String = client
+        .query_one(
+            "select 'messages_' || to_char(now() at time zone 'UTC', 'YYYY_MM_DD')",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    client
+        .batch_execute(&format!("drop table realtime.{today}"))
+        .await
+        .unwrap();
+    // realtime.send returns as if it had sent; nothing is kept.
+    client
+        .batch_execute("select realtime.send('{\"a\":1}', 'x', 'some-topic', true)")
+        .await
+        .unwrap();
+    let kept: i64 = client
+        .query_one("select count(*) from realtime.messages", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(kept, 0);
+    // emit says so, and the producer's transaction fails.
+    let (name, sample) = fixtures().into_iter().next().unwrap();
+    let error = emit(&client, &name, &sample).await.unwrap_err();
+    assert!(error.contains("no partition of relation"), "{error}");
+    // A private join is refused in Realtime's words.
+    let server = served(&url).await;
+    let mut ws = Client::pit_boss(&server).await;
+    let (_, reply) = ws
+        .join(
+            &format!("realtime:{CASINO}"),
+            join_payload(true, None, "{}"),
+        )
+        .await;
+    assert_eq!(
+        reason(&reply),
+        "MissingPartition: Realtime was unable to find the expected messages partition"
+    );
+}
