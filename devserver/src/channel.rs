@@ -1,6 +1,7 @@
 //! Channel messages: join (with auth, policy and replay), leave, token refresh and expiry,
 //! broadcasts pushed by clients, and the channel faults.
 
+use crate::database::Replayed;
 use crate::hub::{message, now_ms, ConnId, Hub, Origin, State};
 use crate::jwt::{self, Claims};
 use crate::policy;
@@ -163,9 +164,6 @@ pub fn join(hub: &Arc<Hub>, conn_id: ConnId, m: Message) -> Option<Duration> {
     None
 }
 
-/// A replayed message: `(id, event, payload)`.
-type Replayed = (String, String, Value);
-
 /// What the database says about a join (`--database-url`), asked in Realtime's order before the
 /// join is answered: whether the caller may read the private channel (its RLS policies, probed
 /// as Realtime probes them; a policy that errors reads as a refusal, as Realtime's
@@ -194,6 +192,19 @@ fn policy_failure(e: &crate::database::DbError) -> Option<String> {
     }
 }
 
+/// Whether the database's RLS policies let the token's claims read `subtopic` (Realtime's probe).
+async fn rls_may_read(
+    db: &crate::database::Database,
+    token: &str,
+    role: &str,
+    subtopic: &str,
+) -> Result<bool, crate::database::DbError> {
+    match jwt::claims_json(token) {
+        Some(claims) => db.can_read(role, &claims, subtopic).await,
+        None => Ok(false),
+    }
+}
+
 async fn database_join(hub: &Arc<Hub>, conn_id: ConnId, m: &Message) -> DbAnswer {
     let Some(db) = hub.db.clone() else {
         return DbAnswer::default();
@@ -208,23 +219,12 @@ async fn database_join(hub: &Arc<Hub>, conn_id: ConnId, m: &Message) -> DbAnswer
     let subtopic = m.topic.strip_prefix("realtime:").unwrap_or(&m.topic);
     let mut answer = DbAnswer::default();
     if joined.private {
-        let read = match jwt::claims_json(&joined.token) {
-            Some(claims) => db.can_read(&joined.claims.role, &claims, subtopic).await,
-            None => Ok(false),
-        };
+        let read = rls_may_read(&db, &joined.token, &joined.claims.role, subtopic).await;
         answer.failed = read.as_ref().err().and_then(policy_failure);
         answer.read = Some(read.unwrap_or(false));
     }
     if let (Some((since, limit)), false) = (joined.replay, answer.read == Some(false)) {
-        let rows = db.replay(subtopic, since, limit).await.map_err(|_| ());
-        answer.replay = Some(rows.map(|rows| {
-            rows.into_iter()
-                .filter_map(|r| {
-                    let payload = casino_realtime::json::parse(&r.payload).ok()?;
-                    Some((r.id, r.event, payload))
-                })
-                .collect()
-        }));
+        answer.replay = Some(db.replay(subtopic, since, limit).await.map_err(|_| ()));
     }
     answer
 }
@@ -471,13 +471,10 @@ pub fn refresh_token(hub: &Arc<Hub>, conn_id: ConnId, m: &Message) {
     let (Some(token), Some(claims), true) = (token, verified, private) else {
         return apply_token(hub, conn_id, m, None);
     };
-    let Some(claims_json) = jwt::claims_json(token) else {
-        return apply_token(hub, conn_id, m, None);
-    };
-    let (hub, m) = (hub.clone(), m.clone());
+    let (hub, m, token) = (hub.clone(), m.clone(), token.to_owned());
     tokio::spawn(async move {
         let subtopic = m.topic.strip_prefix("realtime:").unwrap_or(&m.topic);
-        let read = db.can_read(&claims.role, &claims_json, subtopic).await;
+        let read = rls_may_read(&db, &token, &claims.role, subtopic).await;
         apply_token(&hub, conn_id, &m, Some(read.unwrap_or(false)));
     });
 }

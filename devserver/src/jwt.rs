@@ -89,15 +89,6 @@ pub fn claims_json(token: &str) -> Option<String> {
     String::from_utf8(bytes).ok()
 }
 
-/// A string claim of a JSON claims text.
-pub fn claim_text(claims: &str, name: &str) -> Option<String> {
-    json::parse(claims)
-        .ok()?
-        .get(name)
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-}
-
 /// Checks a token against the secret at `now` (seconds since the epoch).
 pub fn verify(token: &str, secret: &str, now: i64) -> Result<Claims, JwtError> {
     let mut parts = token.split('.');

@@ -105,8 +105,8 @@ pub async fn emit(
         .publish(caller, event, &payload.to_json(), None, transaction)
         .await
     {
-        Ok(published) => {
-            let ids = Value::Array(published.ids.into_iter().map(Value::from).collect());
+        Ok(ids) => {
+            let ids = Value::Array(ids.into_iter().map(Value::from).collect());
             (
                 StatusCode::OK,
                 [("content-type", "application/json")],

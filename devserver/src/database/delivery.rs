@@ -16,6 +16,9 @@ use tokio_postgres::{AsyncMessage, Client};
 /// Rows read per query.
 const BATCH: usize = 256;
 
+/// The pause before listening again after the database went away.
+const RETRY: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// A connection listening, and what it heard.
 struct Listening {
     /// Holds the LISTEN (dropping it ends the session).
@@ -36,7 +39,7 @@ pub async fn start_delivery(db: Arc<Database>, hub: Arc<Hub>) -> Result<(), DbEr
             }
             listening.pump.abort();
             loop {
-                tokio::time::sleep(Database::RETRY).await;
+                tokio::time::sleep(RETRY).await;
                 match listen(&db).await {
                     Ok(l) => {
                         listening = l;

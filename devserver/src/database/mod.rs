@@ -9,17 +9,17 @@ mod pool;
 mod queries;
 
 pub use delivery::start_delivery;
-pub use queries::{Caller, Published, Replayed};
+pub use queries::{Caller, Replayed};
 
 use pool::Pool;
 use std::fmt;
 use std::str::FromStr;
 
 /// Supabase's pieces for a plain PostgreSQL (roles, `auth`, `realtime.messages`).
-pub const SUPABASE_STAND_IN: &str = include_str!("../migrations/supabase.sql");
+const SUPABASE_STAND_IN: &str = include_str!("../migrations/supabase.sql");
 
 /// `realtime.messages`' daily partitions from yesterday to today + 3, as Realtime keeps them.
-pub const PARTITIONS: &str = include_str!("../migrations/partitions.sql");
+const PARTITIONS: &str = include_str!("../migrations/partitions.sql");
 
 /// What the dev server adds to a database it serves: a trigger that says, at commit, which rows
 /// were inserted. Realtime learns that from logical replication; a NOTIFY is delivered at
@@ -102,15 +102,15 @@ impl Database {
                     "set client_min_messages = warning; select pg_advisory_lock(7130422)",
                 )
                 .await?;
-            let mut prepared = client.batch_execute(SUPABASE_STAND_IN).await;
-            if prepared.is_ok() {
-                prepared = client.batch_execute(PARTITIONS).await;
-            }
-            for (_, sql) in crate::migrations::files() {
-                if prepared.is_ok() {
-                    prepared = client.batch_execute(&sql).await;
+            let prepared = async {
+                client.batch_execute(SUPABASE_STAND_IN).await?;
+                client.batch_execute(PARTITIONS).await?;
+                for (_, sql) in crate::migrations::files() {
+                    client.batch_execute(&sql).await?;
                 }
+                Ok::<_, tokio_postgres::Error>(())
             }
+            .await;
             client
                 .batch_execute("select pg_advisory_unlock(7130422)")
                 .await?;

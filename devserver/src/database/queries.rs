@@ -3,7 +3,7 @@
 
 use super::{Database, DbError};
 use crate::hub::Transaction;
-use std::time::Duration;
+use casino_realtime::json::{self, Value};
 
 /// Who runs a statement: the connection's own user (the server, like `service_role` code
 /// connecting directly), or a JWT's role and claims.
@@ -19,24 +19,8 @@ pub enum Caller<'a> {
     },
 }
 
-/// What a publishing transaction returned.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Published {
-    /// The `realtime.messages` ids, one per channel (empty for `realtime.send`, which returns
-    /// nothing).
-    pub ids: Vec<String>,
-}
-
-/// A row replay sends.
-#[derive(Debug, Clone)]
-pub struct Replayed {
-    /// `realtime.messages.id`.
-    pub id: String,
-    /// Its event.
-    pub event: String,
-    /// Its payload, JSON text.
-    pub payload: String,
-}
+/// A row replay sends: `(id, event, payload)`.
+pub type Replayed = (String, String, Value);
 
 /// The roles a token may name: what Supabase's API lets a JWT switch to. Any other (`postgres`,
 /// a role that does not exist) is refused here rather than assumed.
@@ -58,7 +42,8 @@ const AT_NOW: &str =
     "jsonb_build_object('at', to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'))";
 
 impl Database {
-    /// One publishing transaction: `pg_sleep` for its length, then `emit(event, payload)` (or
+    /// One publishing transaction, returning the `realtime.messages` ids, one per channel (none
+    /// for `realtime.send`, which returns nothing): `pg_sleep` for its length, then `emit(event, payload)` (or
     /// `realtime.send(payload, event, topic, private)` when `topic` is given), with `at` written
     /// just before commit when the producer does so; then commit. Rows carry `inserted_at` =
     /// the transaction's start and are delivered at commit.
@@ -69,7 +54,7 @@ impl Database {
         payload: &str,
         topic: Option<(&str, bool)>,
         transaction: Transaction,
-    ) -> Result<Published, DbError> {
+    ) -> Result<Vec<String>, DbError> {
         if let Caller::Jwt { role, .. } = caller {
             api_role(role)?;
         }
@@ -109,7 +94,7 @@ impl Database {
                 }
             };
             tx.commit().await?;
-            Ok::<_, DbError>(Published { ids })
+            Ok::<_, DbError>(ids)
         }
         .await;
         self.pool.put(client);
@@ -134,14 +119,13 @@ impl Database {
                 )
                 .await?
                 .get(0);
-            let sub = crate::jwt::claim_text(claims, "sub").unwrap_or_default();
             tx.execute(
                 "select set_config('role', $1, true), set_config('realtime.topic', $2, true),
                         set_config('request.jwt.claims', $3, true),
-                        set_config('request.jwt.claim.sub', $4, true),
+                        set_config('request.jwt.claim.sub', coalesce($3::jsonb ->> 'sub', ''), true),
                         set_config('request.jwt.claim.role', $1, true),
                         set_config('request.headers', '{}', true)",
-                &[&role, &topic, &claims, &sub],
+                &[&role, &topic, &claims],
             )
             .await?;
             let visible = tx
@@ -182,16 +166,12 @@ impl Database {
         self.pool.put(client);
         let mut replayed: Vec<Replayed> = rows?
             .iter()
-            .map(|row| Replayed {
-                id: row.get(0),
-                event: row.get(1),
-                payload: row.get(2),
+            .filter_map(|row| {
+                let payload = json::parse(row.get::<_, &str>(2)).ok()?;
+                Some((row.get(0), row.get(1), payload))
             })
             .collect();
         replayed.reverse();
         Ok(replayed)
     }
-
-    /// A short pause before a new connection is tried after the database went away.
-    pub(super) const RETRY: Duration = Duration::from_secs(1);
 }

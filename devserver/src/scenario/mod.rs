@@ -113,9 +113,9 @@ fn publish_in_order(
                 .publish(caller, p.event, &payload, None, hub.config.transaction)
                 .await
             {
-                Ok(published) => {
+                Ok(ids) => {
                     let mut delivery = running.delivery.lock().unwrap_or_else(|p| p.into_inner());
-                    for (topic, id) in p.topics.iter().zip(published.ids) {
+                    for (topic, id) in p.topics.iter().zip(ids) {
                         delivery.published(topic, id);
                     }
                 }
